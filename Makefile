@@ -1,0 +1,40 @@
+# The README's set-up: `make demo` runs the main job, `make test` runs the tests.
+# Both create .venv on first use. PyTorch is installed as the pinned CPU build first, so pip
+# never resolves a multi-GB CUDA build; see the README for GPU users.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet -e ".[dev,torch]"
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/tokenvec demo
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/bench_embedding.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,142 @@
+"""The main job: a guided run through token embeddings on built-in defaults.
+
+Each section is a function that returns plain data (so tests can check it) and a printer that
+renders it with rich.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokenvec.embedding import Embedding, one_hot
+from tokenvec.positional import InputEmbedding
+
+GPT2_VOCAB = 50257
+GPT2_DIM = 768
+GPT2_CONTEXT = 1024
+# "Hello, world!" in GPT-2's byte-level BPE.
+HELLO_IDS = [15496, 11, 995, 0]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Sizes of the demo; the defaults are GPT-2 small's."""
+
+    vocab_size: int = GPT2_VOCAB
+    dim: int = GPT2_DIM
+    max_len: int = GPT2_CONTEXT
+    batch: int = 8
+    timing_ids: int = 512
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    ids: list[int]
+    lookup: np.ndarray  # (n, C)
+    one_hot_product: np.ndarray  # (n, C)
+    max_abs_diff: float
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    n_ids: int
+    lookup_s: float
+    one_hot_s: float
+
+    @property
+    def speedup(self) -> float:
+        return self.one_hot_s / self.lookup_s
+
+
+def best_time(fn: object, repeat: int = 5) -> float:
+    """Best wall time of ``repeat`` calls of ``fn`` (after one warm-up call)."""
+    assert callable(fn)
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _fmt(row: np.ndarray) -> str:
+    return " ".join(f"{v:+.4f}" for v in row)
+
+
+def lookup_vs_one_hot(emb: Embedding, ids: list[int]) -> LookupResult:
+    """Look ``ids`` up and compute one_hot(ids) @ W: the two must agree exactly."""
+    looked = emb(ids)  # (n, C)
+    product = one_hot(ids, emb.num_embeddings) @ emb.weight  # (n, V) @ (V, C) -> (n, C)
+    diff = float(np.max(np.abs(looked - product))) if len(ids) else 0.0
+    return LookupResult(list(ids), looked, product, diff)
+
+
+def time_lookup_vs_one_hot(emb: Embedding, n_ids: int, seed: int = 0) -> TimingResult:
+    """Time the lookup and the one-hot product on ``n_ids`` random ids."""
+    ids = np.random.default_rng(seed).integers(0, emb.num_embeddings, size=n_ids)
+    lookup_s = best_time(lambda: emb(ids), repeat=20)
+    oh = one_hot(ids, emb.num_embeddings)  # (n, V), built once: time only the product
+    one_hot_s = best_time(lambda: oh @ emb.weight, repeat=3)
+    return TimingResult(n_ids, lookup_s, one_hot_s)
+
+
+def run(config: DemoConfig = DemoConfig()) -> None:
+    """Print the demo to the terminal."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    console.rule("[bold]tokenvec demo: the token embedding layer")
+
+    start = time.perf_counter()
+    layer = InputEmbedding(config.vocab_size, config.dim, max_len=config.max_len, seed=config.seed)
+    emb = layer.wte
+    mib = emb.weight.nbytes / 2**20
+    console.print(
+        f"Token embedding matrix W: [bold]{emb.weight.shape[0]:,} x {emb.weight.shape[1]}[/] "
+        f"{emb.weight.dtype} ({mib:.0f} MiB), N(0, 0.02²) init, "
+        f"std {emb.weight.std():.4f}, built in {time.perf_counter() - start:.2f} s"
+    )
+
+    ids = [i for i in HELLO_IDS if i < config.vocab_size] or [0]
+    res = lookup_vs_one_hot(emb, ids)
+    table = Table(title='Lookup of "Hello, world!" ids = one_hot(ids) @ W')
+    table.add_column("id", justify="right")
+    table.add_column(escape("W[id][:4] (lookup)"))
+    table.add_column(escape("(one_hot(id) @ W)[:4]"))
+    for row, i in enumerate(res.ids):
+        table.add_row(
+            str(i),
+            _fmt(res.lookup[row, :4]),
+            _fmt(res.one_hot_product[row, :4]),
+        )
+    console.print(table)
+    console.print(f"max |lookup - one_hot @ W| = [bold]{res.max_abs_diff:g}[/]")
+
+    timing = time_lookup_vs_one_hot(emb, config.timing_ids, seed=config.seed)
+    t = Table(title=f"{timing.n_ids} ids at {config.vocab_size:,} x {config.dim}")
+    t.add_column("method")
+    t.add_column("time", justify="right")
+    t.add_column("relative", justify="right")
+    t.add_row(escape("lookup W[ids]"), f"{timing.lookup_s * 1e3:.3f} ms", "1x")
+    t.add_row("one_hot(ids) @ W", f"{timing.one_hot_s * 1e3:.1f} ms", f"{timing.speedup:,.0f}x")
+    console.print(t)
+
+    batch_ids = np.random.default_rng(config.seed).integers(
+        0, config.vocab_size, size=(config.batch, config.max_len)
+    )
+    x = layer(batch_ids)  # (B, T, C)
+    s = Table(title="Input embedding = token embedding + learned positional embedding")
+    s.add_column("tensor")
+    s.add_column("shape")
+    s.add_row("token ids", str(batch_ids.shape))
+    s.add_row("wte(ids)", str((*batch_ids.shape, config.dim)))
+    s.add_row("wpe(positions)", str(layer.wpe.positions(config.max_len).shape))
+    s.add_row("wte(ids) + wpe(positions)", str(x.shape))
+    console.print(s)
