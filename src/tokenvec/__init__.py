@@ -5,8 +5,11 @@ The public API is re-exported here; optional parts (``tokenvec.torch``) are impo
 
 from __future__ import annotations
 
+from tokenvec import evaluate
 from tokenvec._optional import MissingExtraError
+from tokenvec.datasets import load
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
+from tokenvec.io import VectorFormatError, detect_format, load_vectors, save_vectors
 from tokenvec.optim import SGD, Adam
 from tokenvec.positional import (
     InputEmbedding,
@@ -15,6 +18,7 @@ from tokenvec.positional import (
     SinusoidalPositionalEmbedding,
     sinusoidal_table,
 )
+from tokenvec.vectors import Vectors
 
 __version__ = "0.1.0"
 
@@ -29,8 +33,15 @@ __all__ = [
     "MissingExtraError",
     "SinusoidalPositionalEmbedding",
     "SparseGrad",
+    "VectorFormatError",
+    "Vectors",
     "__version__",
+    "detect_format",
+    "evaluate",
     "init_weight",
+    "load",
+    "load_vectors",
     "one_hot",
+    "save_vectors",
     "sinusoidal_table",
 ]

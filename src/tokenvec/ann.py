@@ -1,0 +1,139 @@
+"""Approximate nearest-neighbour search (extra ``ann``: faiss-cpu).
+
+Exact search reads the whole matrix per query; an HNSW graph visits a few thousand vectors
+instead. The index works on unit vectors with inner product, so its scores are cosines, and it
+is saved as a faiss index file (faiss's own binary format, not pickle) beside the vectors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenvec._optional import require
+
+if TYPE_CHECKING:
+    from tokenvec.vectors import Vectors
+
+ANN_FILE = "ann.faiss"
+
+
+def _faiss() -> Any:
+    return require("faiss", "ann", package="faiss-cpu")
+
+
+@dataclass
+class AnnIndex:
+    """A faiss index over a ``Vectors``' unit rows, and how it was built."""
+
+    index: Any
+    kind: str
+    count: int
+
+    @property
+    def ef_search(self) -> int:
+        return int(self.index.hnsw.efSearch) if self.kind == "hnsw" else 0
+
+    @ef_search.setter
+    def ef_search(self, value: int) -> None:
+        if self.kind == "hnsw":
+            self.index.hnsw.efSearch = int(value)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the ``k`` nearest unit rows of each query: (q, C) -> (q, k) x 2."""
+        q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        scores, ids = self.index.search(q, k)
+        return scores, ids
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the index atomically."""
+        from tokenvec.io import atomic_path
+
+        target = Path(path)
+        with atomic_path(target) as tmp:
+            _faiss().write_index(self.index, str(tmp))
+        return target
+
+
+def build_ann(
+    vectors: Vectors,
+    *,
+    kind: str = "hnsw",
+    m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int = 64,
+    nlist: int | None = None,
+    nprobe: int = 16,
+) -> AnnIndex:
+    """Build an HNSW (default) or IVF-flat index over the unit vectors."""
+    faiss = _faiss()
+    data = np.ascontiguousarray(vectors.unit, dtype=np.float32)  # (N, C)
+    dim = data.shape[1]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = ef_construction
+        index.add(data)
+        index.hnsw.efSearch = ef_search
+    elif kind == "ivf":
+        lists = nlist or max(1, int(4 * np.sqrt(len(data))))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
+        index.train(data)
+        index.add(data)
+        index.nprobe = nprobe
+    else:
+        raise ValueError(f"kind must be 'hnsw' or 'ivf', got {kind!r}")
+    return AnnIndex(index, kind, len(data))
+
+
+def load_ann(path: str | os.PathLike[str], vectors: Vectors) -> AnnIndex:
+    """Read an index saved by :meth:`AnnIndex.save` and attach it to ``vectors``."""
+    faiss = _faiss()
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such index file: {p}")
+    index = faiss.read_index(str(p))
+    if index.ntotal != len(vectors) or index.d != vectors.vector_size:
+        raise ValueError(
+            f"{p}: the index holds {index.ntotal} x {index.d} vectors, "
+            f"these vectors are {len(vectors)} x {vectors.vector_size}"
+        )
+    kind = "hnsw" if hasattr(index, "hnsw") else "ivf"
+    ann = AnnIndex(index, kind, index.ntotal)
+    vectors.ann = ann
+    return ann
+
+
+def ann_search(
+    vectors: Vectors, query: np.ndarray, topn: int, exclude: Sequence[int]
+) -> list[tuple[str, float]]:
+    """``most_similar(..., approx=True)``: the approximate top ``topn`` without ``exclude``."""
+    if vectors.ann is None:
+        raise RuntimeError("no approximate index: call vectors.build_ann() (or load one) first")
+    scores, ids = vectors.ann.search(query, topn + len(exclude))
+    skip = set(exclude)
+    out = [
+        (vectors.index_to_key[i], float(s))
+        for s, i in zip(scores[0], ids[0], strict=True)
+        if i >= 0 and i not in skip
+    ]
+    return out[:topn]
+
+
+def recall_at_k(vectors: Vectors, queries: np.ndarray, k: int = 10) -> float:
+    """Share of the exact top ``k`` (by cosine) that the approximate index also returns."""
+    from tokenvec._topk import topk_rows
+
+    if vectors.ann is None:
+        raise RuntimeError("no approximate index: call vectors.build_ann() first")
+    q = np.atleast_2d(queries).astype(np.float32)
+    q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
+    exact = topk_rows(q @ vectors.unit.T, k)  # (q, k)
+    _, approx = vectors.ann.search(q, k)
+    hits = sum(len(set(e.tolist()) & set(a.tolist())) for e, a in zip(exact, approx, strict=True))
+    return hits / exact.size

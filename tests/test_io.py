@@ -1,0 +1,307 @@
+"""Readers and writers: round-trips, gensim interoperability, malformed files, fuzzing."""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+import struct
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tokenvec as tv
+from tokenvec._scan import scan_binary, scan_binary_reference
+from tokenvec.io import VectorFormatError
+
+TEXT_FORMATS = ["word2vec-text", "fasttext", "glove"]
+ALL_FORMATS = ["word2vec", *TEXT_FORMATS, "native"]
+
+
+@pytest.fixture
+def sample() -> tv.Vectors:
+    rng = np.random.default_rng(0)
+    keys = ["the", "king", "queen", "naïve", "日本", "a-b", "x" * 50, "</s>"]
+    return tv.Vectors(keys, rng.standard_normal((len(keys), 7)).astype(np.float32))
+
+
+def w2v_bin(rows, dim, header=None, newline=True) -> bytes:
+    out = (header or f"{len(rows)} {dim}").encode() + b"\n"
+    for word, vec in rows:
+        out += word + b" " + struct.pack(f"<{len(vec)}f", *vec) + (b"\n" if newline else b"")
+    return out
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_round_trip_every_format(tmp_path, sample, fmt):
+    path = sample.save(tmp_path / f"v.{fmt}", format=fmt)
+    assert tv.detect_format(path) == ("word2vec-text" if fmt == "fasttext" else fmt)
+    back = tv.load_vectors(path)
+    assert back.index_to_key == sample.index_to_key
+    np.testing.assert_array_equal(back.vectors, sample.vectors)  # 9 digits: exact float32
+    assert back.most_similar("king", topn=3) == sample.most_similar("king", topn=3)
+    again = tv.load_vectors(path, format=fmt, limit=3)
+    assert again.index_to_key == sample.index_to_key[:3]
+
+
+def test_native_opens_memory_mapped(tmp_path, sample):
+    sample.save(tmp_path / "v")
+    back = tv.load_vectors(tmp_path / "v")
+    assert isinstance(back.vectors, np.memmap)
+    assert not back.vectors.flags.writeable
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
+        "keys.bin",
+        "meta.json",
+        "vectors.npy",
+    ]
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (lzma.open, ".xz")])
+def test_compressed_files(tmp_path, sample, opener, suffix):
+    raw = sample.save(tmp_path / "v.bin", format="word2vec").read_bytes()
+    with opener(tmp_path / f"v.bin{suffix}", "wb") as f:
+        f.write(raw)
+    back = tv.load_vectors(tmp_path / f"v.bin{suffix}")
+    np.testing.assert_array_equal(back.vectors, sample.vectors)
+
+
+def test_gensim_reads_ours_and_we_read_gensims(tmp_path, sample):
+    models = pytest.importorskip("gensim.models")
+    for binary in (True, False):
+        p = sample.save(
+            tmp_path / f"ours{binary}", format="word2vec" if binary else "word2vec-text"
+        )
+        kv = models.KeyedVectors.load_word2vec_format(str(p), binary=binary)
+        assert list(kv.index_to_key) == sample.index_to_key
+        np.testing.assert_allclose(kv.vectors, sample.vectors, rtol=1e-6)
+        kv.save_word2vec_format(str(tmp_path / f"theirs{binary}"), binary=binary)
+        back = tv.load_vectors(tmp_path / f"theirs{binary}")
+        assert back.index_to_key == sample.index_to_key
+        np.testing.assert_allclose(back.vectors, sample.vectors, rtol=1e-6)
+
+
+def test_binary_without_trailing_newlines_and_text_without_header(tmp_path):
+    p = tmp_path / "a.bin"
+    p.write_bytes(w2v_bin([(b"a", [1, 2]), (b"b", [3, 4])], 2, newline=False))
+    np.testing.assert_array_equal(tv.load_vectors(p).vectors, [[1, 2], [3, 4]])
+    g = tmp_path / "g.txt"
+    g.write_text("a 1 2 \nb 3 4\r\n\n")  # trailing space, CRLF, blank line
+    v = tv.load_vectors(g)
+    assert v.index_to_key == ["a", "b"]
+    np.testing.assert_array_equal(v.vectors, [[1, 2], [3, 4]])
+
+
+def test_glove_words_with_spaces(tmp_path):
+    # GloVe 840B holds a few keys with spaces; the last dim fields are the numbers.
+    p = tmp_path / "g.txt"
+    p.write_text("a 1 2\nat name@x.com 3 4\n")
+    assert tv.load_vectors(p).index_to_key == ["a", "at name@x.com"]
+
+
+def test_floats_with_space_bytes_in_binary(tmp_path):
+    # 0x20 inside a float must not be taken for a separator.
+    val = struct.unpack("<f", b"\x20\x20\x20\x41")[0]
+    p = tmp_path / "s.bin"
+    p.write_bytes(w2v_bin([(b"sp", [val, val]), (b"b", [1, 2])], 2))
+    v = tv.load_vectors(p)
+    assert v.index_to_key == ["sp", "b"]
+    np.testing.assert_array_equal(v.vectors[0], [val, val])
+
+
+# --- malformed input ---------------------------------------------------------------------------
+
+
+def test_truncated_binary(tmp_path):
+    data = w2v_bin([(b"a", [1, 2]), (b"b", [3, 4]), (b"c", [5, 6])], 2)
+    p = tmp_path / "t.bin"
+    p.write_bytes(data[:-6])
+    with pytest.raises(
+        VectorFormatError, match="truncated.*3 rows of 2 values.*after 2 complete rows"
+    ):
+        tv.load_vectors(p)
+
+
+def test_header_disagrees_with_rows(tmp_path):
+    p = tmp_path / "h.txt"
+    p.write_text("3 2\na 1 2\nb 3 4\n")
+    with pytest.raises(VectorFormatError, match="header says 3 rows but the file has 2"):
+        tv.load_vectors(p)
+    p.write_text("1 2\na 1 2\nb 3 4\n")
+    with pytest.raises(VectorFormatError, match="header says 1 rows but the file has 2"):
+        tv.load_vectors(p)
+    b = tmp_path / "h.bin"
+    b.write_bytes(w2v_bin([(b"a", [1, 2]), (b"b", [3, 4])], 2, header="1 2"))
+    with pytest.raises(VectorFormatError, match="header says 1 rows but the file holds more"):
+        tv.load_vectors(b, format="word2vec")
+    assert len(tv.load_vectors(b, format="word2vec", limit=1)) == 1
+
+
+def test_row_with_wrong_number_of_values(tmp_path):
+    p = tmp_path / "w.txt"
+    p.write_text("3 3\na 1 2 3\nb 1 2\nc 1 2 3\n")
+    with pytest.raises(VectorFormatError, match="row 3 has 2 values, expected 3"):
+        tv.load_vectors(p)
+    p.write_text("a 1 2 3\nb 1 x 3\n")
+    with pytest.raises(VectorFormatError, match="row 2: b'x' is not a number"):
+        tv.load_vectors(p, format="glove")
+
+
+def test_non_utf8_keys_policy(tmp_path):
+    p = tmp_path / "u.bin"
+    p.write_bytes(w2v_bin([(b"ok", [1, 2]), (b"caf\xe9", [3, 4])], 2))
+    with pytest.raises(VectorFormatError, match=r"row 1: the word b'caf\\xe9' is not valid UTF-8"):
+        tv.load_vectors(p)
+    assert tv.load_vectors(p, encoding_errors="replace").index_to_key == ["ok", "caf\ufffd"]
+    assert tv.load_vectors(p, encoding_errors="ignore").index_to_key == ["ok", "caf"]
+
+
+def test_duplicates_nan_and_inf(tmp_path):
+    p = tmp_path / "d.txt"
+    p.write_text("a 1 2\nb 3 4\na 5 6\n")
+    with pytest.warns(UserWarning, match="1 duplicate keys"):
+        v = tv.load_vectors(p)
+    np.testing.assert_array_equal(v["a"], [1, 2])
+    p.write_text("a 1 2\nb nan 4\n")
+    with pytest.raises(ValueError, match=r"vector of 'b' \(row 1\) has NaN or inf"):
+        tv.load_vectors(p)
+    assert np.isnan(tv.load_vectors(p, allow_nan=True)["b"][0])
+
+
+def test_empty_missing_directory_and_garbage(tmp_path):
+    (tmp_path / "empty").write_bytes(b"")
+    with pytest.raises(VectorFormatError, match="empty"):
+        tv.load_vectors(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        tv.load_vectors(tmp_path / "nope.bin")
+    with pytest.raises(IsADirectoryError, match="directory without meta.json"):
+        tv.load_vectors(tmp_path)
+    (tmp_path / "junk").write_bytes(bytes(range(256)) * 10)
+    with pytest.raises(VectorFormatError, match="not a vectors file"):
+        tv.load_vectors(tmp_path / "junk")
+    (tmp_path / "long.bin").write_bytes(b"2 2\n" + b"a" * 10000)
+    with pytest.raises(VectorFormatError, match="no space within 4096 bytes"):
+        tv.load_vectors(tmp_path / "long.bin", format="word2vec")
+    (tmp_path / "bad.gz").write_bytes(b"\x1f\x8b\x08garbage")
+    with pytest.raises(VectorFormatError, match="cannot read"):
+        tv.load_vectors(tmp_path / "bad.gz")
+    with pytest.raises(ValueError, match="unknown format"):
+        tv.load_vectors(tmp_path / "empty", format="hdf5")  # type: ignore[arg-type]
+
+
+def test_native_folder_corruption(tmp_path, sample):
+    sample.save(tmp_path / "v")
+    (tmp_path / "v" / "keys.bin").write_bytes(b"a\xffb\xff")
+    with pytest.raises(VectorFormatError, match="keys.bin holds 2 keys for 8 vectors"):
+        tv.load_vectors(tmp_path / "v")
+    (tmp_path / "v" / "meta.json").write_text("{not json")
+    with pytest.raises(VectorFormatError, match="not valid JSON"):
+        tv.load_vectors(tmp_path / "v")
+
+
+# --- atomic writes -----------------------------------------------------------------------------
+
+
+def test_failed_write_leaves_target_intact(tmp_path, sample, monkeypatch):
+    target = sample.save(tmp_path / "v.txt", format="glove")
+    before = target.read_bytes()
+    bad = tv.Vectors(["has space", "b"], np.ones((2, 2), np.float32))
+    with pytest.raises(ValueError, match="contains whitespace"):
+        bad.save(target, format="glove")
+    assert target.read_bytes() == before
+
+    native = sample.save(tmp_path / "n")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        tv.Vectors(["z"], np.ones((1, 7), np.float32)).save(native)
+    monkeypatch.undo()
+    assert tv.load_vectors(native).index_to_key == sample.index_to_key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n", "v.txt"]  # no temporaries left
+
+
+def test_writers_refuse_unwritable_keys(tmp_path):
+    with pytest.raises(ValueError, match="cannot be written as UTF-8"):
+        tv.Vectors(["\udcff"], np.ones((1, 2), np.float32)).save(tmp_path / "x")
+    native_ok = tv.Vectors(["two words", "tab\there"], np.ones((2, 2), np.float32))
+    assert tv.load_vectors(native_ok.save(tmp_path / "n")).index_to_key == [
+        "two words",
+        "tab\there",
+    ]
+
+
+# --- the compiled scanner against its reference, and fuzzing ---------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.binary(min_size=1, max_size=12).filter(
+            lambda w: b" " not in w and not w.startswith((b"\n", b"\r"))
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    cut=st.integers(0, 400),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_scanner_matches_reference(words, cut, seed):
+    rng = np.random.default_rng(seed)
+    dim = 3
+    rows = [(w, rng.standard_normal(dim).tolist()) for w in words]
+    body = w2v_bin(rows, dim).split(b"\n", 1)[1][: cut or None]
+    buf = np.frombuffer(body, dtype=np.uint8)
+    results = []
+    for fn in (scan_binary, scan_binary_reference):
+        vec = np.zeros((len(words), dim * 4), np.uint8)
+        blob = np.zeros(len(body) + 1, np.uint8)
+        r = fn(buf, len(words), dim * 4, vec, blob, 4096)
+        results.append((r, vec.tobytes(), blob[: r[2]].tobytes()))
+    assert results[0] == results[1]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=300), fmt=st.sampled_from([None, *ALL_FORMATS[:-1]]))
+def test_fuzz_readers_raise_only_clear_errors(tmp_path, data, fmt):
+    p = tmp_path / "fuzz"
+    p.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            v = tv.load_vectors(p, format=fmt)
+        except (VectorFormatError, ValueError) as exc:
+            assert str(exc)
+            return
+    assert len(v) > 0 and v.vectors.ndim == 2
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    keys=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=["Cs", "Zs", "Cc", "Zl", "Zp"]),
+            min_size=1,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+    fmt=st.sampled_from(ALL_FORMATS),
+)
+def test_fuzz_round_trip_keys(tmp_path, keys, fmt):
+    keys = [k for k in keys if k.split() == [k]]
+    if not keys:
+        return
+    v = tv.Vectors(keys, np.arange(len(keys) * 2, dtype=np.float32).reshape(-1, 2))
+    back = tv.load_vectors(v.save(tmp_path / f"r.{fmt}", format=fmt), format=fmt)
+    assert back.index_to_key == keys
+    np.testing.assert_array_equal(back.vectors, v.vectors)
