@@ -54,3 +54,11 @@ def test_errors(clustered, tmp_path):
 
     with pytest.raises(ValueError, match="the index holds 5000 x 32 vectors"):
         load_ann(tmp_path / "i.faiss", v)
+
+
+def test_batch_approx_equals_single(clustered):
+    v = tv.Vectors(clustered.index_to_key, clustered.vectors)
+    v.build_ann()
+    words = [f"w{i}" for i in range(0, 100, 7)]
+    batch = v.most_similar_batch(words, topn=5, approx=True)
+    assert batch == [v.most_similar(w, topn=5, approx=True) for w in words]

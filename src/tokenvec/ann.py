@@ -66,7 +66,7 @@ def build_ann(
     kind: str = "hnsw",
     m: int = 32,
     ef_construction: int = 80,
-    ef_search: int = 64,
+    ef_search: int = 16,
     nlist: int | None = None,
     nprobe: int = 16,
 ) -> AnnIndex:
@@ -115,14 +115,26 @@ def ann_search(
     """``most_similar(..., approx=True)``: the approximate top ``topn`` without ``exclude``."""
     if vectors.ann is None:
         raise RuntimeError("no approximate index: call vectors.build_ann() (or load one) first")
-    scores, ids = vectors.ann.search(query, topn + len(exclude))
-    skip = set(exclude)
-    out = [
-        (vectors.index_to_key[i], float(s))
-        for s, i in zip(scores[0], ids[0], strict=True)
-        if i >= 0 and i not in skip
-    ]
-    return out[:topn]
+    return ann_search_batch(vectors, query[None, :], topn, [exclude])[0]
+
+
+def ann_search_batch(
+    vectors: Vectors, queries: np.ndarray, topn: int, excludes: Sequence[Sequence[int]]
+) -> list[list[tuple[str, float]]]:
+    """Approximate top ``topn`` of each query row, each without its ``excludes[i]``."""
+    if vectors.ann is None:
+        raise RuntimeError("no approximate index: call vectors.build_ann() (or load one) first")
+    extra = max((len(e) for e in excludes), default=0)
+    scores, ids = vectors.ann.search(queries, topn + extra)  # (Q, k) x 2
+    keys = vectors.index_to_key
+    out = []
+    for srow, irow, excl in zip(scores, ids, excludes, strict=True):
+        skip = set(excl)
+        hits = [
+            (keys[i], float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0 and i not in skip
+        ]
+        out.append(hits[:topn])
+    return out
 
 
 def recall_at_k(vectors: Vectors, queries: np.ndarray, k: int = 10) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,3 +141,68 @@ def run(config: DemoConfig = DemoConfig()) -> None:
     s.add_row("wpe(positions)", str(layer.wpe.positions(config.max_len).shape))
     s.add_row("wte(ids) + wpe(positions)", str(x.shape))
     console.print(s)
+
+    semantics(console)
+
+
+SIMILARITY_PAIRS = [
+    ("woman", "man"),
+    ("king", "queen"),
+    ("uncle", "aunt"),
+    ("boy", "girl"),
+    ("nephew", "niece"),
+    ("paper", "water"),
+]
+UNRELATED_PAIRS = [("king", "banana"), ("boy", "volcano"), ("paper", "water")]
+MINILM_TOKENS = ["king", "paris", "happy", "##ing"]
+
+
+def semantics(console: Any) -> None:
+    """The semantic half: real GloVe vectors and a real transformer's token embeddings."""
+    from rich.table import Table
+
+    from tokenvec.datasets import load
+
+    console.rule("[bold]Trained vectors carry meaning: GloVe 6B 50d")
+    try:
+        start = time.perf_counter()
+        glove = load("glove-6b-50d")
+    except ModuleNotFoundError as exc:
+        console.print(f"[yellow]skipped:[/] {exc}")
+        return
+    console.print(f"loaded {glove!r} in {time.perf_counter() - start:.2f} s")
+
+    t = Table(title="king - man + woman = ?")
+    t.add_column("rank", justify="right")
+    t.add_column("word")
+    t.add_column("cosine", justify="right")
+    for i, (word, score) in enumerate(glove.most_similar(["king", "woman"], ["man"], topn=5), 1):
+        t.add_row(str(i), word, f"{score:.3f}")
+    console.print(t)
+
+    t = Table(title="Similar words lie close: cosine similarity and distance ||a - b||")
+    t.add_column("pair")
+    t.add_column("cosine", justify="right")
+    t.add_column("||a - b||", justify="right")
+    for a, b in SIMILARITY_PAIRS:
+        t.add_row(f"{a} / {b}", f"{glove.similarity(a, b):.3f}", f"{glove.norm_distance(a, b):.2f}")
+    console.print(t)
+    rel = np.mean([glove.norm_distance(a, b) for a, b in SIMILARITY_PAIRS[:-1]])
+    unrel = np.mean([glove.norm_distance(a, b) for a, b in UNRELATED_PAIRS])
+    console.print(f"mean ||a - b||: related pairs {rel:.2f}, unrelated pairs {unrel:.2f}")
+
+    near = ", ".join(f"{w} ({s:.2f})" for w, s in glove.most_similar("tower", topn=8))
+    console.print(f"most_similar('tower'): {near}")
+
+    console.rule("[bold]A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)")
+    try:
+        minilm = load("minilm-l6-tokens")
+    except ModuleNotFoundError as exc:
+        console.print(f"[yellow]skipped:[/] {exc}")
+        return
+    t = Table(title="Nearest WordPiece tokens")
+    t.add_column("token")
+    t.add_column("neighbours")
+    for tok in MINILM_TOKENS:
+        t.add_row(tok, ", ".join(w for w, _ in minilm.most_similar(tok, topn=6)))
+    console.print(t)

@@ -35,6 +35,7 @@ from typing import IO, Literal
 
 import numpy as np
 
+from tokenvec import _memory
 from tokenvec._scan import MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
 from tokenvec.vectors import Vectors
 
@@ -43,7 +44,7 @@ Errors = Literal["strict", "replace", "ignore"]
 FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native")
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 8 * 2**20
 SEP = b"\xff"  # never a byte of valid UTF-8
 _HEADER = re.compile(rb"^\s*(\d+)\s+(\d+)\s*$")
 _SURROGATE = re.compile("[\udc80-\udcfe]")
@@ -171,30 +172,38 @@ def _read_word2vec_binary(
     want = n if limit is None else min(n, limit)
     row_bytes = dim * 4
     # (N, C) float32, filled as raw little-endian bytes: no per-row Python work.
-    out = np.empty((want, row_bytes), dtype=np.uint8)
+    out = _memory.empty((want, row_bytes), dtype=np.uint8)
+    # One staging buffer, refilled in place: the unread tail of a chunk moves to the front.
+    size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
+    buf = np.empty(size, dtype=np.uint8)
+    blob = np.empty(size + 1, dtype=np.uint8)
+    view = memoryview(buf)
     blobs: list[bytes] = []
-    carry = b""
+    have = 0
     row = 0
+    eof = False
     while row < want:
-        chunk = f.read(CHUNK_BYTES)
-        buf = np.frombuffer(carry + chunk, dtype=np.uint8)
-        blob = np.empty(buf.shape[0] + 1, dtype=np.uint8)
-        got, used, blen, status = scan_binary(
-            buf, want - row, row_bytes, out[row:], blob, MAX_WORD_BYTES
+        got = f.readinto(view[have:]) if not eof else 0
+        eof = not got
+        have += got or 0
+        rows, used, blen, status = scan_binary(
+            buf[:have], want - row, row_bytes, out[row:], blob, MAX_WORD_BYTES
         )
         if status == WORD_TOO_LONG:
             raise VectorFormatError(
-                f"{where}: row {row + got}: no space within {MAX_WORD_BYTES} bytes; "
+                f"{where}: row {row + rows}: no space within {MAX_WORD_BYTES} bytes; "
                 f"the file is not word2vec binary or is corrupt"
             )
         blobs.append(blob[:blen].tobytes())
-        row += got
-        carry = buf[used:].tobytes()
-        if not chunk and row < want:
+        row += rows
+        buf[: have - used] = buf[used:have]
+        have -= used
+        if eof and row < want:
             raise VectorFormatError(
                 f"{where}: truncated: the header says {n} rows of {dim} values but the file "
                 f"ends after {row} complete rows"
             )
+    carry = buf[:have].tobytes()
     if limit is None and (carry.strip(b"\n\r\t ") or f.read(1).strip(b"\n\r\t ")):
         raise VectorFormatError(
             f"{where}: the header says {n} rows but the file holds more data after them; "

@@ -61,11 +61,28 @@ def unknown_key_message(key: str, key_to_index: dict[str, int]) -> str:
     return f"unknown word {key!r}{hint}"
 
 
+def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
+    """Rows holding NaN or inf, in blocks so no (N, C) boolean temporary is made.
+
+    A row sum (in float64, which cannot overflow on float32 inputs) is finite exactly when every
+    value of the row is.
+    """
+    bad = []
+    step = max(1, 2**24 // max(1, m.shape[1]))
+    for lo in range(0, m.shape[0], step):
+        sums = np.add.reduce(m[lo : lo + step], axis=1, dtype=np.float64)
+        bad.append(np.flatnonzero(~np.isfinite(sums)) + lo)
+    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
+
+
 def _unit_rows(m: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (float32); zero rows stay zero."""
+    from tokenvec._memory import empty
+
     norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
-    out = np.asarray(m, dtype=np.float32) / np.where(norms == 0, 1, norms)
-    return out.astype(np.float32, copy=False)
+    out = empty(m.shape, np.float32)
+    np.divide(m, np.where(norms == 0, 1, norms), out=out, casting="unsafe")
+    return out
 
 
 def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
@@ -117,9 +134,9 @@ class Vectors:
         if len(keys) != arr.shape[0]:
             raise ValueError(f"{len(keys)} keys for {arr.shape[0]} vectors: they must match")
         if not allow_nan:
-            bad = ~np.isfinite(arr).all(axis=1)
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0])
+            bad = _nonfinite_rows(arr)
+            if bad.size:
+                row = int(bad[0])
                 raise ValueError(
                     f"vector of {keys[row]!r} (row {row}) has NaN or inf values; "
                     f"pass allow_nan=True to keep such rows"
@@ -154,10 +171,11 @@ class Vectors:
     def key_to_index(self) -> dict[str, int]:
         """Key -> row; with duplicate keys, the first occurrence wins."""
         if self._key_to_index is None:
-            k2i: dict[str, int] = {}
-            for i, k in enumerate(self.index_to_key):
-                k2i.setdefault(k, i)
-            self._key_to_index = k2i
+            keys = self.index_to_key
+            # Built in reverse so that, for a repeated key, the first occurrence is written last.
+            self._key_to_index = dict(
+                zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True)
+            )
         return self._key_to_index
 
     @property
@@ -399,11 +417,14 @@ class Vectors:
         topn: int = 10,
         restrict_vocab: int | None = None,
         negatives: Sequence[Sequence[Query]] | None = None,
+        *,
+        approx: bool = False,
     ) -> list[Scored]:
         """Answer many queries with blocked matrix products: one (Q, C) @ (C, N) per block.
 
         ``queries[i]`` is a key, index, vector or a list of them (positives); ``negatives[i]``
-        optional. Each result equals ``most_similar(queries[i], negatives[i], topn)``.
+        optional. Each result equals ``most_similar(queries[i], negatives[i], topn)``. With
+        ``approx=True`` the approximate index answers all queries in one call.
         """
         if negatives is not None and len(negatives) != len(queries):
             raise ValueError(f"{len(negatives)} negatives for {len(queries)} queries")
@@ -415,6 +436,10 @@ class Vectors:
         if not built:
             return []
         qmat = np.stack([b[0] for b in built])  # (Q, C)
+        if approx:
+            from tokenvec.ann import ann_search_batch
+
+            return ann_search_batch(self, qmat, topn, [b[1] for b in built])
         block = max(1, SCORE_BLOCK_BYTES // (4 * max(1, len(pool))))
         out: list[Scored] = []
         for lo in range(0, len(qmat), block):

@@ -1,0 +1,35 @@
+"""Large output arrays with their pages mapped up front.
+
+A fresh ``np.empty`` of a gigabyte is mapped lazily: every 4 KiB page faults on first write,
+and on virtualised hosts a fault costs microseconds (measured here: 2.5 s to touch 1.2 GB,
+against 0.4 s with ``MAP_POPULATE``, which maps all pages in one system call). Readers and the
+unit-norm cache fill whole matrices right away, so they ask for populated memory.
+"""
+
+from __future__ import annotations
+
+import mmap
+from typing import Any
+
+import numpy as np
+
+POPULATE_MIN_BYTES = 64 * 2**20
+
+
+def empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """Like ``np.empty`` but, for large arrays on Linux, with every page already mapped.
+
+    >>> empty((2, 3)).shape
+    (2, 3)
+    """
+    dt = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    flags = getattr(mmap, "MAP_POPULATE", None)
+    if nbytes < POPULATE_MIN_BYTES or flags is None:
+        return np.empty(shape, dtype=dt)
+    try:
+        buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | flags)
+    except OSError:
+        return np.empty(shape, dtype=dt)
+    # The array holds the only reference to the mapping: it is unmapped when the array goes.
+    return np.frombuffer(buf, dtype=dt).reshape(shape)
