@@ -5,7 +5,7 @@ The public API is re-exported here; optional parts (``tokenvec.torch``) are impo
 
 from __future__ import annotations
 
-from tokenvec import evaluate
+from tokenvec import corpus, evaluate
 from tokenvec._optional import MissingExtraError
 from tokenvec.datasets import load
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
@@ -19,6 +19,7 @@ from tokenvec.positional import (
     sinusoidal_table,
 )
 from tokenvec.vectors import Vectors
+from tokenvec.word2vec import Word2Vec, Word2VecConfig, train_word2vec
 
 __version__ = "0.1.0"
 
@@ -35,7 +36,10 @@ __all__ = [
     "SparseGrad",
     "VectorFormatError",
     "Vectors",
+    "Word2Vec",
+    "Word2VecConfig",
     "__version__",
+    "corpus",
     "detect_format",
     "evaluate",
     "init_weight",
@@ -44,4 +48,5 @@ __all__ = [
     "one_hot",
     "save_vectors",
     "sinusoidal_table",
+    "train_word2vec",
 ]

@@ -1,0 +1,386 @@
+"""word2vec's training loop: skip-gram and CBOW with negative sampling and/or hierarchical
+softmax, compiled with numba (GIL released, so threads update shared weights as word2vec does),
+beside a plain-Python reference of the same arithmetic and the same random stream.
+
+The kernel only does arithmetic on index arrays; tokenvec.word2vec prepares them and validates.
+
+Random numbers come from word2vec's own linear congruential generator
+(``r = r * 25214903917 + 11``, 48 bits kept), drawn in the same order in kernel and reference,
+so one chunk trained by both gives the same weights up to float rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_EXP = 6.0
+EXP_TABLE_SIZE = 1000
+LCG_MUL = 25214903917
+LCG_ADD = 11
+MASK48 = (1 << 48) - 1
+
+
+def tables() -> tuple[np.ndarray, np.ndarray]:
+    """sigmoid(x) and log(sigmoid(x)) on EXP_TABLE_SIZE points of [-MAX_EXP, MAX_EXP)."""
+    x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2 - 1) * MAX_EXP
+    sig = 1 / (1 + np.exp(-x))
+    return sig.astype(np.float32), np.log(sig).astype(np.float32)
+
+
+# --- plain-Python reference ---------------------------------------------------------------------
+
+
+class _Rng:
+    def __init__(self, seed: int) -> None:
+        self.r = seed & MASK48
+
+    def next(self) -> int:
+        """Advance and return the 32 random bits word2vec uses."""
+        self.r = (self.r * LCG_MUL + LCG_ADD) & MASK48
+        return (self.r >> 16) & 0xFFFFFFFF
+
+
+def _sig(f: float, sig_table: np.ndarray) -> float:
+    return float(sig_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))])
+
+
+def _logsig(f: float, log_table: np.ndarray) -> float:
+    if f >= MAX_EXP:
+        return 0.0
+    if f <= -MAX_EXP:
+        return f
+    return float(log_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))])
+
+
+def _predict(
+    l1: np.ndarray,
+    target: int,
+    neu1e: np.ndarray,
+    syn1neg: np.ndarray,
+    syn1: np.ndarray,
+    codes: np.ndarray,
+    points: np.ndarray,
+    code_lens: np.ndarray,
+    cum_table: np.ndarray,
+    negative: int,
+    hs: bool,
+    alpha: float,
+    rng: _Rng,
+    sig_table: np.ndarray,
+    log_table: np.ndarray,
+) -> float:
+    """Update the output weights for predicting ``target`` from ``l1``; accumulate neu1e."""
+    loss = 0.0
+    if hs:
+        for k in range(code_lens[target]):
+            node = points[target, k]
+            f = float(np.dot(l1, syn1[node]))
+            label = 1.0 - codes[target, k]
+            if f >= MAX_EXP:
+                s = 1.0
+            elif f <= -MAX_EXP:
+                s = 0.0
+            else:
+                s = _sig(f, sig_table)
+            g = np.float32((label - s) * alpha)
+            loss -= _logsig(f if label == 1.0 else -f, log_table)
+            neu1e += g * syn1[node]
+            syn1[node] += g * l1
+    if negative:
+        for d in range(negative + 1):
+            if d == 0:
+                t, label = target, 1.0
+            else:
+                t = int(np.searchsorted(cum_table, rng.next() % cum_table[-1], side="right"))
+                if t == target:
+                    continue
+                label = 0.0
+            f = float(np.dot(l1, syn1neg[t]))
+            if f >= MAX_EXP:
+                s = 1.0
+            elif f <= -MAX_EXP:
+                s = 0.0
+            else:
+                s = _sig(f, sig_table)
+            g = np.float32((label - s) * alpha)
+            loss -= _logsig(f if label == 1.0 else -f, log_table)
+            neu1e += g * syn1neg[t]
+            syn1neg[t] += g * l1
+    return loss
+
+
+def train_chunk_reference(
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    syn1: np.ndarray,
+    words: np.ndarray,
+    bounds: np.ndarray,
+    sample_int: np.ndarray,
+    cum_table: np.ndarray,
+    codes: np.ndarray,
+    points: np.ndarray,
+    code_lens: np.ndarray,
+    sg: bool,
+    negative: int,
+    hs: bool,
+    window: int,
+    cbow_mean: bool,
+    alpha_start: float,
+    alpha_end: float,
+    seed: int,
+    sig_table: np.ndarray,
+    log_table: np.ndarray,
+) -> tuple[float, int, int]:
+    """Train on sentences ``words[bounds[i]:bounds[i+1]]``; returns (loss, pairs, words kept).
+
+    ``alpha`` falls linearly from alpha_start to alpha_end across the chunk's words.
+    """
+    rng = _Rng(seed)
+    dim = syn0.shape[1]
+    total = int(bounds[-1] - bounds[0])
+    loss, pairs, kept_total, seen = 0.0, 0, 0, 0
+    for s in range(len(bounds) - 1):
+        sent = words[bounds[s] : bounds[s + 1]]
+        alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
+        seen += len(sent)
+        kept = [w for w in sent if sample_int[w] >= rng.next()]
+        kept_total += len(kept)
+        for i, center in enumerate(kept):
+            b = rng.next() % window
+            lo, hi = max(0, i - window + b), min(len(kept), i + window + 1 - b)
+            if sg:
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    l1 = syn0[kept[j]]
+                    neu1e = np.zeros(dim, dtype=np.float32)
+                    loss += _predict(
+                        l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                        cum_table, negative, hs, alpha, rng, sig_table, log_table,
+                    )  # fmt: skip
+                    syn0[kept[j]] += neu1e
+                    pairs += 1
+            else:
+                ctx = [kept[j] for j in range(lo, hi) if j != i]
+                if not ctx:
+                    continue
+                l1 = np.sum(syn0[ctx], axis=0, dtype=np.float32)
+                if cbow_mean:
+                    l1 /= np.float32(len(ctx))
+                neu1e = np.zeros(dim, dtype=np.float32)
+                loss += _predict(
+                    l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                    cum_table, negative, hs, alpha, rng, sig_table, log_table,
+                )  # fmt: skip
+                if not cbow_mean:
+                    # A summed context spreads its error over the words (as gensim does).
+                    neu1e /= np.float32(len(ctx))
+                for c in ctx:
+                    syn0[c] += neu1e
+                pairs += 1
+    return loss, pairs, kept_total
+
+
+# --- compiled kernel ----------------------------------------------------------------------------
+
+
+def _compile() -> object:
+    import numba
+
+    njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+    inline = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False, inline="always")
+
+    @inline
+    def rnd(state):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        state[0] = (state[0] * np.uint64(LCG_MUL) + np.uint64(LCG_ADD)) & np.uint64(MASK48)
+        return (state[0] >> np.uint64(16)) & np.uint64(0xFFFFFFFF)
+
+    @inline
+    def bisect(cum, x):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        lo, hi = 0, cum.shape[0]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cum[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    @inline
+    def sigmoid_g(f, label, alpha, sig_table):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        if f >= MAX_EXP:
+            s = 1.0
+        elif f <= -MAX_EXP:
+            s = 0.0
+        else:
+            s = sig_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]
+        return np.float32((label - s) * alpha)
+
+    @inline
+    def logsig(f, log_table):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        if f >= MAX_EXP:
+            return 0.0
+        if f <= -MAX_EXP:
+            return f
+        return log_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]
+
+    @inline
+    def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_table,  # type: ignore[no-untyped-def]  # noqa: ANN001
+                negative, hs, alpha, state, sig_table, log_table):  # fmt: skip
+        dim = l1.shape[0]
+        loss = 0.0
+        if hs:
+            for k in range(code_lens[target]):
+                node = points[target, k]
+                row = syn1[node]
+                f = np.float32(0.0)
+                for c in range(dim):
+                    f += l1[c] * row[c]
+                label = 1.0 - codes[target, k]
+                g = sigmoid_g(f, label, alpha, sig_table)
+                loss -= logsig(f if label == 1.0 else -f, log_table)
+                for c in range(dim):
+                    neu1e[c] += g * row[c]
+                    row[c] += g * l1[c]
+        if negative > 0:
+            # One pass over the dimensions per target: apply the previous target's update and
+            # compute this target's dot product together (halves the passes over memory).
+            prev = -1
+            g_prev = np.float32(0.0)
+            cum_max = cum_table[cum_table.shape[0] - 1]
+            for d in range(negative + 1):
+                if d == 0:
+                    t = target
+                    label = 1.0
+                else:
+                    t = bisect(cum_table, rnd(state) % cum_max)
+                    if t == target:
+                        continue
+                    label = 0.0
+                row = syn1neg[t]
+                f = np.float32(0.0)
+                if prev >= 0:
+                    prow = syn1neg[prev]
+                    for c in range(dim):
+                        old = prow[c]
+                        neu1e[c] += g_prev * old
+                        prow[c] = old + g_prev * l1[c]
+                        f += l1[c] * row[c]
+                else:
+                    for c in range(dim):
+                        f += l1[c] * row[c]
+                g = sigmoid_g(f, label, alpha, sig_table)
+                loss -= logsig(f if label == 1.0 else -f, log_table)
+                prev = t
+                g_prev = g
+            if prev >= 0:
+                prow = syn1neg[prev]
+                for c in range(dim):
+                    old = prow[c]
+                    neu1e[c] += g_prev * old
+                    prow[c] = old + g_prev * l1[c]
+        return loss
+
+    @njit
+    def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,  # type: ignore[no-untyped-def]  # noqa: ANN001
+                    code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
+                    seed, sig_table, log_table):  # fmt: skip
+        dim = syn0.shape[1]
+        state = np.empty(1, dtype=np.uint64)
+        state[0] = np.uint64(seed) & np.uint64(MASK48)
+        neu1e = np.zeros(dim, dtype=np.float32)
+        l1 = np.zeros(dim, dtype=np.float32)
+        longest = 0
+        for s in range(bounds.shape[0] - 1):
+            longest = max(longest, bounds[s + 1] - bounds[s])
+        kept = np.empty(max(longest, 1), dtype=np.int32)
+        total = bounds[bounds.shape[0] - 1] - bounds[0]
+        loss = 0.0
+        pairs = 0
+        kept_total = 0
+        seen = 0
+        for s in range(bounds.shape[0] - 1):
+            alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
+            n = 0
+            for p in range(bounds[s], bounds[s + 1]):
+                w = words[p]
+                if sample_int[w] >= rnd(state):
+                    kept[n] = w
+                    n += 1
+            seen += bounds[s + 1] - bounds[s]
+            kept_total += n
+            for i in range(n):
+                center = kept[i]
+                b = np.int64(rnd(state) % np.uint64(window))
+                lo = max(0, i - window + b)
+                hi = min(n, i + window + 1 - b)
+                if sg:
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        ctx_row = syn0[kept[j]]
+                        for c in range(dim):
+                            neu1e[c] = 0.0
+                        loss += predict(ctx_row, center, neu1e, syn1neg, syn1, codes, points,
+                                        code_lens, cum_table, negative, hs, alpha, state,
+                                        sig_table, log_table)  # fmt: skip
+                        for c in range(dim):
+                            ctx_row[c] += neu1e[c]
+                        pairs += 1
+                else:
+                    count = 0
+                    for c in range(dim):
+                        l1[c] = 0.0
+                        neu1e[c] = 0.0
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        row = syn0[kept[j]]
+                        for c in range(dim):
+                            l1[c] += row[c]
+                        count += 1
+                    if count == 0:
+                        continue
+                    if cbow_mean:
+                        inv = np.float32(1.0 / count)
+                        for c in range(dim):
+                            l1[c] *= inv
+                    loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                                    cum_table, negative, hs, alpha, state, sig_table,
+                                    log_table)  # fmt: skip
+                    if not cbow_mean:
+                        inv = np.float32(1.0 / count)
+                        for c in range(dim):
+                            neu1e[c] *= inv
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        row = syn0[kept[j]]
+                        for c in range(dim):
+                            row[c] += neu1e[c]
+                    pairs += 1
+        return loss, pairs, kept_total
+
+    return train_chunk
+
+
+_kernel: object | None = None
+
+
+def kernel() -> object:
+    """The compiled chunk trainer (compiled on first use, cached on disk by numba)."""
+    global _kernel
+    if _kernel is None:
+        _kernel = _compile()
+    return _kernel
+
+
+def seed_for(seed: int, epoch: int, chunk: int) -> int:
+    """A 48-bit seed for one chunk, fixed by (seed, epoch, chunk): resumable, thread-order free."""
+    h = (seed * 1_000_003 + epoch) * 1_000_033 + chunk
+    h = (h * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & ((1 << 64) - 1)
+    h ^= h >> 29
+    return (h & MASK48) or 1
+
+
+__all__ = ["kernel", "seed_for", "tables", "train_chunk_reference"]

@@ -1,0 +1,571 @@
+"""Train word2vec embeddings: skip-gram or CBOW, negative sampling and/or hierarchical softmax.
+
+The Python side builds the vocabulary, turns the corpus into one int32 array of word ids with
+sentence bounds, and cuts it into chunks of about ``chunk_words`` words. Each chunk goes to the
+compiled kernel (tokenvec._w2v) with its own learning-rate range and random seed, fixed by
+(seed, epoch, chunk): with ``threads=1`` a run is bit-for-bit reproducible and a resumed run
+equals an uninterrupted one; with more threads, workers update the shared weights without
+locks, as the original word2vec does.
+"""
+
+from __future__ import annotations
+
+import array
+import heapq
+import json
+import math
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokenvec import _w2v
+from tokenvec.corpus import Corpus, CorpusError, as_corpus
+from tokenvec.vectors import Vectors
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on: it diverged (NaN) or the corpus does not fit a checkpoint."""
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    """Every knob of a word2vec run; names and defaults follow gensim's ``Word2Vec``.
+
+    >>> Word2VecConfig(sg=True, vector_size=50).window
+    5
+    """
+
+    sg: bool = False  # skip-gram (True) or CBOW (False)
+    vector_size: int = 100
+    window: int = 5  # maximum distance; each position draws a window of 1..window (dynamic)
+    min_count: int = 5
+    max_vocab_size: int | None = None  # keep at most this many of the most frequent words
+    sample: float = 1e-3  # sub-sampling threshold of frequent words (0 turns it off)
+    negative: int = 5  # noise words per prediction (0 turns negative sampling off)
+    hs: bool = False  # hierarchical softmax
+    ns_exponent: float = 0.75  # noise distribution: unigram counts ** ns_exponent
+    cbow_mean: bool = True  # CBOW averages the context vectors (else sums them)
+    alpha: float = 0.025  # learning rate at the start ...
+    min_alpha: float = 0.0001  # ... falling linearly to this at the end
+    epochs: int = 5
+    threads: int = 0  # 0 means one per CPU core
+    seed: int = 1
+    max_sentence_length: int = 10_000
+    chunk_words: int = 10_000
+
+    def __post_init__(self) -> None:
+        def check(ok: bool, msg: str) -> None:
+            if not ok:
+                raise ValueError(msg)
+
+        for name in ("vector_size", "window", "min_count", "epochs", "max_sentence_length"):
+            v = getattr(self, name)
+            check(isinstance(v, int) and v > 0, f"{name} must be a positive integer, got {v!r}")
+        check(self.negative >= 0, f"negative must be >= 0, got {self.negative}")
+        check(self.hs or self.negative > 0, "set negative > 0 or hs=True: nothing would train")
+        check(self.alpha > 0, f"alpha must be positive, got {self.alpha}")
+        check(0 <= self.min_alpha <= self.alpha, "min_alpha must lie in [0, alpha]")
+        check(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
+        check(self.threads >= 0, f"threads must be >= 0, got {self.threads}")
+        check(self.chunk_words > 0, f"chunk_words must be positive, got {self.chunk_words}")
+        check(
+            self.max_vocab_size is None or self.max_vocab_size > 0,
+            f"max_vocab_size must be positive or None, got {self.max_vocab_size}",
+        )
+
+    @property
+    def workers(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
+
+
+@dataclass
+class Vocab:
+    """Words sorted by count (most frequent first) and the tables training draws from."""
+
+    words: list[str]
+    counts: np.ndarray  # (V,) int64
+    raw_words: int  # words in the corpus, kept or not
+
+    @classmethod
+    def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
+        counter: Counter[str] = Counter()
+        for sent in corpus:
+            counter.update(sent)
+        raw = sum(counter.values())
+        if raw == 0:
+            raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
+        items = [(w, c) for w, c in counter.items() if c >= config.min_count]
+        items.sort(key=lambda wc: -wc[1])  # stable: ties keep first-seen order
+        if config.max_vocab_size is not None:
+            items = items[: config.max_vocab_size]
+        if not items:
+            top, n = counter.most_common(1)[0]
+            raise CorpusError(
+                f"no word occurs at least min_count={config.min_count} times (the most frequent, "
+                f"{top!r}, occurs {n} times); lower min_count or use a larger corpus"
+            )
+        return cls([w for w, _ in items], np.array([c for _, c in items], dtype=np.int64), raw)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def sample_int(self, sample: float) -> np.ndarray:
+        """Keep-probability of each word as a 32-bit threshold (Mikolov's sub-sampling)."""
+        if sample <= 0:
+            return np.full(len(self), 2**32 - 1, dtype=np.uint64)
+        retained = float(self.counts.sum())
+        threshold = sample * retained if sample < 1.0 else sample
+        c = self.counts.astype(np.float64)
+        p = np.minimum((np.sqrt(c / threshold) + 1) * (threshold / c), 1.0)
+        return np.minimum(np.round(p * 2**32), 2**32 - 1).astype(np.uint64)
+
+    def cum_table(self, exponent: float, domain: int = 2**31 - 1) -> np.ndarray:
+        """Cumulative noise distribution: draw an id by binary search of a random integer."""
+        pw = self.counts.astype(np.float64) ** exponent
+        return np.round(np.cumsum(pw) / pw.sum() * domain).astype(np.uint32)
+
+    def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Codes (V, L) uint8, inner-node points (V, L) int32 and code lengths (V,)."""
+        v = len(self)
+        heap: list[tuple[int, int]] = [(int(c), i) for i, c in enumerate(self.counts)]
+        heapq.heapify(heap)
+        parent = np.zeros(2 * v, dtype=np.int64)
+        binary = np.zeros(2 * v, dtype=np.uint8)
+        nxt = v
+        while len(heap) > 1:
+            c1, a = heapq.heappop(heap)
+            c2, b = heapq.heappop(heap)
+            parent[a], parent[b] = nxt, nxt
+            binary[b] = 1
+            heapq.heappush(heap, (c1 + c2, nxt))
+            nxt += 1
+        root = nxt - 1
+        paths = []
+        for i in range(v):
+            code, point, node = [], [], i
+            while node != root and v > 1:
+                code.append(binary[node])
+                node = int(parent[node])
+                point.append(node - v)
+            paths.append((code[::-1], point[::-1]))
+        longest = max(1, max(len(c) for c, _ in paths))
+        codes = np.zeros((v, longest), dtype=np.uint8)
+        points = np.zeros((v, longest), dtype=np.int32)
+        lens = np.zeros(v, dtype=np.int32)
+        for i, (c, p) in enumerate(paths):
+            codes[i, : len(c)] = c
+            points[i, : len(p)] = p
+            lens[i] = len(c)
+        return codes, points, lens
+
+
+@dataclass
+class EncodedCorpus:
+    """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s."""
+
+    words: np.ndarray  # (n,) int32
+    starts: np.ndarray  # (sentences + 1,) int64
+    chunks: np.ndarray  # (chunks + 1,) sentence index where each chunk starts
+    raw_words: int
+
+    @classmethod
+    def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
+        index = {w: i for i, w in enumerate(vocab.words)}
+        words = array.array("i")
+        starts = array.array("q", [0])
+        raw = 0
+        for sent in corpus:
+            raw += len(sent)
+            ids = [index[w] for w in sent if w in index]
+            if ids:
+                words.extend(ids)
+                starts.append(len(words))
+        # Views on the arrays' buffers (no copy: the corpus is the largest thing held here).
+        w = np.frombuffer(words, dtype=np.int32)
+        s = np.frombuffer(starts, dtype=np.int64)
+        if w.size == 0:
+            raise CorpusError("no sentence of the corpus holds a word of the vocabulary")
+        # Chunk boundaries on sentence starts, about chunk_words words apart.
+        targets = np.arange(chunk_words, w.size, chunk_words)
+        cut = np.unique(np.searchsorted(s, targets))
+        chunks = np.unique(np.concatenate([[0], cut[(cut > 0) & (cut < len(s) - 1)], [len(s) - 1]]))
+        return cls(w, s, chunks.astype(np.int64), raw)
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunks) - 1
+
+    def chunk_words(self) -> np.ndarray:
+        """Words (in the vocabulary) of each chunk: (chunks,)."""
+        return np.diff(self.starts[self.chunks])
+
+
+@dataclass
+class EpochInfo:
+    """What a per-epoch callback receives."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float  # mean loss per prediction in this epoch
+    words_per_second: float
+    seconds: float
+    model: Word2Vec
+
+
+@dataclass
+class Progress:
+    """Where a run stands; saved in checkpoints."""
+
+    epoch: int = 0
+    chunk: int = 0
+    words_done: int = 0  # vocabulary words processed, over all epochs
+    losses: list[float] = field(default_factory=list)  # mean loss per epoch
+    epoch_loss: float = 0.0
+    epoch_pairs: int = 0
+
+
+class Word2Vec:
+    """A word2vec model: ``Word2Vec(config).train(corpus)`` returns the word ``Vectors``.
+
+    >>> cfg = Word2VecConfig(vector_size=8, min_count=1, epochs=1, threads=1)
+    >>> Word2Vec(cfg).train([["a", "b", "a", "c"]] * 20, progress=False).vector_size
+    8
+    """
+
+    def __init__(self, config: Word2VecConfig | None = None, **overrides: Any) -> None:
+        base = config or Word2VecConfig()
+        self.config = Word2VecConfig(**{**asdict(base), **overrides}) if overrides else base
+        self.vocab: Vocab | None = None
+        self.syn0 = np.zeros((0, 0), np.float32)
+        self.syn1neg = np.zeros((0, 0), np.float32)
+        self.syn1 = np.zeros((0, 0), np.float32)
+        self.progress = Progress()
+        self.wv: Vectors | None = None
+
+    # --- set-up --------------------------------------------------------------------------------
+
+    def _init_weights(self) -> None:
+        assert self.vocab is not None
+        v, d = len(self.vocab), self.config.vector_size
+        rng = np.random.default_rng(self.config.seed)
+        # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range).
+        self.syn0 = ((rng.random((v, d), dtype=np.float32) * 2 - 1) / d).astype(np.float32)
+        self.syn1neg = (
+            np.zeros((v, d), np.float32) if self.config.negative else np.zeros((1, d), np.float32)
+        )
+        self.syn1 = (
+            np.zeros((max(v - 1, 1), d), np.float32)
+            if self.config.hs
+            else np.zeros((1, d), np.float32)
+        )
+
+    def _tables(self) -> dict[str, Any]:
+        assert self.vocab is not None
+        cfg = self.config
+        if cfg.hs:
+            codes, points, lens = self.vocab.huffman()
+        else:
+            codes = np.zeros((1, 1), np.uint8)
+            points = np.zeros((1, 1), np.int32)
+            lens = np.zeros(1, np.int32)
+        sig, log = _w2v.tables()
+        return {
+            "sample_int": self.vocab.sample_int(cfg.sample),
+            "cum_table": self.vocab.cum_table(cfg.ns_exponent),
+            "codes": codes,
+            "points": points,
+            "code_lens": lens,
+            "sig": sig,
+            "log": log,
+        }
+
+    # --- training ------------------------------------------------------------------------------
+
+    def train(
+        self,
+        corpus: Any = None,
+        *,
+        progress: bool = True,
+        callbacks: Sequence[Callable[[EpochInfo], None]] = (),
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: float = 10.0,
+    ) -> Vectors:
+        """Build the vocabulary, train ``epochs`` passes and return the word vectors.
+
+        ``corpus`` is a path (file or folder; .gz/.bz2/.xz read as text), an iterable of token
+        lists, or None for the built-in corpus. With ``checkpoint`` set, the run is saved there
+        atomically every ``checkpoint_every`` minutes and at the end; see :meth:`resume`.
+        """
+        corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
+        self.vocab = Vocab.build(corp, self.config)
+        self._init_weights()
+        self.progress = Progress()
+        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+
+    @classmethod
+    def resume(
+        cls,
+        checkpoint: str | os.PathLike[str],
+        corpus: Any = None,
+        *,
+        progress: bool = True,
+        callbacks: Sequence[Callable[[EpochInfo], None]] = (),
+        checkpoint_every: float = 10.0,
+    ) -> tuple[Word2Vec, Vectors]:
+        """Continue a checkpointed run on the same corpus; returns (model, vectors)."""
+        model = cls.load_checkpoint(checkpoint)
+        corp = as_corpus(corpus, max_sentence_length=model.config.max_sentence_length)
+        vectors = model._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+        return model, vectors
+
+    def _run(
+        self,
+        corp: Corpus,
+        show: bool,
+        callbacks: Sequence[Callable[[EpochInfo], None]],
+        checkpoint: str | os.PathLike[str] | None,
+        checkpoint_every: float,
+    ) -> Vectors:
+        assert self.vocab is not None
+        cfg = self.config
+        enc = EncodedCorpus.encode(corp, self.vocab, cfg.chunk_words)
+        if enc.raw_words != self.vocab.raw_words:
+            raise TrainingError(
+                f"the corpus has {enc.raw_words:,} words but the vocabulary was built on "
+                f"{self.vocab.raw_words:,}: resume needs the same corpus"
+            )
+        if corp.stats.split_sentences:
+            msg = (
+                f"{corp.stats.split_sentences:,} lines longer than max_sentence_length="
+                f"{cfg.max_sentence_length:,} words were cut into several sentences"
+            )
+            self.notes.append(msg)
+        tables = self._tables()
+        kernel = _w2v.kernel()
+        chunk_sizes = enc.chunk_words()
+        before = np.concatenate([[0], np.cumsum(chunk_sizes)])  # words before each chunk
+        per_epoch = int(before[-1])
+        total = per_epoch * cfg.epochs
+        st = self.progress
+
+        def job(epoch: int, k: int) -> tuple[float, int, int]:
+            done0 = epoch * per_epoch + before[k]
+            done1 = epoch * per_epoch + before[k + 1]
+            a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / total
+            a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / total
+            s0, s1 = enc.chunks[k], enc.chunks[k + 1]
+            return kernel(  # type: ignore[operator]
+                self.syn0, self.syn1neg, self.syn1, enc.words, enc.starts[s0 : s1 + 1],
+                tables["sample_int"], tables["cum_table"], tables["codes"], tables["points"],
+                tables["code_lens"], bool(cfg.sg), int(cfg.negative), bool(cfg.hs),
+                int(cfg.window), bool(cfg.cbow_mean), float(a0), float(a1),
+                _w2v.seed_for(cfg.seed, epoch, k), tables["sig"], tables["log"],
+            )  # fmt: skip
+
+        bar = _ProgressBar(show, total, cfg.epochs)
+        pool = ThreadPoolExecutor(cfg.workers) if cfg.workers > 1 else None
+        last_save = time.monotonic()
+        try:
+            with bar:
+                bar.advance(st.words_done, st.epoch)
+                while st.epoch < cfg.epochs:
+                    t_epoch = time.perf_counter()
+                    words_at_start = st.words_done
+                    # Chunks are submitted in order and accounted in order; up to 2 per
+                    # worker are in flight so no worker waits for a batch to finish.
+                    inflight: deque[tuple[int, Any]] = deque()
+                    nxt = st.chunk
+                    while st.chunk < enc.n_chunks:
+                        due = checkpoint is not None and (
+                            time.monotonic() - last_save >= checkpoint_every * 60
+                        )
+                        if due and not inflight:
+                            self.save_checkpoint(checkpoint)  # type: ignore[arg-type]
+                            last_save = time.monotonic()
+                            due = False
+                        while not due and nxt < enc.n_chunks and len(inflight) < 2 * cfg.workers:
+                            if pool is None:
+                                inflight.append((nxt, job(st.epoch, nxt)))
+                            else:
+                                inflight.append((nxt, pool.submit(job, st.epoch, nxt)))
+                            nxt += 1
+                        k, res = inflight.popleft()
+                        if pool is not None:
+                            while True:
+                                try:
+                                    res = res.result(timeout=0.25)
+                                    break
+                                except FuturesTimeout:
+                                    bar.peek(0)
+                        loss, pairs, _ = res
+                        if not math.isfinite(loss):
+                            raise TrainingError(
+                                f"training diverged: the loss became {loss} in epoch "
+                                f"{st.epoch + 1}; lower alpha (now {cfg.alpha})"
+                            )
+                        st.epoch_loss += loss
+                        st.epoch_pairs += pairs
+                        st.words_done += int(chunk_sizes[k])
+                        st.chunk = k + 1
+                        bar.advance(st.words_done, st.epoch, st.epoch_loss / max(st.epoch_pairs, 1))
+                    if not np.isfinite(self.syn0).all():
+                        raise TrainingError(
+                            f"training diverged: weights hold NaN or inf after epoch "
+                            f"{st.epoch + 1}; lower alpha (now {cfg.alpha})"
+                        )
+                    seconds = time.perf_counter() - t_epoch
+                    mean = st.epoch_loss / max(st.epoch_pairs, 1)
+                    st.losses.append(mean)
+                    st.epoch += 1
+                    st.chunk = 0
+                    st.epoch_loss, st.epoch_pairs = 0.0, 0
+                    self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+                    info = EpochInfo(
+                        st.epoch, cfg.epochs, mean,
+                        (st.words_done - words_at_start) / max(seconds, 1e-9), seconds, self,
+                    )  # fmt: skip
+                    for cb in callbacks:
+                        cb(info)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        if checkpoint is not None:
+            self.save_checkpoint(checkpoint)
+        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        return self.wv
+
+    @property
+    def notes(self) -> list[str]:
+        """Things the run reports rather than hides (sentences cut, for one)."""
+        if not hasattr(self, "_notes"):
+            self._notes: list[str] = []
+        return self._notes
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
+        """Write the whole state (config, vocabulary, weights, progress) atomically."""
+        from tokenvec.io import SEP, atomic_path
+
+        assert self.vocab is not None
+        target = Path(path)
+        with atomic_path(target, folder=True) as tmp:
+            np.savez(
+                tmp / "weights.npz",
+                syn0=self.syn0,
+                syn1neg=self.syn1neg,
+                syn1=self.syn1,
+                counts=self.vocab.counts,
+            )
+            (tmp / "vocab.bin").write_bytes(
+                SEP.join(w.encode("utf-8") for w in self.vocab.words) + SEP
+            )
+            state = {
+                "format": "tokenvec-word2vec-checkpoint",
+                "version": 1,
+                "config": asdict(self.config),
+                "raw_words": self.vocab.raw_words,
+                "progress": asdict(self.progress),
+            }
+            (tmp / "state.json").write_text(json.dumps(state, indent=1), "utf-8")
+        return target
+
+    @classmethod
+    def load_checkpoint(cls, path: str | os.PathLike[str]) -> Word2Vec:
+        """A model in the state a checkpoint recorded (no pickle is read)."""
+        from tokenvec.io import _decode_keys
+
+        p = Path(path)
+        if not (p / "state.json").is_file():
+            raise FileNotFoundError(f"{p} is not a word2vec checkpoint (no state.json)")
+        state = json.loads((p / "state.json").read_text("utf-8"))
+        if state.get("format") != "tokenvec-word2vec-checkpoint":
+            raise ValueError(f"{p}: state.json does not describe a word2vec checkpoint")
+        model = cls(Word2VecConfig(**state["config"]))
+        with np.load(p / "weights.npz", allow_pickle=False) as z:
+            model.syn0, model.syn1neg, model.syn1 = z["syn0"], z["syn1neg"], z["syn1"]
+            counts = z["counts"]
+        words = _decode_keys((p / "vocab.bin").read_bytes(), len(counts), "strict", str(p))
+        model.vocab = Vocab(words, counts, int(state["raw_words"]))
+        model.progress = Progress(**state["progress"])
+        return model
+
+
+class _ProgressBar:
+    """A rich progress bar with words/s, loss and ETA (a no-op when disabled)."""
+
+    def __init__(self, show: bool, total: int, epochs: int) -> None:
+        self.show = show
+        self.total = total
+        self.epochs = epochs
+        self._progress: Any = None
+        self._task: Any = None
+        self._done = 0
+
+    def __enter__(self) -> _ProgressBar:
+        if self.show:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]word2vec[/] epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>5.1f}%"),
+                TextColumn("{task.fields[wps]} words/s"),
+                TextColumn("loss {task.fields[loss]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task(
+                "train", total=self.total, epoch=1, epochs=self.epochs, wps="-", loss="-"
+            )
+            self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def peek(self, extra: int) -> None:
+        """Refresh the bar while waiting (``extra`` words beyond those accounted)."""
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self._done + extra)
+
+    def advance(self, done: int, epoch: int, loss: float | None = None) -> None:
+        self._done = done
+        if self._progress is None:
+            return
+        elapsed = max(time.perf_counter() - self._t0, 1e-9)
+        fields: dict[str, Any] = {"epoch": min(epoch + 1, self.epochs)}
+        fields["wps"] = f"{done / elapsed:,.0f}" if done else "-"
+        if loss is not None:
+            fields["loss"] = f"{loss:.3f}"
+        self._progress.update(self._task, completed=done, **fields)
+
+
+def train_word2vec(corpus: Any = None, config: Word2VecConfig | None = None, **kw: Any) -> Vectors:
+    """Train word2vec on ``corpus`` (None: the built-in corpus) and return the vectors.
+
+    Keyword arguments override fields of ``config``; ``progress``, ``callbacks``,
+    ``checkpoint`` and ``checkpoint_every`` go to :meth:`Word2Vec.train`.
+    """
+    run_kw = {
+        k: kw.pop(k) for k in ("progress", "callbacks", "checkpoint", "checkpoint_every") if k in kw
+    }
+    return Word2Vec(config, **kw).train(corpus, **run_kw)

@@ -1,0 +1,306 @@
+"""word2vec: kernel against its reference, determinism, resume, quality, gensim's tables, bad input."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+
+import numpy as np
+import pytest
+
+import tokenvec as tv
+from tokenvec import _w2v
+from tokenvec.corpus import Corpus, CorpusError, WordTokenizer
+from tokenvec.word2vec import EncodedCorpus, TrainingError, Vocab, Word2Vec, Word2VecConfig
+
+
+def planted_corpus(n_sent=400, seed=0):
+    """Two topics whose words only co-occur within their topic, plus shared filler words."""
+    rng = np.random.default_rng(seed)
+    a = [f"a{i}" for i in range(10)]
+    b = [f"b{i}" for i in range(10)]
+    filler = ["the", "of", "and"]
+    out = []
+    for s in range(n_sent):
+        topic = a if s % 2 == 0 else b
+        out.append([str(w) for w in rng.choice(topic + filler, size=12)])
+    return out
+
+
+def prepared(sg, hs, negative, cbow_mean=True, window=3):
+    corpus = Corpus(planted_corpus(40))
+    cfg = Word2VecConfig(
+        sg=sg,
+        hs=hs,
+        negative=negative,
+        cbow_mean=cbow_mean,
+        window=window,
+        vector_size=16,
+        min_count=1,
+        sample=1e-2,
+        threads=1,
+    )
+    model = Word2Vec(cfg)
+    model.vocab = Vocab.build(corpus, cfg)
+    model._init_weights()
+    model.syn1neg[:] = np.random.default_rng(1).standard_normal(model.syn1neg.shape) * 0.1
+    model.syn1[:] = np.random.default_rng(2).standard_normal(model.syn1.shape) * 0.1
+    enc = EncodedCorpus.encode(corpus, model.vocab, 10_000)
+    return model, enc, model._tables()
+
+
+@pytest.mark.parametrize(
+    "sg,hs,negative,cbow_mean",
+    [
+        (True, False, 5, True),
+        (False, False, 5, True),
+        (False, False, 3, False),
+        (True, True, 0, True),
+        (False, True, 2, True),
+    ],
+)
+def test_kernel_equals_reference(sg, hs, negative, cbow_mean):
+    results = []
+    for fn in (_w2v.kernel(), _w2v.train_chunk_reference):
+        model, enc, t = prepared(sg, hs, negative, cbow_mean)
+        out = fn(
+            model.syn0,
+            model.syn1neg,
+            model.syn1,
+            enc.words,
+            enc.starts,
+            t["sample_int"],
+            t["cum_table"],
+            t["codes"],
+            t["points"],
+            t["code_lens"],
+            sg,
+            negative,
+            hs,
+            3,
+            cbow_mean,
+            0.05,
+            0.01,
+            12345,
+            t["sig"],
+            t["log"],
+        )
+        results.append((out, model.syn0.copy(), model.syn1neg.copy(), model.syn1.copy()))
+    (k_out, *k_w), (r_out, *r_w) = results
+    assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream
+    assert k_out[0] == pytest.approx(r_out[0], rel=1e-3)
+    for a, b in zip(k_w, r_w, strict=True):
+        # float32 with reordered sums (fastmath) against sequential numpy: agree to 1e-4.
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_threads_1_is_bit_for_bit_reproducible():
+    cfg = Word2VecConfig(sg=True, vector_size=20, min_count=1, epochs=2, threads=1, seed=7)
+    a = Word2Vec(cfg).train(planted_corpus(), progress=False)
+    b = Word2Vec(cfg).train(planted_corpus(), progress=False)
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    c = Word2Vec(cfg, seed=8).train(planted_corpus(), progress=False)
+    assert not np.array_equal(a.vectors, c.vectors)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    cfg = Word2VecConfig(
+        sg=False, vector_size=12, min_count=1, epochs=3, threads=1, chunk_words=300
+    )
+    full = Word2Vec(cfg).train(planted_corpus(), progress=False)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(info):
+        if info.epoch == 2:
+            raise Stop
+
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(Stop):
+        Word2Vec(cfg).train(
+            planted_corpus(),
+            progress=False,
+            checkpoint=ckpt,
+            checkpoint_every=0,
+            callbacks=[stop_after_two],
+        )
+    assert (ckpt / "state.json").is_file() and not list(tmp_path.glob(".*tmp"))
+    model, resumed = Word2Vec.resume(ckpt, planted_corpus(), progress=False)
+    assert model.progress.epoch == 3
+    np.testing.assert_array_equal(resumed.vectors, full.vectors)
+    with pytest.raises(TrainingError, match="resume needs the same corpus"):
+        Word2Vec.resume(ckpt, planted_corpus(n_sent=10), progress=False)
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_planted_topics_are_learned(sg):
+    losses = []
+    # sample=0: in a 23-word corpus every word is "frequent" and sub-sampling would drop most.
+    cfg = Word2VecConfig(
+        sg=sg, vector_size=24, window=4, min_count=1, epochs=8, threads=2, seed=3, sample=0
+    )
+    wv = Word2Vec(cfg).train(
+        planted_corpus(), progress=False, callbacks=[lambda i: losses.append(i.loss)]
+    )
+    a = [f"a{i}" for i in range(10)]
+    b = [f"b{i}" for i in range(10)]
+    within = np.mean([wv.similarity(x, y) for x in a for y in a if x != y])
+    across = np.mean([wv.similarity(x, y) for x in a for y in b])
+    # Random 24-d vectors have cosine ~0 +- 0.2; topic words share every context. Seeds 3-5 give
+    # a margin of 0.92-1.0 for both SG and CBOW: 0.5 is far outside chance and far inside that.
+    assert within - across > 0.5
+    assert losses[-1] < losses[0]
+
+
+def test_hierarchical_softmax_trains():
+    cfg = Word2VecConfig(
+        sg=True, hs=True, negative=0, vector_size=16, min_count=1, epochs=5, threads=1
+    )
+    wv = Word2Vec(cfg).train(planted_corpus(), progress=False)
+    assert wv.similarity("a1", "a2") > wv.similarity("a1", "b2")
+
+
+def test_tables_equal_gensims():
+    models = pytest.importorskip("gensim.models")
+    sents = [*planted_corpus(300), ["rare"] * 2, ["once"]]
+    g = models.Word2Vec(vector_size=8, min_count=2, sample=1e-3, negative=5, hs=1, sg=1)
+    g.build_vocab(sents)
+    cfg = Word2VecConfig(min_count=2, sample=1e-3)
+    v = Vocab.build(Corpus(sents), cfg)
+    assert sorted(v.words) == sorted(g.wv.index_to_key)
+    assert {w: int(c) for w, c in zip(v.words, v.counts, strict=True)} == {
+        w: g.wv.get_vecattr(w, "count") for w in g.wv.index_to_key
+    }
+    # gensim keeps equal counts in its own order; compare the tables word by word.
+    order = [v.words.index(w) for w in g.wv.index_to_key]
+    theirs_sample = np.array(
+        [g.wv.get_vecattr(w, "sample_int") for w in g.wv.index_to_key], np.float64
+    )
+    np.testing.assert_allclose(
+        v.sample_int(1e-3)[order].astype(np.float64), theirs_sample, rtol=1e-6
+    )
+    codes, points, lens = v.huffman()
+    theirs_lens = np.array([len(g.wv.get_vecattr(w, "code")) for w in g.wv.index_to_key])
+    # Every optimal (Huffman) code has the same count-weighted length, whatever the tie order.
+    assert int(v.counts @ lens) == int(v.counts[order] @ theirs_lens)
+    # Codes are prefix-free paths: no code is a prefix of another.
+    strs = {"".join(map(str, codes[i, : lens[i]])) for i in range(len(v))}
+    assert len(strs) == len(v)
+    assert not any(a != b and b.startswith(a) for a in strs for b in strs)
+    assert points.max() < len(v) - 1
+
+
+# --- corpus input -----------------------------------------------------------------------------
+
+
+def test_corpus_sources(tmp_path):
+    (tmp_path / "a.txt").write_text("the cat sat\n\non the mat\n")
+    with gzip.open(tmp_path / "b.txt.gz", "wt") as f:
+        f.write("a dog\n")
+    with bz2.open(tmp_path / "c.txt.bz2", "wt") as f:
+        f.write("two birds\n")
+    assert list(Corpus(tmp_path / "a.txt")) == [["the", "cat", "sat"], ["on", "the", "mat"]]
+    assert list(Corpus(tmp_path)) == [
+        ["the", "cat", "sat"],
+        ["on", "the", "mat"],
+        ["a", "dog"],
+        ["two", "birds"],
+    ]
+    raw = Corpus(["The Cat, sat!", ["ok"]], tokenizer=WordTokenizer())
+    assert list(raw) == [["the", "cat", "sat"], ["ok"]]
+
+
+def test_long_lines_are_cut_and_counted(tmp_path):
+    p = tmp_path / "text8"
+    p.write_text(" ".join(f"w{i % 50}" for i in range(25_000)))  # one line, no newline
+    c = Corpus(p, max_sentence_length=10_000)
+    sents = list(c)
+    assert [len(s) for s in sents] == [10_000, 10_000, 5_000]
+    assert c.stats.split_sentences == 1
+    model = Word2Vec(min_count=1, epochs=1, threads=1, vector_size=4)
+    model.train(p, progress=False)
+    assert any("cut into several sentences" in n for n in model.notes)
+
+
+def test_huge_line_is_streamed(tmp_path):
+    import tokenvec.corpus as corpus_mod
+
+    p = tmp_path / "big"
+    words = [f"w{i % 7}" for i in range(300_000)]
+    p.write_text(" ".join(words))
+    old = corpus_mod.BLOCK_CHARS
+    corpus_mod.BLOCK_CHARS = 10_000  # force many blocks
+    try:
+        got = [w for s in Corpus(p) for w in s]
+    finally:
+        corpus_mod.BLOCK_CHARS = old
+    assert got == words
+
+
+def test_builtin_corpus_is_there():
+    c = Corpus(tv.corpus.builtin_corpus_path())
+    first = next(iter(c))
+    assert first and all(w == w.lower() for w in first)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_bad_corpora(tmp_path):
+    (tmp_path / "empty.txt").write_text("\n\n")
+    with pytest.raises(CorpusError, match="empty"):
+        Word2Vec(min_count=1).train(tmp_path / "empty.txt", progress=False)
+    with pytest.raises(
+        CorpusError,
+        match=r"no word occurs at least min_count=5 times \(the most frequent, 'a', occurs 2",
+    ):
+        Word2Vec().train([["a", "b", "a"]], progress=False)
+    (tmp_path / "bin").write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(CorpusError, match="looks binary"):
+        Word2Vec(min_count=1).train(tmp_path / "bin", progress=False)
+    (tmp_path / "latin1").write_bytes(b"caf\xe9 au lait\n")
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        Word2Vec(min_count=1).train(tmp_path / "latin1", progress=False)
+    with pytest.raises(CorpusError, match="no such corpus"):
+        Word2Vec().train(tmp_path / "missing.txt", progress=False)
+    with pytest.raises(TypeError, match="re-iterable"):
+        Word2Vec(min_count=1).train(iter([["a"]]), progress=False)
+    with pytest.raises(CorpusError, match="sentence 1 is a int"):
+        Word2Vec(min_count=1).train([["a"], 5], progress=False)
+
+
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"window": 0}, "window must be a positive integer"),
+        ({"vector_size": 0}, "vector_size must be a positive integer"),
+        ({"negative": 0, "hs": False}, "nothing would train"),
+        ({"alpha": -1}, "alpha must be positive"),
+        ({"epochs": 0}, "epochs must be a positive integer"),
+    ],
+)
+def test_bad_config(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        Word2VecConfig(**kw)
+
+
+def test_divergence_is_reported():
+    cfg = Word2VecConfig(
+        sg=True, vector_size=8, min_count=1, epochs=3, alpha=1e30, min_alpha=1e29, threads=1
+    )
+    with pytest.raises(TrainingError, match="diverged.*lower alpha"):
+        Word2Vec(cfg).train(planted_corpus(50), progress=False)
+
+
+def test_train_word2vec_function_and_checkpoint_is_safe(tmp_path):
+    wv = tv.train_word2vec(
+        planted_corpus(50), min_count=1, vector_size=8, epochs=1, threads=1, progress=False
+    )
+    assert wv.vector_size == 8 and "a1" in wv
+    model = Word2Vec(min_count=1, vector_size=8, epochs=1, threads=1)
+    model.train(planted_corpus(50), progress=False, checkpoint=tmp_path / "c")
+    loaded = Word2Vec.load_checkpoint(tmp_path / "c")
+    np.testing.assert_array_equal(loaded.syn0, model.syn0)
+    with pytest.raises(FileNotFoundError, match="not a word2vec checkpoint"):
+        Word2Vec.load_checkpoint(tmp_path)
