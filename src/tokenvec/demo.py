@@ -142,7 +142,8 @@ def run(config: DemoConfig = DemoConfig()) -> None:
     s.add_row("wte(ids) + wpe(positions)", str(x.shape))
     console.print(s)
 
-    semantics(console)
+    glove = semantics(console)
+    training(console, glove)
 
 
 SIMILARITY_PAIRS = [
@@ -157,7 +158,7 @@ UNRELATED_PAIRS = [("king", "banana"), ("boy", "volcano"), ("paper", "water")]
 MINILM_TOKENS = ["king", "paris", "happy", "##ing"]
 
 
-def semantics(console: Any) -> None:
+def semantics(console: Any) -> Any:
     """The semantic half: real GloVe vectors and a real transformer's token embeddings."""
     from rich.table import Table
 
@@ -169,7 +170,7 @@ def semantics(console: Any) -> None:
         glove = load("glove-6b-50d")
     except ModuleNotFoundError as exc:
         console.print(f"[yellow]skipped:[/] {exc}")
-        return
+        return None
     console.print(f"loaded {glove!r} in {time.perf_counter() - start:.2f} s")
 
     t = Table(title="king - man + woman = ?")
@@ -199,10 +200,43 @@ def semantics(console: Any) -> None:
         minilm = load("minilm-l6-tokens")
     except ModuleNotFoundError as exc:
         console.print(f"[yellow]skipped:[/] {exc}")
-        return
+        return glove
     t = Table(title="Nearest WordPiece tokens")
     t.add_column("token")
     t.add_column("neighbours")
     for tok in MINILM_TOKENS:
         t.add_row(tok, ", ".join(w for w, _ in minilm.most_similar(tok, topn=6)))
+    console.print(t)
+    return glove
+
+
+TRAIN_WORDS = ["king", "woman", "ship", "love", "sword"]
+
+
+def training(console: Any, glove: Any, epochs: int = 3) -> None:
+    """Train word2vec (CBOW) on the built-in corpus and show random vectors becoming meaningful."""
+    from rich.table import Table
+
+    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+
+    console.rule("[bold]Learning embeddings: word2vec on the built-in corpus")
+    model = Word2Vec(Word2VecConfig(sg=False, epochs=epochs))
+    vocab = model.build_vocab()
+    console.print(
+        f"corpus: {vocab.raw_words:,} words, vocabulary {len(vocab):,} words (min_count 5); "
+        f"CBOW, {model.config.vector_size} dimensions, {epochs} epochs"
+    )
+    before = {w: [k for k, _ in model.wv.most_similar(w, topn=4)] for w in TRAIN_WORDS}  # type: ignore[union-attr]
+    wv = model.train(progress=True)
+    t = Table(title="Nearest neighbours: random init -> trained here -> GloVe (6B tokens)")
+    t.add_column("word")
+    t.add_column("random init")
+    t.add_column(f"after {epochs} epochs")
+    if glove is not None:
+        t.add_column("GloVe 6B 50d")
+    for w in TRAIN_WORDS:
+        row = [w, ", ".join(before[w]), ", ".join(k for k, _ in wv.most_similar(w, topn=4))]
+        if glove is not None:
+            row.append(", ".join(k for k, _ in glove.most_similar(w, topn=4)))
+        t.add_row(*row)
     console.print(t)

@@ -171,7 +171,7 @@ class Vocab:
 class EncodedCorpus:
     """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s."""
 
-    words: np.ndarray  # (n,) int32
+    words: np.ndarray  # (n,) uint16 for vocabularies up to 65,535 words, else int32
     starts: np.ndarray  # (sentences + 1,) int64
     chunks: np.ndarray  # (chunks + 1,) sentence index where each chunk starts
     raw_words: int
@@ -179,7 +179,9 @@ class EncodedCorpus:
     @classmethod
     def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
         index = {w: i for i, w in enumerate(vocab.words)}
-        words = array.array("i")
+        # The corpus is the largest array held: 2 bytes a word while the vocabulary allows.
+        typecode, dtype = ("H", np.uint16) if len(vocab) <= 65535 else ("i", np.int32)
+        words = array.array(typecode)
         starts = array.array("q", [0])
         raw = 0
         for sent in corpus:
@@ -189,7 +191,7 @@ class EncodedCorpus:
                 words.extend(ids)
                 starts.append(len(words))
         # Views on the arrays' buffers (no copy: the corpus is the largest thing held here).
-        w = np.frombuffer(words, dtype=np.int32)
+        w = np.frombuffer(words, dtype=dtype)
         s = np.frombuffer(starts, dtype=np.int64)
         if w.size == 0:
             raise CorpusError("no sentence of the corpus holds a word of the vocabulary")
@@ -305,10 +307,21 @@ class Word2Vec:
         atomically every ``checkpoint_every`` minutes and at the end; see :meth:`resume`.
         """
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
+        if self.vocab is None or self.progress.epoch >= self.config.epochs:
+            self.build_vocab(corp)
+        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+
+    def build_vocab(self, corpus: Any = None) -> Vocab:
+        """Count the words, keep those of ``min_count`` and initialise the weights.
+
+        ``train`` calls it when needed; call it first to look at the untrained vectors.
+        """
+        corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         self.vocab = Vocab.build(corp, self.config)
         self._init_weights()
         self.progress = Progress()
-        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        return self.vocab
 
     @classmethod
     def resume(
