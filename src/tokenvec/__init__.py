@@ -5,7 +5,7 @@ The public API is re-exported here; optional parts (``tokenvec.torch``) are impo
 
 from __future__ import annotations
 
-from tokenvec import corpus, evaluate
+from tokenvec import corpus, data, evaluate, tokenizers
 from tokenvec._optional import MissingExtraError
 from tokenvec.datasets import load
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
@@ -40,6 +40,7 @@ __all__ = [
     "Word2VecConfig",
     "__version__",
     "corpus",
+    "data",
     "detect_format",
     "evaluate",
     "init_weight",
@@ -48,5 +49,6 @@ __all__ = [
     "one_hot",
     "save_vectors",
     "sinusoidal_table",
+    "tokenizers",
     "train_word2vec",
 ]

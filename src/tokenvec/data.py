@@ -1,0 +1,178 @@
+"""Datasets for next-token training: sliding windows over token ids, and corpora tokenised to
+memory-mapped id files so that a corpus larger than memory still trains.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokenvec.tokenizers import GPT2BPE, Tokenizer
+
+# A safe place to cut GPT-2 text: before a space that follows a non-space and precedes one.
+# GPT-2's pre-tokens never hold a space except at their start, so such a space always starts a
+# pre-token, and text on either side tokenises exactly as it does whole.
+_CUT = re.compile(r"(?<=\S) (?=\S)")
+
+
+def sliding_windows(ids: Any, max_length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets), each (n, max_length), targets shifted by one token.
+
+    Window i starts at token i * stride, as in GPT training loops (Raschka's GPTDatasetV1):
+    n = ceil((len(ids) - max_length) / stride). Both are read-only views of ``ids`` (no copy)
+    when ``ids`` is a contiguous numpy array.
+
+    >>> x, y = sliding_windows(np.arange(6), max_length=3, stride=2)
+    >>> x.tolist(), y.tolist()
+    ([[0, 1, 2], [2, 3, 4]], [[1, 2, 3], [3, 4, 5]])
+    """
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"ids must be 1-D, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integers, got dtype {arr.dtype}")
+    if (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, int | np.integer)
+        or max_length <= 0
+    ):
+        raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
+    if isinstance(stride, bool) or not isinstance(stride, int | np.integer) or stride <= 0:
+        raise ValueError(f"stride must be a positive integer, got {stride!r}")
+    if len(arr) < max_length + 1:
+        raise ValueError(
+            f"max_length {max_length} needs at least {max_length + 1} tokens (inputs plus the "
+            f"shifted target), but there are {len(arr)}; use a shorter max_length or more text"
+        )
+    windows = np.lib.stride_tricks.sliding_window_view(arr, max_length + 1)[::stride]  # (n, T+1)
+    return windows[:, :-1], windows[:, 1:]
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Cut ``text`` into pieces of at most about ``max_chars`` characters at places where GPT-2
+    tokenisation is unchanged; a piece with no such place stays whole.
+
+    >>> split_text("aa bb cc", 4)
+    ['aa', ' bb', ' cc']
+    """
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > max_chars:
+        cut = None
+        for m in _CUT.finditer(text, start + 1, start + max_chars + 1):
+            cut = m.start()
+        if cut is None:
+            m = _CUT.search(text, start + max_chars + 1)
+            if m is None:
+                break
+            cut = m.start()
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def tokenize_file(
+    path: str | os.PathLike[str],
+    tokenizer: Tokenizer,
+    out: str | os.PathLike[str],
+    *,
+    chunk_chars: int = 1 << 20,
+    append_eot: bool = False,
+) -> np.memmap:
+    """Tokenise a text file in chunks into a memory-mapped ``.npy`` of ids; returns it open.
+
+    The ids are uint16 when the vocabulary fits (GPT-2 does), else uint32. Memory stays near
+    one chunk whatever the file size; the output is written atomically.
+    """
+    from tokenvec.io import atomic_path
+
+    src = Path(path)
+    if not src.is_file():
+        raise FileNotFoundError(f"no such text file: {src}")
+    dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32
+    target = Path(out)
+    is_gpt2 = isinstance(tokenizer, GPT2BPE)
+
+    def chunks() -> Any:
+        with open(src, encoding="utf-8", errors="strict") as f:
+            carry = ""
+            while True:
+                block = f.read(chunk_chars)
+                text = carry + block
+                if not block:
+                    if text:
+                        yield text
+                    return
+                pieces = split_text(text, chunk_chars) if is_gpt2 else text.rsplit("\n", 1)
+                if is_gpt2:
+                    # Keep the last piece: it may continue in the next block.
+                    *done, carry = pieces
+                else:
+                    done, carry = (pieces[:1], pieces[1]) if len(pieces) == 2 else ([], text)
+                    done = [d + "\n" for d in done]
+                yield from done
+
+    # First pass: count; second pass: fill the memory map (no list of ids is held).
+    def encode(piece: str) -> list[int]:
+        return tokenizer.encode_ordinary(piece) if is_gpt2 else tokenizer.encode(piece)  # type: ignore[attr-defined]
+
+    try:
+        total = sum(len(encode(p)) for p in chunks())
+        eot = [tokenizer.eot_token] if append_eot and is_gpt2 else []  # type: ignore[attr-defined]
+        total += len(eot)
+        with atomic_path(target) as tmp:
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(total,))
+            pos = 0
+            for piece in chunks():
+                ids = encode(piece)
+                arr[pos : pos + len(ids)] = ids
+                pos += len(ids)
+            arr[pos : pos + len(eot)] = eot
+            arr.flush()
+            del arr
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{src} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    return np.load(target, mmap_mode="r")
+
+
+def torch_loader(
+    ids: Any,
+    max_length: int,
+    stride: int,
+    *,
+    batch_size: int = 8,
+    shuffle: bool = True,
+    drop_last: bool = True,
+    num_workers: int = 0,
+    seed: int | None = None,
+) -> Any:
+    """A ``torch.utils.data.DataLoader`` of (inputs, targets) int64 batches of sliding windows."""
+    from tokenvec._optional import require
+
+    torch = require("torch", "torch")
+    inputs, targets = sliding_windows(ids, max_length, stride)
+
+    class Windows(torch.utils.data.Dataset):  # type: ignore[name-defined,misc]
+        def __len__(self) -> int:
+            return len(inputs)
+
+        def __getitem__(self, i: int) -> tuple[Any, Any]:
+            return (
+                torch.from_numpy(inputs[i].astype(np.int64)),
+                torch.from_numpy(targets[i].astype(np.int64)),
+            )
+
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    return torch.utils.data.DataLoader(
+        Windows(),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        num_workers=num_workers,
+        generator=gen,
+    )

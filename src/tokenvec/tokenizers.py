@@ -1,0 +1,373 @@
+"""Text to token ids: GPT-2's byte-level BPE (exact, offline) and word-level vocabularies.
+
+Both follow one small protocol, :class:`Tokenizer`, so embeddings, datasets and the playground
+accept either. GPT-2's BPE is tiktoken (the fast reference implementation) built from GPT-2's
+own ``encoder.json`` and ``vocab.bpe``, shipped in ``tokenvec/data/gpt2`` (MIT, OpenAI) and
+pinned by the same sha256 digests tiktoken pins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+GPT2_DIR = Path(__file__).parent / "data" / "gpt2"
+GPT2_SHA256 = {
+    "encoder.json": "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
+    "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
+}
+ENDOFTEXT = "<|endoftext|>"
+# GPT-2's pre-tokenizer (tiktoken's r50k pattern).
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """What every tokenizer offers."""
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def id_to_token(self, i: int) -> str: ...
+
+    def token_to_id(self, token: str) -> int: ...
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible map from bytes to printable characters (space -> 'Ġ')."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
+    printable += range(ord("®"), ord("ÿ") + 1)
+    table, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+class GPT2BPE:
+    """GPT-2's tokenizer: byte-level BPE, 50,257 tokens, ``<|endoftext|>`` = 50256.
+
+    >>> tok = gpt2()
+    >>> tok.encode("Hello, world!")
+    [15496, 11, 995, 0]
+    >>> tok.decode([15496, 11, 995, 0])
+    'Hello, world!'
+    """
+
+    def __init__(self, encoding: Any) -> None:
+        self._enc = encoding
+        self._byte_map = _bytes_to_unicode()
+        self._str_to_id: dict[str, int] | None = None
+
+    @property
+    def name(self) -> str:
+        return "gpt2"
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self._enc.n_vocab)
+
+    @property
+    def eot_token(self) -> int:
+        return int(self._enc.eot_token)
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | Collection[str] = frozenset(),
+    ) -> list[int]:
+        """Token ids of ``text``.
+
+        Special-token text such as ``<|endoftext|>`` in user input is refused unless listed in
+        ``allowed_special`` (tiktoken's policy: user text must not inject control tokens).
+        Lone surrogates, which no UTF-8 text can hold, become U+FFFD.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects str, got {type(text).__name__} (use encode_bytes)")
+        try:
+            return self._enc.encode(text, allowed_special=allowed_special, disallowed_special="all")
+        except ValueError as exc:
+            if "disallowed special token" not in str(exc):
+                raise
+            found = next(s for s in self._enc.special_tokens_set if s in text)
+            raise ValueError(
+                f"the text contains the special token {found!r}; pass "
+                f"allowed_special={{{found!r}}} to encode it as a special token"
+            ) from None
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Ids of ``text`` with special-token text encoded as ordinary text."""
+        return self._enc.encode_ordinary(text)
+
+    def encode_batch(self, texts: Sequence[str], *, num_threads: int = 8) -> list[list[int]]:
+        """Ids of many texts, encoded in parallel threads by tiktoken."""
+        return self._enc.encode_ordinary_batch(list(texts), num_threads=num_threads)
+
+    def encode_bytes(self, data: bytes) -> list[int]:
+        """Ids of raw bytes, valid UTF-8 or not: byte-level BPE covers every byte."""
+        raw_encoder = getattr(self._enc, "_encode_bytes", None)
+        if raw_encoder is None:  # an older tiktoken: only valid UTF-8 can be encoded
+            return self._enc.encode_ordinary(data.decode("utf-8"))
+        return list(raw_encoder(data))
+
+    def decode(self, ids: Sequence[int], *, errors: str = "replace") -> str:
+        """Text of ``ids``; bytes that do not form UTF-8 become U+FFFD (``errors``)."""
+        self._check_ids(ids)
+        return self._enc.decode(list(ids), errors=errors)
+
+    def decode_bytes(self, ids: Sequence[int]) -> bytes:
+        """The exact bytes of ``ids`` (inverse of :meth:`encode_bytes`)."""
+        self._check_ids(ids)
+        return self._enc.decode_bytes(list(ids))
+
+    def _check_ids(self, ids: Sequence[int]) -> None:
+        n = self.vocab_size
+        for pos, i in enumerate(ids):
+            if not 0 <= int(i) < n:
+                raise IndexError(f"token id {i} at position {pos} is outside GPT-2's 0..{n - 1}")
+
+    def id_to_token(self, i: int) -> str:
+        """The token as GPT-2's vocabulary writes it: bytes mapped to printable characters
+        (``'Ġthe'`` is " the")."""
+        self._check_ids([i])
+        raw = self._enc.decode_single_token_bytes(int(i))
+        if int(i) in self._enc._special_tokens.values():
+            return raw.decode("utf-8")
+        return "".join(self._byte_map[b] for b in raw)
+
+    def token_text(self, i: int) -> str:
+        """The token's own text (``' the'``); partial UTF-8 sequences show as U+FFFD."""
+        self._check_ids([i])
+        return self._enc.decode_single_token_bytes(int(i)).decode("utf-8", "replace")
+
+    def token_to_id(self, token: str) -> int:
+        """Inverse of :meth:`id_to_token`."""
+        if self._str_to_id is None:
+            self._str_to_id = {self.id_to_token(i): i for i in range(self.vocab_size)}
+        try:
+            return self._str_to_id[token]
+        except KeyError:
+            raise KeyError(f"{token!r} is not a GPT-2 token (tokens look like 'Ġthe')") from None
+
+    def __repr__(self) -> str:
+        return f"GPT2BPE(vocab_size={self.vocab_size})"
+
+
+@cache
+def _gpt2_cached(encoder_json: str, vocab_bpe: str) -> GPT2BPE:
+    from tokenvec._optional import require
+
+    tiktoken = require("tiktoken", "gpt2", package="tiktoken")
+    from tiktoken.load import data_gym_to_mergeable_bpe_ranks
+
+    for path, name in ((Path(encoder_json), "encoder.json"), (Path(vocab_bpe), "vocab.bpe")):
+        if not path.is_file():
+            raise FileNotFoundError(f"GPT-2 file {name} not found at {path}")
+        digest = _sha256(path)
+        if digest != GPT2_SHA256[name]:
+            raise ValueError(
+                f"{path} is not GPT-2's {name}: sha256 {digest[:16]}..., expected "
+                f"{GPT2_SHA256[name][:16]}...; refusing a tokenizer that would not be GPT-2's"
+            )
+    ranks = data_gym_to_mergeable_bpe_ranks(
+        vocab_bpe_file=vocab_bpe, encoder_json_file=encoder_json
+    )
+    enc = tiktoken.Encoding(
+        name="gpt2",
+        explicit_n_vocab=50257,
+        pat_str=GPT2_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens={ENDOFTEXT: 50256},
+    )
+    return GPT2BPE(enc)
+
+
+def gpt2(
+    encoder_json: str | os.PathLike[str] | None = None,
+    vocab_bpe: str | os.PathLike[str] | None = None,
+) -> GPT2BPE:
+    """GPT-2's tokenizer from the shipped files (or given ones, which must match the hashes)."""
+    return _gpt2_cached(
+        str(encoder_json or GPT2_DIR / "encoder.json"), str(vocab_bpe or GPT2_DIR / "vocab.bpe")
+    )
+
+
+# --- word level -------------------------------------------------------------------------------
+
+DEFAULT_WORD_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]"
+
+
+class WordLevel:
+    """A word-level tokenizer: a regex split and a vocabulary built from a corpus.
+
+    >>> tok = WordLevel.train(["the cat sat", "the dog sat"], min_count=2)
+    >>> tok.encode("the bird sat")
+    [1, 0, 2]
+    >>> tok.decode(tok.encode("the bird sat"))
+    'the <unk> sat'
+    """
+
+    def __init__(
+        self,
+        vocab: Sequence[str],
+        *,
+        unk_token: str = "<unk>",
+        special_tokens: Sequence[str] = (),
+        pattern: str = DEFAULT_WORD_PATTERN,
+        lowercase: bool = True,
+    ) -> None:
+        self.vocab = list(vocab)
+        if len(set(self.vocab)) != len(self.vocab):
+            dup = next(t for i, t in enumerate(self.vocab) if t in self.vocab[:i])
+            raise ValueError(f"duplicate token {dup!r} in the vocabulary")
+        if unk_token not in self.vocab:
+            raise ValueError(f"the unknown token {unk_token!r} must be in the vocabulary")
+        self.unk_token = unk_token
+        self.special_tokens = list(special_tokens)
+        self.pattern = pattern
+        self.lowercase = lowercase
+        self._index = {t: i for i, t in enumerate(self.vocab)}
+        self._regex = re.compile(pattern)
+        self._special = (
+            re.compile("(" + "|".join(re.escape(s) for s in self.special_tokens) + ")")
+            if self.special_tokens
+            else None
+        )
+
+    @classmethod
+    def train(
+        cls,
+        texts: Iterable[str],
+        *,
+        min_count: int = 1,
+        max_size: int | None = None,
+        unk_token: str = "<unk>",
+        special_tokens: Sequence[str] = (),
+        pattern: str = DEFAULT_WORD_PATTERN,
+        lowercase: bool = True,
+    ) -> WordLevel:
+        """Count words of ``texts``; ids: <unk>, special tokens, then words by frequency."""
+        regex = re.compile(pattern)
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(regex.findall(text.lower() if lowercase else text))
+        reserved = [unk_token, *special_tokens]
+        words = [w for w, c in counts.most_common() if c >= min_count and w not in reserved]
+        if max_size is not None:
+            if max_size <= len(reserved):
+                raise ValueError(f"max_size {max_size} leaves no room beyond {reserved}")
+            words = words[: max_size - len(reserved)]
+        return cls(
+            reserved + words,
+            unk_token=unk_token,
+            special_tokens=special_tokens,
+            pattern=pattern,
+            lowercase=lowercase,
+        )
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def unk_id(self) -> int:
+        return self._index[self.unk_token]
+
+    def _words(self, text: str) -> list[str]:
+        return self._regex.findall(text.lower() if self.lowercase else text)
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of the words of ``text``; unknown words get the id of ``unk_token``."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects str, got {type(text).__name__}")
+        parts = self._special.split(text) if self._special else [text]
+        ids: list[int] = []
+        unk = self.unk_id
+        for part in parts:
+            if part in self.special_tokens:
+                ids.append(self._index[part])
+            else:
+                ids.extend(self._index.get(w, unk) for w in self._words(part))
+        return ids
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Tokens joined by spaces (the split loses the original spacing)."""
+        return " ".join(self.id_to_token(i) for i in ids)
+
+    def id_to_token(self, i: int) -> str:
+        if not 0 <= int(i) < len(self.vocab):
+            raise IndexError(f"token id {i} is outside the vocabulary 0..{len(self.vocab) - 1}")
+        return self.vocab[int(i)]
+
+    def token_to_id(self, token: str) -> int:
+        try:
+            return self._index[token]
+        except KeyError:
+            raise KeyError(f"{token!r} is not in the vocabulary") from None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the tokenizer as plain JSON, atomically."""
+        from tokenvec.io import atomic_path
+
+        target = Path(path)
+        data = {
+            "type": "tokenvec-wordlevel",
+            "version": 1,
+            "unk_token": self.unk_token,
+            "special_tokens": self.special_tokens,
+            "pattern": self.pattern,
+            "lowercase": self.lowercase,
+            "vocab": self.vocab,
+        }
+        with atomic_path(target) as tmp:
+            tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> WordLevel:
+        """Read a tokenizer written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: not a tokenizer JSON file ({exc})") from None
+        if not isinstance(data, dict) or data.get("type") != "tokenvec-wordlevel":
+            raise ValueError(f"{path}: not a tokenvec word-level tokenizer")
+        return cls(
+            data["vocab"],
+            unk_token=data["unk_token"],
+            special_tokens=data["special_tokens"],
+            pattern=data["pattern"],
+            lowercase=data["lowercase"],
+        )
+
+    def __repr__(self) -> str:
+        return f"WordLevel(vocab_size={self.vocab_size})"
+
+
+def check_fits(tokenizer: Tokenizer, embedding: Any) -> None:
+    """Raise if ``embedding`` has fewer rows than ``tokenizer`` has ids."""
+    rows = getattr(embedding, "num_embeddings", None)
+    if rows is not None and rows < tokenizer.vocab_size:
+        raise ValueError(
+            f"the tokenizer has {tokenizer.vocab_size:,} ids but the embedding only {rows:,} "
+            f"rows: build the embedding with num_embeddings >= {tokenizer.vocab_size:,}"
+        )
