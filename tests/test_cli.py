@@ -58,3 +58,38 @@ def test_train_errors_are_one_line():
 def test_version():
     res = cli("--version")
     assert res.returncode == 0 and res.stdout.strip() == f"tokenvec {tv.__version__}"
+
+
+def test_train_lm_and_query_its_embeddings(tmp_path):
+    import pytest
+
+    pytest.importorskip("torch")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The king said unto the people. The queen said unto the king.\n" * 300)
+    res = cli(
+        "train-lm",
+        str(corpus),
+        "-o",
+        str(tmp_path / "lm.pt"),
+        "--max-steps",
+        "4",
+        "--block-size",
+        "16",
+        "--n-embd",
+        "16",
+        "--n-head",
+        "2",
+        "--n-layer",
+        "1",
+        "--batch-size",
+        "4",
+        "--eval-interval",
+        "2",
+        "--no-progress",
+        "--vectors",
+        str(tmp_path / "vec"),
+    )
+    assert res.returncode == 0, res.stderr
+    assert "4 steps, validation loss" in res.stdout
+    vec = tv.load_vectors(tmp_path / "vec")
+    assert " king" in vec and vec.vector_size == 16

@@ -54,8 +54,17 @@ def test_public_api():
 
 def test_demo_command_runs():
     res = subprocess.run(
-        [sys.executable, "-m", "tokenvec", "demo"], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "tokenvec", "demo", "--lm-seconds", "3"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert res.returncode == 0, res.stderr
-    assert "max |lookup - one_hot @ W| = 0" in res.stdout
-    assert "(8, 1024, 768)" in res.stdout
+    out = res.stdout
+    assert "15496" in out and "' token'" in out  # GPT-2 tokens of the demo sentence
+    assert "max |lookup - one_hot @ W| = 0" in out
+    assert "(8, 1024, 768)" in out
+    if "glove" in out.lower() and "skipped" not in out:
+        assert "queen" in out
+    assert "after 3 epochs" in out  # word2vec on the built-in corpus
+    assert "Nearest tokens before training" in out  # the small GPT

@@ -34,11 +34,12 @@ def _root(
 @app.command()
 def demo(
     seed: int = typer.Option(0, help="Seed of the random initialisation."),
+    lm_seconds: float = typer.Option(60.0, help="Seconds of small-GPT training at the end."),
 ) -> None:
     """Walk through token embeddings on built-in defaults (GPT-2 sizes)."""
     from tokenvec.demo import DemoConfig, run
 
-    run(DemoConfig(seed=seed))
+    run(DemoConfig(seed=seed, lm_seconds=lm_seconds))
 
 
 @app.command()
@@ -98,6 +99,66 @@ def train(
     path = wv.save(output, format=format)  # type: ignore[arg-type]
     losses = ", ".join(f"{x:.3f}" for x in model.progress.losses)
     typer.echo(f"saved {len(wv):,} x {wv.vector_size} vectors to {path} (loss by epoch: {losses})")
+
+
+@app.command("train-lm")
+def train_lm_command(
+    corpus: Path | None = typer.Argument(None, help="UTF-8 text file; default: built-in corpus."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", "-o", help="Checkpoint file to write."),
+    vectors: Path | None = typer.Option(None, help="Also save the token embeddings here."),
+    max_steps: int = typer.Option(300, help="Optimizer steps."),
+    batch_size: int = typer.Option(16, help="Sequences per step (per process)."),
+    block_size: int = typer.Option(64, help="Context length."),
+    n_layer: int = typer.Option(2, help="Transformer blocks."),
+    n_head: int = typer.Option(4, help="Attention heads."),
+    n_embd: int = typer.Option(64, help="Embedding dimensions."),
+    lr: float = typer.Option(1e-2, help="Peak learning rate."),
+    min_lr: float = typer.Option(1e-3, help="Final learning rate."),
+    warmup_steps: int = typer.Option(20, help="Linear warm-up steps."),
+    max_seconds: float | None = typer.Option(None, help="Stop after this much wall time."),
+    eval_interval: int = typer.Option(50, help="Steps between validation losses."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:1..."),
+    seed: int = typer.Option(0, help="Random seed."),
+    resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+) -> None:
+    """Train a small GPT whose token embeddings you can then query (torchrun works too)."""
+    import lzma
+
+    import numpy as np
+
+    from tokenvec.corpus import builtin_corpus_path
+    from tokenvec.data import tokenize_file
+    from tokenvec.lm import GPTConfig, TrainConfig, token_vectors, train_lm
+    from tokenvec.tokenizers import gpt2
+
+    tok = gpt2()
+    if corpus is None:
+        text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
+        ids = np.array(tok.encode_ordinary(text), dtype=np.uint16)
+    else:
+        ids = tokenize_file(corpus, tok, checkpoint.with_name(checkpoint.name + ".ids.npy"))
+    res = train_lm(
+        ids,
+        GPTConfig(block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd),
+        TrainConfig(
+            max_steps=max_steps, batch_size=batch_size, lr=lr, min_lr=min_lr,
+            warmup_steps=warmup_steps, max_seconds=max_seconds, eval_interval=eval_interval,
+            device=device, seed=seed,
+        ),
+        tokenizer=tok, checkpoint=checkpoint, resume=resume, progress=progress,
+    )  # fmt: skip
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    if vectors is not None:
+        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(vectors)
+    val = res.val_losses[-1][1] if res.val_losses else float("nan")
+    typer.echo(
+        f"{res.steps} steps, validation loss {val:.3f}, {res.tokens_per_second:,.0f} tokens/s; "
+        f"checkpoint {checkpoint}"
+    )
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ class DemoConfig:
     batch: int = 8
     timing_ids: int = 512
     seed: int = 0
+    lm_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def run(config: DemoConfig = DemoConfig()) -> None:
     from rich.table import Table
 
     console = Console()
+    tokens(console)
     console.rule("[bold]tokenvec demo: the token embedding layer")
 
     start = time.perf_counter()
@@ -144,6 +146,90 @@ def run(config: DemoConfig = DemoConfig()) -> None:
 
     glove = semantics(console)
     training(console, glove)
+    language_model(console, seconds=config.lm_seconds)
+
+
+SENTENCE = "Every token of a language model starts as a row of the embedding matrix."
+
+
+def tokens(console: Any) -> None:
+    """Text -> GPT-2 token ids -> sliding windows -> token + position embeddings."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tokenvec.data import sliding_windows
+    from tokenvec.tokenizers import gpt2
+
+    console.rule("[bold]From text to token ids: GPT-2's byte-level BPE")
+    tok = gpt2()
+    ids = tok.encode(SENTENCE)
+    console.print(f"text: {SENTENCE!r}")
+    t = Table(title=f"{len(ids)} GPT-2 tokens (vocabulary {tok.vocab_size:,})")
+    t.add_column("position", justify="right")
+    t.add_column("token id", justify="right")
+    t.add_column("token")
+    for pos, i in enumerate(ids):
+        t.add_row(str(pos), str(i), escape(repr(tok.token_text(i))))
+    console.print(t)
+    x, y = sliding_windows(np.array(ids), max_length=4, stride=4)
+    console.print(
+        f"sliding windows, max_length 4, stride 4: inputs {x.shape}, targets {y.shape} "
+        f"(targets are the inputs shifted by one token)"
+    )
+    console.print(f"  inputs[0]  = {x[0].tolist()} -> {escape(repr(tok.decode(x[0].tolist())))}")
+    console.print(f"  targets[0] = {y[0].tolist()} -> {escape(repr(tok.decode(y[0].tolist())))}")
+    layer = InputEmbedding(tok.vocab_size, 768, max_len=1024, seed=0)
+    out = layer(x)
+    console.print(
+        f"token embedding wte {layer.wte.shape} + position embedding wpe "
+        f"{layer.wpe.weight.shape} -> input embeddings {out.shape} (batch, seq, dim)"
+    )
+
+
+def language_model(console: Any, seconds: float = 60.0) -> None:
+    """Train a small GPT on the built-in corpus and show its token embeddings organise."""
+    from rich.table import Table
+
+    try:
+        from tokenvec.lm import GPTConfig, TrainConfig, train_lm
+    except ImportError as exc:
+        console.rule("[bold]A small GPT learns its token embeddings")
+        console.print(f"[yellow]skipped:[/] {exc}")
+        return
+    import lzma
+
+    from tokenvec.corpus import builtin_corpus_path
+    from tokenvec.tokenizers import gpt2
+
+    console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
+    tok = gpt2()
+    text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
+    ids = np.array(tok.encode_ordinary(text), dtype=np.uint16)
+    mcfg = GPTConfig(block_size=64, n_layer=2, n_head=4, n_embd=64)
+    tcfg = TrainConfig(
+        max_steps=1000, batch_size=16, lr=1e-2, min_lr=1e-3, eval_interval=50,
+        track_every=1000, max_seconds=seconds,
+    )  # fmt: skip
+    console.print(
+        f"{len(ids):,} tokens; GPT with {mcfg.n_layer} layers, {mcfg.n_embd} dimensions, "
+        f"context {mcfg.block_size}, tied 50,257 x {mcfg.n_embd} token embeddings; "
+        f"training for about {seconds:.0f} s"
+    )
+    res = train_lm(ids, mcfg, tcfg, tokenizer=tok, progress=True)
+    before, after = res.snapshots[0], res.snapshots[-1]
+    t = Table(title=f"Nearest tokens before training and after {res.steps} steps")
+    t.add_column("token")
+    t.add_column("random init")
+    t.add_column(f"step {res.steps}")
+    for token in after.neighbours:
+        t.add_row(repr(token), ", ".join(map(repr, before.neighbours.get(token, []))),
+                  ", ".join(map(repr, after.neighbours[token])))  # fmt: skip
+    console.print(t)
+    first, last = res.train_losses[0][1], res.train_losses[-1][1]
+    console.print(
+        f"loss {first:.2f} -> {last:.2f} (validation {res.val_losses[-1][1]:.2f}); "
+        f"{res.tokens_per_second:,.0f} tokens/s"
+    )
 
 
 SIMILARITY_PAIRS = [

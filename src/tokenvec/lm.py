@@ -1,0 +1,524 @@
+"""A small GPT that learns its token embeddings (extra ``torch``).
+
+The model is GPT-2's architecture at toy size, with GPT-2's parameter names (``transformer.wte``,
+``transformer.wpe``, ``transformer.h.N.attn.c_attn``...; note GPT-2 checkpoints store linear
+weights transposed, as Conv1D). The trainer runs on one CPU, one GPU, or several processes under
+``torchrun`` (DistributedDataParallel; gloo on CPU, nccl on GPU), and records how the
+token-embedding matrix changes: neighbours of chosen tokens and the cosine of related versus
+random token pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from tokenvec._optional import require
+
+torch = require("torch", "torch")
+nn = torch.nn
+F = torch.nn.functional
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Model size; the defaults make a model that trains in minutes on a CPU."""
+
+    vocab_size: int = 50257
+    block_size: int = 64  # context length
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = True
+    tie_weights: bool = True  # lm_head shares the token-embedding matrix (as GPT-2)
+    positional: Literal["learned", "sinusoidal"] = "learned"
+
+    def __post_init__(self) -> None:
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd {self.n_embd} must be a multiple of n_head {self.n_head}")
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
+        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.n_head = cfg.n_head
+        self.dropout = cfg.dropout
+        self.resid_drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.c_attn(x).split(c, dim=2)  # 3 x (B, T, C)
+        q = q.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        v = v.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )  # (B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(b, t, c)  # (B, T, C)
+        return self.resid_drop(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
+        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))  # (B, T, C)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
+        self.attn = CausalSelfAttention(cfg)
+        self.ln_2 = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x))  # (B, T, C)
+        return x + self.mlp(self.ln_2(x))  # (B, T, C)
+
+
+class GPT(nn.Module):
+    """GPT-2's decoder: idx (B, T) -> logits (B, T, vocab) [, loss]."""
+
+    def __init__(self, cfg: GPTConfig) -> None:
+        super().__init__()
+        from tokenvec.torch import SinusoidalPositions
+
+        self.config = cfg
+        wpe: nn.Module = (
+            nn.Embedding(cfg.block_size, cfg.n_embd)
+            if cfg.positional == "learned"
+            else SinusoidalPositions(cfg.block_size, cfg.n_embd)
+        )
+        self.transformer = nn.ModuleDict(
+            {
+                "wte": nn.Embedding(cfg.vocab_size, cfg.n_embd),
+                "wpe": wpe,
+                "drop": nn.Dropout(cfg.dropout),
+                "h": nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)]),
+                "ln_f": nn.LayerNorm(cfg.n_embd, bias=cfg.bias),
+            }
+        )
+        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        if cfg.tie_weights:
+            self.lm_head.weight = self.transformer.wte.weight
+        self.apply(self._init)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):  # GPT-2's scaled init of residual projections
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, mean=0.0, std=0.02)
+
+    @property
+    def wte(self) -> torch.nn.Embedding:
+        return self.transformer.wte
+
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        _, t = idx.shape
+        if t > self.config.block_size:
+            raise ValueError(f"sequence length {t} exceeds block_size {self.config.block_size}")
+        pos = torch.arange(t, device=idx.device)  # (T,)
+        x = self.transformer.drop(
+            self.transformer.wte(idx) + self.transformer.wpe(pos)
+        )  # (B, T, C)
+        for block in self.transformer.h:
+            x = block(x)  # (B, T, C)
+        logits = self.lm_head(self.transformer.ln_f(x))  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+        return logits, loss
+
+
+# --- tracking the token embeddings -------------------------------------------------------------
+
+# Tokens that play the same grammatical role end up close; random pairs do not.
+RELATED_PAIRS: tuple[tuple[str, str], ...] = (
+    (" he", " she"), (" his", " her"), (" the", " a"), (" and", " or"), (" was", " is"),
+    (" him", " them"), (" my", " your"), (" in", " on"), (" said", " saith"), (" be", " have"),
+    (" king", " lord"), (" man", " woman"), (" day", " night"), (" father", " mother"),
+)  # fmt: skip
+TRACK_TOKENS: tuple[str, ...] = (" he", " the", " king", " said", " love")
+
+
+@dataclass
+class Snapshot:
+    """The token embeddings at one training step."""
+
+    step: int
+    neighbours: dict[str, list[str]]
+    related_cosine: float  # mean cosine of RELATED_PAIRS
+    random_cosine: float  # mean cosine of the same tokens paired wrongly
+
+
+def embedding_snapshot(
+    weight: np.ndarray,
+    tokenizer: Any,
+    step: int,
+    *,
+    tokens: Sequence[str] = TRACK_TOKENS,
+    pairs: Sequence[tuple[str, str]] = RELATED_PAIRS,
+    candidates: np.ndarray | None = None,
+    seed: int = 0,
+) -> Snapshot:
+    """Neighbours of ``tokens`` among ``candidates`` (token ids), and pair cosines.
+
+    Vectors are centred on the candidates' mean first: training pushes all embeddings along a
+    shared direction, which raises every cosine alike and would hide which pairs grew closer.
+    """
+    cand = np.arange(len(weight)) if candidates is None else np.asarray(candidates)
+    centred = weight - weight[cand].mean(axis=0)  # (V, C)
+    unit = centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)  # (V, C)
+
+    def single(text: str) -> int | None:
+        ids = tokenizer.encode_ordinary(text)
+        return ids[0] if len(ids) == 1 else None
+
+    neighbours = {}
+    for tok in tokens:
+        i = single(tok)
+        if i is None:
+            continue
+        scores = unit[cand] @ unit[i]
+        order = cand[np.argsort(-scores)]
+        neighbours[tok] = [tokenizer.token_text(int(j)) for j in order if j != i][:5]
+    ids = [(single(a), single(b)) for a, b in pairs]
+    ids = [(a, b) for a, b in ids if a is not None and b is not None]
+    related = float(np.mean([unit[a] @ unit[b] for a, b in ids])) if ids else float("nan")
+    # The control uses the same tokens, paired wrongly (he/night, his/mother...): frequent tokens
+    # share a direction of their own, so random rare tokens would be an unfair baseline.
+    mismatched = [
+        unit[a] @ unit[b2]
+        for i, (a, _) in enumerate(ids)
+        for j, (_, b2) in enumerate(ids)
+        if i != j
+    ]
+    randoms = float(np.mean(mismatched)) if mismatched else float("nan")
+    return Snapshot(step, neighbours, related, randoms)
+
+
+# --- training ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every knob of an LM training run."""
+
+    max_steps: int = 300
+    batch_size: int = 16
+    lr: float = 3e-3
+    min_lr: float = 3e-4
+    warmup_steps: int = 20
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    eval_interval: int = 50
+    eval_batches: int = 8
+    val_fraction: float = 0.05
+    track_every: int = 50
+    max_seconds: float | None = None  # stop early after this much wall time
+    checkpoint_every: int = 100  # steps
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("max_steps", "batch_size", "eval_interval", "eval_batches", "track_every"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError("val_fraction must lie in (0, 1)")
+
+
+@dataclass
+class TrainResult:
+    model: GPT
+    steps: int
+    train_losses: list[tuple[int, float]] = field(default_factory=list)
+    val_losses: list[tuple[int, float]] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    tokens_per_second: float = 0.0
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay from lr to min_lr at max_steps.
+
+    >>> round(lr_at(0, TrainConfig(warmup_steps=10, lr=1.0)), 2)
+    0.1
+    """
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    ratio = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * ratio)) * (cfg.lr - cfg.min_lr)
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, 0
+    return int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _device(name: str, local_rank: int) -> torch.device:
+    if name == "auto":
+        name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def _batch(
+    data: np.ndarray, block: int, batch: int, gen: np.random.Generator, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    starts = gen.integers(0, len(data) - block - 1, size=batch)
+    x = np.stack([data[s : s + block] for s in starts]).astype(np.int64)  # (B, T)
+    y = np.stack([data[s + 1 : s + 1 + block] for s in starts]).astype(np.int64)  # (B, T)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+
+
+def train_lm(
+    ids: Any,
+    model_config: GPTConfig | None = None,
+    train_config: TrainConfig | None = None,
+    *,
+    tokenizer: Any = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    on_eval: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    """Train a GPT on token ``ids`` (1-D, e.g. a memory-mapped file) to predict the next token.
+
+    Under ``torchrun`` each process trains on its own batches and DistributedDataParallel
+    averages the gradients, so all ranks hold the same weights; rank 0 reports and saves.
+    """
+    mcfg = model_config or GPTConfig()
+    tcfg = train_config or TrainConfig()
+    data = np.asarray(ids)
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise ValueError(f"ids must be a 1-D integer array, got {data.dtype} {data.shape}")
+    if data.size and int(data.max()) >= mcfg.vocab_size:
+        raise ValueError(
+            f"token id {int(data.max())} does not fit the model's vocab_size {mcfg.vocab_size}: "
+            f"the tokenizer and the embedding disagree"
+        )
+    n_val = max(mcfg.block_size + 2, int(len(data) * tcfg.val_fraction))
+    if len(data) - n_val < mcfg.block_size + 2:
+        raise ValueError(
+            f"{len(data)} tokens are too few for block_size {mcfg.block_size} plus a "
+            f"validation split; use more text or a shorter block_size"
+        )
+    train_data, val_data = data[:-n_val], data[-n_val:]
+
+    rank, world, local_rank = _distributed()
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and tcfg.device != "cpu" else "gloo"
+        torch.distributed.init_process_group(backend=backend)
+    device = _device(tcfg.device, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    torch.manual_seed(tcfg.seed)  # the same initial weights on every rank
+    model = GPT(mcfg).to(device)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optim = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": tcfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=tcfg.lr,
+        betas=(tcfg.beta1, tcfg.beta2),
+    )
+    gen = np.random.default_rng([tcfg.seed, rank])  # each rank draws its own batches
+    result = TrainResult(model=model, steps=0)
+    step = 0
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if state["model_config"] != asdict(mcfg):
+            raise ValueError(f"{checkpoint} was saved for another model configuration")
+        model.load_state_dict(state["model"])
+        optim.load_state_dict(state["optim"])
+        step = int(state["step"])
+        gen.bit_generator.state = state["gen"]
+        result.train_losses = [tuple(x) for x in state["train_losses"]]  # type: ignore[misc]
+        result.val_losses = [tuple(x) for x in state["val_losses"]]  # type: ignore[misc]
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    lead = rank == 0
+    candidates = np.unique(np.asarray(train_data[:200_000]))  # tokens seen in the text
+
+    def snapshot() -> None:
+        if tokenizer is not None and lead:
+            w = model.wte.weight.detach().float().cpu().numpy()
+            result.snapshots.append(embedding_snapshot(w, tokenizer, step, candidates=candidates))
+
+    @torch.no_grad()
+    def evaluate() -> float:
+        model.eval()
+        g = np.random.default_rng(12345)
+        losses = [
+            float(model(*_batch(val_data, mcfg.block_size, tcfg.batch_size, g, device))[1])
+            for _ in range(tcfg.eval_batches)
+        ]
+        model.train()
+        return float(np.mean(losses))
+
+    def save() -> None:
+        if checkpoint is None or not lead:
+            return
+        from tokenvec.io import atomic_path
+
+        state = {
+            "model": model.state_dict(),
+            "optim": optim.state_dict(),
+            "step": step,
+            "gen": gen.bit_generator.state,
+            "model_config": asdict(mcfg),
+            "train_config": asdict(tcfg),
+            "train_losses": result.train_losses,
+            "val_losses": result.val_losses,
+        }
+        with atomic_path(Path(checkpoint)) as tmp:
+            torch.save(state, tmp)
+
+    bar = _Bar(progress and lead, tcfg.max_steps, step)
+    tokens_per_step = tcfg.batch_size * mcfg.block_size * world
+    t0 = time.perf_counter()
+    start_step = step
+    if step == 0:
+        snapshot()
+    model.train()
+    with bar:
+        while step < tcfg.max_steps:
+            if tcfg.max_seconds is not None and time.perf_counter() - t0 > tcfg.max_seconds:
+                break
+            for group in optim.param_groups:
+                group["lr"] = lr_at(step, tcfg)
+            x, y = _batch(train_data, mcfg.block_size, tcfg.batch_size, gen, device)
+            _, loss = net(x, y)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            if tcfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+            optim.step()
+            step += 1
+            lv = float(loss.detach())
+            if not math.isfinite(lv):
+                raise FloatingPointError(f"the loss became {lv} at step {step}; lower lr")
+            result.train_losses.append((step, lv))
+            elapsed = time.perf_counter() - t0
+            bar.update(step, lv, (step - start_step) * tokens_per_step / max(elapsed, 1e-9))
+            if step % tcfg.eval_interval == 0 or step == tcfg.max_steps:
+                vl = evaluate()
+                result.val_losses.append((step, vl))
+                bar.note(vl)
+                if on_eval is not None and lead:
+                    on_eval(step, vl)
+            if step % tcfg.track_every == 0:
+                snapshot()
+            if step % tcfg.checkpoint_every == 0:
+                save()
+    if not result.val_losses or result.val_losses[-1][0] != step:
+        result.val_losses.append((step, evaluate()))  # a run stopped by max_seconds ends here
+    if not result.snapshots or result.snapshots[-1].step != step:
+        snapshot()
+    save()
+    result.steps = step
+    result.tokens_per_second = (
+        (step - start_step) * tokens_per_step / max(time.perf_counter() - t0, 1e-9)
+    )
+    return result
+
+
+class _Bar:
+    def __init__(self, show: bool, total: int, done: int) -> None:
+        self.show, self.total, self.done = show, total, done
+        self._p: Any = None
+        self._val = "-"
+
+    def __enter__(self) -> _Bar:
+        if self.show:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._p = Progress(
+                TextColumn("[bold]GPT[/] step {task.completed}/{task.total}"),
+                BarColumn(),
+                TextColumn("loss {task.fields[loss]}  val {task.fields[val]}"),
+                TextColumn("{task.fields[tps]} tokens/s"),
+                TimeRemainingColumn(),
+            )
+            self._p.__enter__()
+            self._t = self._p.add_task(
+                "lm", total=self.total, completed=self.done, loss="-", val="-", tps="-"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._p is not None:
+            self._p.__exit__(*exc)
+
+    def update(self, step: int, loss: float, tps: float) -> None:
+        if self._p is not None:
+            self._p.update(self._t, completed=step, loss=f"{loss:.3f}", tps=f"{tps:,.0f}")
+
+    def note(self, val: float) -> None:
+        if self._p is not None:
+            self._p.update(self._t, val=f"{val:.3f}")
+
+
+def token_vectors(model: GPT, tokenizer: Any, ids: Sequence[int] | None = None) -> Any:
+    """The learned token embeddings as :class:`tokenvec.Vectors`.
+
+    Keys are the tokens' text (``' king'``); tokens whose text is not unique (pieces of a
+    multi-byte character) keep GPT-2's own spelling (``'Ġ'``-style) instead. ``ids`` restricts the
+    export to some tokens (those seen in training, say).
+    """
+    from tokenvec.vectors import Vectors
+
+    weight = model.wte.weight.detach().float().cpu().numpy()  # (V, C)
+    rows = list(range(len(weight))) if ids is None else [int(i) for i in ids]
+    texts = [tokenizer.token_text(i) for i in rows]
+    seen: dict[str, int] = {}
+    for t in texts:
+        seen[t] = seen.get(t, 0) + 1
+    keys = [
+        t if seen[t] == 1 else tokenizer.id_to_token(i) for t, i in zip(texts, rows, strict=True)
+    ]
+    return Vectors(keys, weight[rows], on_duplicate="ignore")
+
+
+def load_model(path: str | os.PathLike[str], device: str = "cpu") -> GPT:
+    """A GPT from a checkpoint written by :func:`train_lm` (tensors only: no pickle code runs)."""
+    state = torch.load(path, map_location=device, weights_only=True)
+    model = GPT(GPTConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model
