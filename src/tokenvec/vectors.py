@@ -24,6 +24,49 @@ Scored = list[tuple[str, float]]
 SCORE_BLOCK_BYTES = 256 * 2**20
 
 
+def project_unit_2d(vectors: Vectors, words: Sequence[str]) -> np.ndarray:
+    """2-D PCA coordinates of the unit vectors of ``words``: (n, 2).
+
+    >>> v = Vectors(["a", "b", "c"], np.eye(3, dtype=np.float32))
+    >>> project_unit_2d(v, ["a", "b", "c"]).shape
+    (3, 2)
+    """
+    x = vectors.unit[[vectors.index(w) for w in words]].astype(np.float64)  # (n, C)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    out = centred @ vt[:2].T
+    return np.pad(out, ((0, 0), (0, 2 - out.shape[1]))) if out.shape[1] < 2 else out
+
+
+def parse_expression(expr: str) -> tuple[list[str], list[str]]:
+    """Split a free-form analogy into positive and negative words.
+
+    >>> parse_expression("king - man + woman")
+    (['king', 'woman'], ['man'])
+    """
+    tokens = expr.replace("+", " + ").replace(" -", " - ").split()
+    if not tokens:
+        raise ValueError("empty expression: write it as 'king - man + woman'")
+    positive: list[str] = []
+    negative: list[str] = []
+    sign = 1
+    expect_word = True
+    for t in tokens:
+        if t in "+-" and len(t) == 1:
+            if expect_word:
+                raise ValueError(f"expression {expr!r}: two operators in a row")
+            sign = 1 if t == "+" else -1
+            expect_word = True
+            continue
+        if not expect_word:
+            raise ValueError(f"expression {expr!r}: missing + or - before {t!r}")
+        (positive if sign > 0 else negative).append(t)
+        expect_word = False
+    if expect_word:
+        raise ValueError(f"expression {expr!r} ends with an operator")
+    return positive, negative
+
+
 def _edits1(word: str, alphabet: str) -> set[str]:
     """Strings one deletion, transposition, replacement or insertion away from ``word``."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]

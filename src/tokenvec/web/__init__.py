@@ -1,0 +1,171 @@
+"""The local playground (extra ``web``: FastAPI + uvicorn): one page and a JSON API.
+
+The page needs no external network (no CDN): its script, styles and the 2-D map (SVG) are in
+``static/index.html``. The API serves only the vectors the app was created with; no request
+value ever reaches the filesystem. Work per request is bounded: words are at most
+``MAX_WORD`` characters, ``topn`` at most ``MAX_TOPN``, texts at most ``MAX_TEXT`` characters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tokenvec._optional import require
+
+MAX_WORD = 64
+MAX_TOPN = 100
+MAX_MAP = 50
+MAX_TEXT = 10_000
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) -> Any:
+    """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`)."""
+    fastapi = require("fastapi", "web")
+    from fastapi import FastAPI, HTTPException, Query
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from pydantic import BaseModel
+
+    from tokenvec.vectors import project_unit_2d, suggest
+
+    class Scored(BaseModel):
+        word: str
+        score: float
+
+    class Neighbours(BaseModel):
+        word: str
+        neighbours: list[Scored]
+
+    class Analogy(BaseModel):
+        expression: str
+        answers: list[Scored]
+
+    class Pair(BaseModel):
+        a: str
+        b: str
+        cosine_similarity: float
+        cosine_distance: float
+        euclidean_distance: float
+
+    class MapPoint(BaseModel):
+        word: str
+        x: float
+        y: float
+        score: float
+
+    class MapData(BaseModel):
+        center: str
+        points: list[MapPoint]
+
+    class Tokens(BaseModel):
+        ids: list[int]
+        tokens: list[str]
+
+    class Info(BaseModel):
+        name: str
+        count: int
+        dim: int
+        max_topn: int
+
+    app = FastAPI(
+        title="tokenvec playground",
+        version=require("tokenvec", "web").__version__,
+        docs_url=None,  # the Swagger page loads scripts from a CDN; /openapi.json documents the API
+        redoc_url=None,
+    )
+    page = (STATIC / "index.html").read_text("utf-8")
+
+    def known(word: str) -> str:
+        if word not in vectors:
+            close = suggest(word, vectors.key_to_index)
+            raise HTTPException(
+                status_code=404,
+                detail={"error": f"unknown word {word!r}", "suggestions": close},
+            )
+        return word
+
+    def word_q() -> Any:  # a fresh Query per parameter: FastAPI binds each to its name
+        return Query(..., min_length=1, max_length=MAX_WORD)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return page
+
+    @app.get("/api/info", response_model=Info)
+    def info() -> Info:
+        """What the playground serves."""
+        return Info(name=name, count=len(vectors), dim=vectors.vector_size, max_topn=MAX_TOPN)
+
+    @app.get("/api/similar", response_model=Neighbours)
+    def similar(word: str = word_q(), topn: int = Query(10, ge=1, le=MAX_TOPN)) -> Neighbours:
+        """Nearest neighbours of a word by cosine similarity."""
+        res = vectors.most_similar(known(word), topn=topn)
+        return Neighbours(word=word, neighbours=[Scored(word=w, score=s) for w, s in res])
+
+    @app.get("/api/analogy", response_model=Analogy)
+    def analogy(
+        a: str = word_q(),
+        b: str = word_q(),
+        c: str = word_q(),
+        topn: int = Query(5, ge=1, le=MAX_TOPN),
+    ) -> Analogy:
+        """a - b + c: the words nearest to vec(a) - vec(b) + vec(c) (3CosAdd)."""
+        res = vectors.most_similar(positive=[known(a), known(c)], negative=[known(b)], topn=topn)
+        return Analogy(
+            expression=f"{a} - {b} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
+        )
+
+    @app.get("/api/similarity", response_model=Pair)
+    def similarity(a: str = word_q(), b: str = word_q()) -> Pair:
+        """Cosine similarity, cosine distance and Euclidean distance of two words."""
+        known(a), known(b)
+        return Pair(
+            a=a,
+            b=b,
+            cosine_similarity=vectors.similarity(a, b),
+            cosine_distance=vectors.distance(a, b),
+            euclidean_distance=vectors.norm_distance(a, b),
+        )
+
+    @app.get("/api/map", response_model=MapData)
+    def neighbourhood_map(word: str = word_q(), topn: int = Query(20, ge=2, le=MAX_MAP)) -> MapData:
+        """A word and its neighbours projected to 2-D (PCA) for the page's map."""
+        res = vectors.most_similar(known(word), topn=topn)
+        words = [word, *(w for w, _ in res)]
+        xy = project_unit_2d(vectors, words)
+        scores = [1.0, *(s for _, s in res)]
+        return MapData(
+            center=word,
+            points=[
+                MapPoint(word=w, x=float(x), y=float(y), score=float(s))
+                for w, (x, y), s in zip(words, xy, scores, strict=True)
+            ],
+        )
+
+    @app.get("/api/tokenize", response_model=Tokens)
+    def tokenize(text: str = Query(..., max_length=MAX_TEXT)) -> Tokens:
+        """GPT-2 token ids and token texts (special-token text is encoded as plain text)."""
+        tok = tokenizer
+        if tok is None:
+            from tokenvec.tokenizers import gpt2
+
+            tok = gpt2()
+        ids = tok.encode_ordinary(text)
+        return Tokens(ids=ids, tokens=[tok.token_text(i) for i in ids])
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Any, exc: Any) -> Any:
+        body = exc.detail if isinstance(exc.detail, dict) else {"error": str(exc.detail)}
+        return JSONResponse(status_code=exc.status_code, content=body)
+
+    del fastapi
+    return app
+
+
+def serve(
+    vectors: Any, *, name: str = "vectors", host: str = "127.0.0.1", port: int = 8000
+) -> None:
+    """Run the playground with uvicorn until interrupted."""
+    uvicorn = require("uvicorn", "web")
+    uvicorn.run(create_app(vectors, name=name), host=host, port=port, log_level="warning")

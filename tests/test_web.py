@@ -1,0 +1,143 @@
+"""The playground: the JSON API in-process, and the page driven in a real headless chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import warnings
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from tokenvec.web import MAX_TEXT, MAX_TOPN, create_app
+
+
+@pytest.fixture
+def client(tiny):
+    return TestClient(create_app(tiny, name="tiny"))
+
+
+def test_api_answers(client):
+    assert client.get("/api/info").json() == {
+        "name": "tiny",
+        "count": 5,
+        "dim": 2,
+        "max_topn": MAX_TOPN,
+    }
+    r = client.get("/api/similar", params={"word": "king", "topn": 2}).json()
+    assert r["word"] == "king" and [n["word"] for n in r["neighbours"]] == ["queen", "woman"]
+    a = client.get("/api/analogy", params={"a": "king", "b": "man", "c": "woman", "topn": 1}).json()
+    assert a["answers"][0]["word"] == "queen" and a["expression"] == "king - man + woman"
+    d = client.get("/api/similarity", params={"a": "man", "b": "woman"}).json()
+    assert d["euclidean_distance"] == pytest.approx(2.0)
+    m = client.get("/api/map", params={"word": "king", "topn": 3}).json()
+    assert m["center"] == "king" and len(m["points"]) == 4 and m["points"][0]["score"] == 1.0
+    t = client.get("/api/tokenize", params={"text": "Hello, world!"}).json()
+    assert t == {"ids": [15496, 11, 995, 0], "tokens": ["Hello", ",", " world", "!"]}
+    page = client.get("/")
+    assert page.status_code == 200 and "tokenvec playground" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN, no external fetch
+    spec = client.get("/openapi.json").json()
+    assert {"/api/similar", "/api/analogy", "/api/similarity", "/api/map", "/api/tokenize"} <= set(
+        spec["paths"]
+    )
+
+
+def test_api_validates_and_bounds_work(client):
+    r = client.get("/api/similar", params={"word": "kign"})
+    assert r.status_code == 404
+    assert r.json() == {"error": "unknown word 'kign'", "suggestions": ["king"]}
+    assert (
+        client.get("/api/similar", params={"word": "king", "topn": MAX_TOPN + 1}).status_code == 422
+    )
+    assert client.get("/api/similar", params={"word": "x" * 65}).status_code == 422
+    assert client.get("/api/similar").status_code == 422
+    assert client.get("/api/tokenize", params={"text": "a" * (MAX_TEXT + 1)}).status_code == 422
+    # Values never reach the filesystem: a path is just an unknown word.
+    assert client.get("/api/similar", params={"word": "../../etc/passwd"}).status_code == 404
+    assert client.get("/static/../../pyproject.toml").status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(glove):
+    uvicorn = pytest.importorskip("uvicorn")
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(glove, name="glove-6b-50d"), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started:
+        if time.time() > deadline:
+            raise RuntimeError("the playground did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on this machine (apt-get install chromium)"
+)
+def test_page_in_headless_chromium(server, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server + "/")
+        page.wait_for_function("document.getElementById('info').textContent.includes('400,000')")
+        page.fill("#word", "king")
+        page.click("#similar-btn")
+        page.wait_for_selector("#neighbours li")
+        neighbours = page.locator("#neighbours li .w").all_inner_texts()
+        assert "queen" in neighbours
+        page.wait_for_selector("#map g")
+        assert page.locator("#map g").count() == 26  # the word and 25 neighbours
+        page.hover("#map g:nth-child(2)")
+        assert page.locator("#tip").is_visible()
+        # Map labels were moved apart: no two overlap.
+        overlaps = page.evaluate("""() => {
+            const b = [...document.querySelectorAll('#map text')].map((t) => t.getBBox());
+            let n = 0;
+            for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++)
+                if (b[i].x < b[j].x + b[j].width && b[j].x < b[i].x + b[i].width &&
+                    b[i].y < b[j].y + b[j].height && b[j].y < b[i].y + b[i].height) n++;
+            return n; }""")
+        assert overlaps == 0
+        page.click("#analogy-btn")  # the form starts as king - man + woman
+        page.wait_for_selector("#analogy-result li")
+        assert page.locator("#analogy-result li .w").first.inner_text() == "queen"
+        page.click("#distance-btn")
+        page.wait_for_selector("#distance-result tr")
+        assert "cosine similarity" in page.locator("#distance-result").inner_text()
+        page.click("#tokenize-btn")
+        page.wait_for_selector("#tokens .tok")
+        assert "15496" in page.locator("#token-ids").inner_text()
+        page.fill("#word", "kign")
+        page.click("#similar-btn")
+        page.wait_for_selector("#similar-err a")
+        assert "did you mean" in page.locator("#similar-err").inner_text()
+        page.click("#similar-err a >> nth=0")  # the suggestion explores 'king'
+        page.wait_for_function("document.getElementById('word').value === 'king'")
+        shot = tmp_path / "playground.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert shot.stat().st_size > 10_000
