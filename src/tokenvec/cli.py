@@ -216,13 +216,16 @@ def convert(
     ),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
     encoding_errors: str = typer.Option("strict", help="Non-UTF-8 keys: strict, replace, ignore."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats (writes atomically)."""
     from tokenvec.io import load_vectors
 
     v = load_vectors(source, limit=limit, encoding_errors=encoding_errors)  # type: ignore[arg-type]
     path = v.save(target, format=to)
-    typer.echo(f"wrote {len(v):,} x {v.vector_size} vectors to {path} ({to})")
+    data = {"path": str(path), "format": to, "count": len(v), "dim": v.vector_size}
+    _emit(data, as_json, lambda d: typer.echo(
+        f"wrote {d['count']:,} x {d['dim']} vectors to {d['path']} ({to})"))  # fmt: skip
 
 
 @app.command()
@@ -271,6 +274,7 @@ def plot(
     topn: int = typer.Option(20, help="map --around: how many neighbours."),
     method: str = typer.Option("pca", help="map: pca, tsne or umap."),
     checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Draw a 2-D map, an analogy parallelogram, a similarity heatmap or training curves."""
     from tokenvec import viz
@@ -293,7 +297,8 @@ def plot(
             fig = viz.plot_heatmap(v, words)
         else:
             raise typer.BadParameter("choose map, analogy, heatmap or curves", param_hint="KIND")
-    typer.echo(f"wrote {viz.save(fig, output)}")
+    path = viz.save(fig, output)
+    _emit({"path": str(path), "kind": kind}, as_json, lambda d: typer.echo(f"wrote {d['path']}"))
 
 
 def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -359,6 +364,7 @@ def train(
     checkpoint_every: float = typer.Option(10.0, help="Minutes between checkpoints."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Train word2vec embeddings and save them."""
     from tokenvec.word2vec import Word2Vec, Word2VecConfig
@@ -384,8 +390,11 @@ def train(
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
     path = wv.save(output, format=format)  # type: ignore[arg-type]
+    data = {"path": str(path), "count": len(wv), "dim": wv.vector_size,
+            "losses": model.progress.losses, "notes": model.notes}  # fmt: skip
     losses = ", ".join(f"{x:.3f}" for x in model.progress.losses)
-    typer.echo(f"saved {len(wv):,} x {wv.vector_size} vectors to {path} (loss by epoch: {losses})")
+    line = f"saved {len(wv):,} x {wv.vector_size} vectors to {path} (loss by epoch: {losses})"
+    _emit(data, as_json, lambda d: typer.echo(line))
 
 
 @app.command("train-lm")
@@ -408,6 +417,7 @@ def train_lm_command(
     seed: int = typer.Option(0, help="Random seed."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Train a small GPT whose token embeddings you can then query (torchrun works too)."""
     import lzma
@@ -442,10 +452,16 @@ def train_lm_command(
     if vectors is not None:
         token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(vectors)
     val = res.val_losses[-1][1] if res.val_losses else float("nan")
-    typer.echo(
+    data = {
+        "steps": res.steps,
+        "val_loss": val,
+        "tokens_per_second": res.tokens_per_second,
+        "checkpoint": str(checkpoint),
+        "vectors": str(vectors) if vectors else None,
+    }
+    _emit(data, as_json, lambda d: typer.echo(
         f"{res.steps} steps, validation loss {val:.3f}, {res.tokens_per_second:,.0f} tokens/s; "
-        f"checkpoint {checkpoint}"
-    )
+        f"checkpoint {checkpoint}"))  # fmt: skip
 
 
 def main() -> None:
