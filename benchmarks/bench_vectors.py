@@ -142,9 +142,9 @@ def bench_ann(glove: tv.Vectors, ef_search: int) -> list[str]:
         f"glove ANN (HNSW M=32, efSearch={ef_search}): build {build:.1f} s, recall@10 "
         f"{recall:.3f} (target >= 0.95)",
         f"  one query at a time: {t_ann * 1e6:.0f} us vs exact {t_exact * 1e3:.2f} ms -> "
-        f"{t_exact / t_ann:.0f}x faster",
+        f"{t_exact / t_ann:.0f}x faster (target >= 50x)",
         f"  1000 queries batched: {t_ann_b * 1e6:.1f} us/query vs exact batched "
-        f"{t_exact_b * 1e3:.2f} ms/query -> {t_exact_b / t_ann_b:.0f}x faster (target >= 50x)",
+        f"{t_exact_b * 1e3:.2f} ms/query -> {t_exact_b / t_ann_b:.0f}x faster",
     ]
 
 
