@@ -71,7 +71,7 @@ def synthetic(n: int, dim: int) -> tv.Vectors:
 
 
 def bench_set(
-    name: str, vectors: tv.Vectors, tmp: Path, n_batch: int, n_gensim: int, repeats: int = 3
+    name: str, vectors: tv.Vectors, tmp: Path, n_batch: int, n_gensim: int, repeats: int = 5
 ) -> list[str]:
     from gensim.models import KeyedVectors
 

@@ -180,3 +180,13 @@ def test_matches_gensim(glove):
     )
     assert ours.rank("king", "queen") == kv.rank("king", "queen")
     assert ours.closer_than("king", "queen") == kv.closer_than("king", "queen")
+
+
+def test_huge_finite_values_are_not_mistaken_for_inf():
+    # Row sums overflow float32 here, yet every value is finite: the row must be accepted.
+    big = np.full((3, 4), 3e38, dtype=np.float32)
+    v = tv.Vectors(["a", "b", "c"], big)
+    assert len(v) == 3
+    big[1, 2] = np.inf
+    with pytest.raises(ValueError, match=r"vector of 'b' \(row 1\)"):
+        tv.Vectors(["a", "b", "c"], big)

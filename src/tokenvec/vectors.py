@@ -107,14 +107,19 @@ def unknown_key_message(key: str, key_to_index: dict[str, int]) -> str:
 def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
     """Rows holding NaN or inf, in blocks so no (N, C) boolean temporary is made.
 
-    A row sum (in float64, which cannot overflow on float32 inputs) is finite exactly when every
-    value of the row is.
+    A row whose float32 sum is finite has only finite values. A non-finite sum can also come
+    from overflow of large finite values, so those few rows are checked value by value.
     """
     bad = []
     step = max(1, 2**24 // max(1, m.shape[1]))
     for lo in range(0, m.shape[0], step):
-        sums = np.add.reduce(m[lo : lo + step], axis=1, dtype=np.float64)
-        bad.append(np.flatnonzero(~np.isfinite(sums)) + lo)
+        block = m[lo : lo + step]
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = np.add.reduce(block, axis=1, dtype=np.float32)
+        suspects = np.flatnonzero(~np.isfinite(sums))
+        if suspects.size:
+            really = ~np.isfinite(block[suspects]).all(axis=1)
+            bad.append(suspects[really] + lo)
     return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
 
 
