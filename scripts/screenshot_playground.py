@@ -20,7 +20,9 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
 
 def main() -> None:
     server = uvicorn.Server(
-        uvicorn.Config(create_app(tv.load("glove-6b-50d"), name="glove-6b-50d"), port=8765, log_level="warning")
+        uvicorn.Config(
+            create_app(tv.load("glove-6b-50d"), name="glove-6b-50d"), port=8765, log_level="warning"
+        )
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
