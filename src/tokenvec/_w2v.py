@@ -52,6 +52,25 @@ def _logsig(f: float, log_table: np.ndarray) -> float:
     return float(log_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))])
 
 
+def _update(
+    l1: np.ndarray,
+    row: np.ndarray,
+    label: float,
+    alpha: float,
+    neu1e: np.ndarray,
+    sig_table: np.ndarray,
+    log_table: np.ndarray,
+) -> float:
+    """One logistic prediction of ``label`` from ``l1 . row``: update ``row`` in place,
+    accumulate the input's gradient in ``neu1e``, return the loss."""
+    f = float(np.dot(l1, row))
+    s = 1.0 if f >= MAX_EXP else 0.0 if f <= -MAX_EXP else _sig(f, sig_table)
+    g = np.float32((label - s) * alpha)
+    neu1e += g * row
+    row += g * l1
+    return -_logsig(f if label == 1.0 else -f, log_table)
+
+
 def _predict(
     l1: np.ndarray,
     target: int,
@@ -74,18 +93,9 @@ def _predict(
     if hs:
         for k in range(code_lens[target]):
             node = points[target, k]
-            f = float(np.dot(l1, syn1[node]))
-            label = 1.0 - codes[target, k]
-            if f >= MAX_EXP:
-                s = 1.0
-            elif f <= -MAX_EXP:
-                s = 0.0
-            else:
-                s = _sig(f, sig_table)
-            g = np.float32((label - s) * alpha)
-            loss -= _logsig(f if label == 1.0 else -f, log_table)
-            neu1e += g * syn1[node]
-            syn1[node] += g * l1
+            loss += _update(
+                l1, syn1[node], 1.0 - codes[target, k], alpha, neu1e, sig_table, log_table
+            )
     if negative:
         for d in range(negative + 1):
             if d == 0:
@@ -95,17 +105,7 @@ def _predict(
                 if t == target:
                     continue
                 label = 0.0
-            f = float(np.dot(l1, syn1neg[t]))
-            if f >= MAX_EXP:
-                s = 1.0
-            elif f <= -MAX_EXP:
-                s = 0.0
-            else:
-                s = _sig(f, sig_table)
-            g = np.float32((label - s) * alpha)
-            loss -= _logsig(f if label == 1.0 else -f, log_table)
-            neu1e += g * syn1neg[t]
-            syn1neg[t] += g * l1
+            loss += _update(l1, syn1neg[t], label, alpha, neu1e, sig_table, log_table)
     return loss
 
 
