@@ -304,3 +304,18 @@ def test_train_word2vec_function_and_checkpoint_is_safe(tmp_path):
     np.testing.assert_array_equal(loaded.syn0, model.syn0)
     with pytest.raises(FileNotFoundError, match="not a word2vec checkpoint"):
         Word2Vec.load_checkpoint(tmp_path)
+
+
+def test_predict_output_word_matches_gensim_formula():
+    model = Word2Vec(sg=False, vector_size=16, min_count=1, epochs=5, threads=1, sample=0)
+    model.train(planted_corpus(), progress=False)
+    got = model.predict_output_word(["a1", "a2", "zzz"], topn=5)
+    # The reference: softmax over the output layer of the mean context vector.
+    idx = [model.vocab.words.index(w) for w in ("a1", "a2")]
+    logits = model.syn1neg @ model.syn0[idx].mean(axis=0)
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    assert [w for w, _ in got] == [model.vocab.words[i] for i in np.argsort(-p, kind="stable")[:5]]
+    assert sum(1 for w, _ in got if w.startswith("a")) >= 3  # the topic's own words come first
+    with pytest.raises(KeyError, match="none of the context words"):
+        model.predict_output_word(["zzz"])

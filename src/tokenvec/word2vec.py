@@ -455,6 +455,27 @@ class Word2Vec:
         self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
         return self.wv
 
+    def predict_output_word(
+        self, context: Sequence[str], topn: int = 10
+    ) -> list[tuple[str, float]]:
+        """The words the trained network predicts at the centre of ``context`` (as gensim).
+
+        Uses the negative-sampling output layer: softmax(mean(context vectors) @ syn1neg.T).
+        Unknown context words are ignored; all unknown is an error.
+        """
+        if self.vocab is None or not self.config.negative:
+            raise RuntimeError("predict_output_word needs a model trained with negative sampling")
+        index = {w: i for i, w in enumerate(self.vocab.words)}
+        ids = [index[w] for w in context if w in index]
+        if not ids:
+            raise KeyError(f"none of the context words {list(context)!r} is in the vocabulary")
+        l1 = self.syn0[ids].mean(axis=0)  # (C,)
+        logits = self.syn1neg @ l1  # (V,)
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        best = np.argsort(-probs, kind="stable")[:topn]
+        return [(self.vocab.words[i], float(probs[i])) for i in best]
+
     @property
     def notes(self) -> list[str]:
         """Things the run reports rather than hides (sentences cut, for one)."""
