@@ -58,9 +58,9 @@ def main() -> None:
     rows: list[tuple[str, float, float]] = []  # (name, seconds, scale)
     t_memcpy = best(memcpy, args.repeat)
     rows.append(("memcpy of the output bytes", t_memcpy, 1))
-    from tokenvec.embedding import _gather_pool
+    from tokenvec import _threads
 
-    pool, workers = _gather_pool()
+    pool, workers = _threads.pool(), _threads.workers()
 
     def memcpy_threads(k: int) -> object:
         b = k % blocks

@@ -7,10 +7,6 @@ each score once, and rows are split across threads (the kernel releases the GIL)
 
 from __future__ import annotations
 
-import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 
@@ -60,12 +56,13 @@ def _compile() -> object:
 
 
 _kernel: object | None = None
-_pool: ThreadPoolExecutor | None = None
 
 
 def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """Compiled :func:`topk_rows_reference` (float32/float64 scores without NaN)."""
-    global _kernel, _pool
+    from tokenvec._threads import split_run
+
+    global _kernel
     k = min(k, scores.shape[1])
     q = scores.shape[0]
     if k == 0 or q == 0:
@@ -73,18 +70,9 @@ def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
     if _kernel is None:
         _kernel = _compile()
     out = np.zeros((q, k), dtype=np.int64)
-    workers = min(os.cpu_count() or 1, 8, q)
-    if workers <= 1 or scores.size < 1_000_000:
-        _kernel(scores, k, out, 0, q)  # type: ignore[operator]
-        return out
-    if _pool is None:
-        _pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 8), thread_name_prefix="tokenvec-topk")
-    cuts = np.linspace(0, q, workers + 1).astype(np.int64)
-    futures = [
-        _pool.submit(_kernel, scores, k, out, int(a), int(b))  # type: ignore[arg-type]
-        for a, b in itertools.pairwise(cuts)
-        if b > a
-    ]
-    for f in futures:
-        f.result()
+    kernel = _kernel
+    # Small blocks are not worth a thread hand-off.
+    split_run(
+        lambda lo, hi: kernel(scores, k, out, lo, hi), q, 1 if scores.size < 1_000_000 else None
+    )  # type: ignore[operator]
     return out

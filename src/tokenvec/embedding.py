@@ -8,16 +8,13 @@ their summed gradient rows instead of a dense (vocab, dim) array.
 
 from __future__ import annotations
 
-import itertools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tokenvec._checks import as_ids, as_matrix, float_dtype, positive_int
+from tokenvec._threads import split_run
 
 if TYPE_CHECKING:
     from tokenvec.optim import Optimizer
@@ -82,17 +79,6 @@ def init_weight(
 # enough row reads in flight to reach memory bandwidth (measured: 2 threads halve the time of an
 # 8 x 1024 x 768 lookup), while below it thread hand-off costs more than it saves.
 PARALLEL_GATHER_BYTES = 4 * 2**20
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _gather_pool() -> tuple[ThreadPoolExecutor, int]:
-    global _pool
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(workers, thread_name_prefix="tokenvec-gather")
-    return _pool, workers
 
 
 def gather_rows(weight: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -111,15 +97,9 @@ def gather_rows(weight: np.ndarray, ids: np.ndarray) -> np.ndarray:
         # mode="clip" skips numpy's bounds handling: ids were checked by the caller.
         np.take(weight, flat_ids, axis=0, out=flat_out, mode="clip")
         return out
-    pool, workers = _gather_pool()
-    bounds = np.linspace(0, flat_ids.size, workers + 1).astype(np.int64)
-    futures = [
-        pool.submit(np.take, weight, flat_ids[lo:hi], 0, flat_out[lo:hi], "clip")
-        for lo, hi in itertools.pairwise(bounds)
-        if hi > lo
-    ]
-    for f in futures:
-        f.result()
+    split_run(
+        lambda lo, hi: np.take(weight, flat_ids[lo:hi], 0, flat_out[lo:hi], "clip"), flat_ids.size
+    )
     return out
 
 
