@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -117,22 +118,29 @@ def tokenize_file(
                     done = [d + "\n" for d in done]
                 yield from done
 
-    # First pass: count; second pass: fill the memory map (no list of ids is held).
     def encode(piece: str) -> list[int]:
-        return tokenizer.encode_ordinary(piece) if is_gpt2 else tokenizer.encode(piece)  # type: ignore[attr-defined]
+        if is_gpt2:
+            return tokenizer.encode_ordinary(piece)  # type: ignore[attr-defined]
+        return tokenizer.encode(piece)
 
+    # One tokenising pass appends raw ids to a scratch file (the count is unknown until the
+    # end); the .npy is then filled from it by plain block copies. No list of ids is held.
     try:
-        total = sum(len(encode(p)) for p in chunks())
-        eot = [tokenizer.eot_token] if append_eot and is_gpt2 else []  # type: ignore[attr-defined]
-        total += len(eot)
-        with atomic_path(target) as tmp:
-            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(total,))
-            pos = 0
+        with atomic_path(target) as tmp, tempfile.TemporaryFile(dir=target.parent) as raw:
+            total = 0
             for piece in chunks():
-                ids = encode(piece)
-                arr[pos : pos + len(ids)] = ids
-                pos += len(ids)
-            arr[pos : pos + len(eot)] = eot
+                ids = np.asarray(encode(piece), dtype=dtype)
+                raw.write(ids.tobytes())
+                total += ids.size
+            if append_eot and is_gpt2:
+                raw.write(np.asarray([tokenizer.eot_token], dtype=dtype).tobytes())  # type: ignore[attr-defined]
+                total += 1
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(total,))
+            raw.seek(0)
+            step = 1 << 22
+            for lo in range(0, total, step):
+                block = np.frombuffer(raw.read(min(step, total - lo) * arr.itemsize), dtype=dtype)
+                arr[lo : lo + block.size] = block
             arr.flush()
             del arr
     except UnicodeDecodeError as exc:

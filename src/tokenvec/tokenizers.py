@@ -174,9 +174,7 @@ class GPT2BPE:
 
 @cache
 def _gpt2_cached(encoder_json: str, vocab_bpe: str) -> GPT2BPE:
-    from tokenvec._optional import require
-
-    tiktoken = require("tiktoken", "gpt2", package="tiktoken")
+    import tiktoken  # a core dependency, imported on first use only
     from tiktoken.load import data_gym_to_mergeable_bpe_ranks
 
     for path, name in ((Path(encoder_json), "encoder.json"), (Path(vocab_bpe), "vocab.bpe")):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec._optional import require
 from tokenvec.vectors import Vectors
 
 # Names under which common architectures store their token-embedding matrix.
@@ -47,10 +46,8 @@ def _weight_files(folder: Path) -> list[Path]:
 
 
 def _read_embedding(files: list[Path], tensor: str | None) -> tuple[str, np.ndarray]:
-    st = require("safetensors", "data", package="safetensors")
-    from safetensors import safe_open
+    from safetensors import safe_open  # a core dependency, imported on first use only
 
-    del st
     names = (tensor,) if tensor else EMBEDDING_TENSORS
     seen: list[str] = []
     for path in files:

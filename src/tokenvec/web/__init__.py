@@ -27,6 +27,7 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
     from fastapi.responses import HTMLResponse, JSONResponse
     from pydantic import BaseModel
 
+    from tokenvec import __version__
     from tokenvec.vectors import project_unit_2d, suggest
 
     class Scored(BaseModel):
@@ -70,7 +71,7 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
 
     app = FastAPI(
         title="tokenvec playground",
-        version=require("tokenvec", "web").__version__,
+        version=__version__,
         docs_url=None,  # the Swagger page loads scripts from a CDN; /openapi.json documents the API
         redoc_url=None,
     )
