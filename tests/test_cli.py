@@ -47,7 +47,7 @@ def test_train_errors_are_one_line():
     assert res.returncode == 1
     assert res.stderr.strip() == "error: no such corpus file or folder: /no/such/corpus.txt"
     res = cli("train", "--window", "0", "-o", "/tmp/x")
-    assert res.returncode == 1 and "window must be a positive integer" in res.stderr
+    assert res.returncode == 1 and "window must be between 1 and" in res.stderr
     assert "Traceback" not in res.stderr
     res = cli("train", "--bogus")
     assert res.returncode == 2 and "No such option: --bogus" in res.stderr

@@ -273,15 +273,21 @@ def test_bad_corpora(tmp_path):
 @pytest.mark.parametrize(
     "kw,msg",
     [
-        ({"window": 0}, "window must be a positive integer"),
-        ({"vector_size": 0}, "vector_size must be a positive integer"),
+        ({"window": 0}, "window must be between 1 and"),
+        ({"vector_size": 0}, "vector_size must be between 1 and"),
+        ({"vector_size": 10**9}, "vector_size must be between 1 and 100,000"),
         ({"negative": 0, "hs": False}, "nothing would train"),
-        ({"alpha": -1}, "alpha must be positive"),
-        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"alpha": -1}, "alpha must be > 0"),
+        ({"epochs": 0}, "epochs must be between 1 and"),
+        ({"threads": 1.5}, "threads must be an integer"),
+        ({"threads": True}, "threads must be an integer"),
+        ({"threads": 10**6}, "threads must be between 0 and 1,024"),
+        ({"ns_exponent": float("nan")}, "ns_exponent must be a finite number"),
+        ({"sg": "yes"}, "sg must be True or False"),
     ],
 )
 def test_bad_config(kw, msg):
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises((ValueError, TypeError), match=msg):
         Word2VecConfig(**kw)
 
 

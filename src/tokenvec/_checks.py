@@ -86,3 +86,53 @@ def float_dtype(dtype: Any) -> np.dtype:
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float16, float32 or float64, got {dt}")
     return dt
+
+
+def check_int(value: Any, name: str, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool) in [lo, hi].
+
+    >>> check_int(3, "window", 1)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        span = f">= {lo}" if hi is None else f"between {lo} and {hi:,}"
+        raise ValueError(f"{name} must be {span}, got {v:,}")
+    return v
+
+
+def check_float(
+    value: Any,
+    name: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    low_open: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it is a finite number in [lo, hi]
+    (``(lo, hi]`` with ``low_open``).
+
+    >>> check_float(0.025, "alpha", 0.0, 1.0, low_open=True)
+    0.025
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v}")
+    if (lo is not None and (v < lo or (low_open and v == lo))) or (hi is not None and v > hi):
+        low = f"> {lo}" if low_open else f">= {lo}"
+        span = low if hi is None else f"{low} and <= {hi}"
+        raise ValueError(f"{name} must be {span}, got {v}")
+    return v
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool: True, False, 1 or 0 (a flag), anything else is an error."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer) and int(value) in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")

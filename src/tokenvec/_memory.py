@@ -33,3 +33,28 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
         return np.empty(shape, dtype=dt)
     # The array holds the only reference to the mapping: it is unmapped when the array goes.
     return np.frombuffer(buf, dtype=dt).reshape(shape)
+
+
+def available_bytes() -> int | None:
+    """Memory the machine can still give (MemAvailable), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_fits(nbytes: int, what: str) -> None:
+    """Raise ``MemoryError`` naming ``what`` before allocating more than the machine has.
+
+    >>> check_fits(1024, "a small table")
+    """
+    have = available_bytes()
+    if have is not None and nbytes > have:
+        raise MemoryError(
+            f"{what} needs {nbytes / 2**30:,.1f} GiB but only {have / 2**30:,.1f} GiB of memory "
+            f"is available"
+        )

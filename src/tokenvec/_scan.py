@@ -23,13 +23,15 @@ def scan_binary_reference(
     row_bytes: int,
     vec_out: np.ndarray,
     blob_out: np.ndarray,
+    ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
 ) -> tuple[int, int, int, int]:
-    """Scan complete rows of ``buf`` (uint8) into ``vec_out`` and ``blob_out``.
+    """Scan complete rows of ``buf`` (uint8) into ``vec_out``, ``blob_out`` and ``ends_out``.
 
     ``vec_out`` is (n_rows, row_bytes) uint8; word bytes go to ``blob_out`` each followed by a
-    0xFF separator (never a byte of valid UTF-8). Returns (rows, bytes consumed, blob length,
-    status). Leading newlines before a word are skipped, as gensim does.
+    0xFF separator (never a byte of valid UTF-8, but a corrupt word may hold it, so
+    ``ends_out[i]`` records where word i ends in the blob). Returns (rows, bytes consumed, blob
+    length, status). Leading newlines before a word are skipped, as gensim does.
     """
     pos, row, blen, n = 0, 0, 0, buf.shape[0]
     while row < n_rows:
@@ -45,6 +47,7 @@ def scan_binary_reference(
             break  # the row is not complete in this buffer
         blob_out[blen : blen + p - start] = buf[start:p]
         blen += p - start
+        ends_out[row] = blen
         blob_out[blen] = 0xFF
         blen += 1
         vec_out[row, :] = buf[p + 1 : p + 1 + row_bytes]
@@ -57,7 +60,7 @@ def _compile() -> object:
     import numba
 
     @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def scan_binary(buf, n_rows, row_bytes, vec_out, blob_out, max_word):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    def scan_binary(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word):  # type: ignore[no-untyped-def]  # noqa: ANN001
         pos = 0
         row = 0
         blen = 0
@@ -76,6 +79,7 @@ def _compile() -> object:
             for j in range(start, p):
                 blob_out[blen] = buf[j]
                 blen += 1
+            ends_out[row] = blen
             blob_out[blen] = 0xFF
             blen += 1
             src = p + 1
@@ -97,6 +101,7 @@ def scan_binary(
     row_bytes: int,
     vec_out: np.ndarray,
     blob_out: np.ndarray,
+    ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
 ) -> tuple[int, int, int, int]:
     """The compiled :func:`scan_binary_reference` (numba; falls back to the reference)."""
@@ -106,5 +111,16 @@ def scan_binary(
             _kernel = _compile()
         except ImportError:  # numba missing: correct but slow
             _kernel = scan_binary_reference
-    r, p, b, s = _kernel(buf, n_rows, row_bytes, vec_out, blob_out, max_word)  # type: ignore[operator]
+    # The kernel runs without bounds checks: the arrays must fit what it may write.
+    if not (
+        buf.dtype == vec_out.dtype == blob_out.dtype == np.uint8
+        and ends_out.dtype == np.int64
+        and vec_out.ndim == 2
+        and vec_out.shape[1] == row_bytes
+        and n_rows <= min(vec_out.shape[0], ends_out.shape[0])
+        and blob_out.shape[0] >= buf.shape[0] + 1
+        and vec_out.flags.c_contiguous
+    ):
+        raise ValueError("scan_binary: output arrays do not match the requested rows")
+    r, p, b, s = _kernel(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word)  # type: ignore[operator]
     return int(r), int(p), int(b), int(s)

@@ -50,12 +50,12 @@ class AnnIndex:
         scores, ids = self.index.search(q, k)
         return scores, ids
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the index atomically."""
-        from tokenvec.io import atomic_path
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the index atomically (replacing a file: ``overwrite``)."""
+        from tokenvec._files import atomic_path
 
         target = Path(path)
-        with atomic_path(target) as tmp:
+        with atomic_path(target, overwrite=overwrite) as tmp:
             _faiss().write_index(self.index, str(tmp))
         return target
 
@@ -97,7 +97,11 @@ def load_ann(path: str | os.PathLike[str], vectors: Vectors) -> AnnIndex:
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no such index file: {p}")
-    index = faiss.read_index(str(p))
+    try:
+        index = faiss.read_index(str(p))
+    except RuntimeError as exc:  # faiss reports corrupt files as RuntimeError
+        msg = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else "corrupt"
+        raise ValueError(f"{p}: not a readable faiss index ({msg})") from None
     if index.ntotal != len(vectors) or index.d != vectors.vector_size:
         raise ValueError(
             f"{p}: the index holds {index.ntotal} x {index.d} vectors, "

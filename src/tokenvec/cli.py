@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,32 @@ def demo(
     run(DemoConfig(seed=seed, lm_seconds=lm_seconds))
 
 
+class EncodingErrors(StrEnum):
+    strict = "strict"
+    replace = "replace"
+    ignore = "ignore"
+
+
+class VectorFormat(StrEnum):
+    native = "native"
+    word2vec = "word2vec"
+    word2vec_text = "word2vec-text"
+    fasttext = "fasttext"
+    glove = "glove"
+
+
+class Method(StrEnum):
+    cosadd = "3cosadd"
+    cosmul = "3cosmul"
+
+
+class MapMethod(StrEnum):
+    pca = "pca"
+    tsne = "tsne"
+    umap = "umap"
+
+
+OVERWRITE_HELP = "Replace an existing output (a folder only if tokenvec wrote it)."
 VECTORS_HELP = "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens)."
 DEFAULT_VECTORS = "glove-6b-50d"
 
@@ -68,7 +95,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title)
+    t = Table(title=escape(title))  # user text is printed literally, never as markup
     for c in columns:
         t.add_column(c, justify="right" if c in ("score", "cosine", "rank") else "left")
     for r in rows:
@@ -107,7 +134,7 @@ def analogy(
     expression: list[str] = typer.Argument(..., help="Free form: king - man + woman"),
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     topn: int = typer.Option(5, help="How many answers."),
-    method: str = typer.Option("3cosadd", help="3cosadd or 3cosmul."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Solve an analogy written as arithmetic: tokenvec analogy king - man + woman."""
@@ -115,9 +142,7 @@ def analogy(
 
     positive, negative = parse_expression(" ".join(expression))
     v = _vectors(vectors)
-    if method not in ("3cosadd", "3cosmul"):
-        raise typer.BadParameter("choose 3cosadd or 3cosmul", param_hint="--method")
-    fn = v.most_similar if method == "3cosadd" else v.most_similar_cosmul
+    fn = v.most_similar if method is Method.cosadd else v.most_similar_cosmul
     res = _scored(fn(positive=positive, negative=negative, topn=topn))
     _emit(
         {"positive": positive, "negative": negative, "answers": res},
@@ -159,14 +184,14 @@ def evaluate(
         ["wordsim353", "simlex999"], help="Word-pair sets: names or paths."
     ),
     restrict_vocab: int = typer.Option(300_000, help="Use only the first N keys."),
-    method: str = typer.Option("3cosadd", help="3cosadd or 3cosmul."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Analogy accuracy and word-pair correlations."""
     from tokenvec import evaluate as ev
 
     v = _vectors(vectors)
-    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method)  # type: ignore[arg-type]
+    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
     data: dict[str, Any] = {
         "analogies": {
             "accuracy": round(r.accuracy, 6),
@@ -193,7 +218,7 @@ def evaluate(
 
     def render(d: dict[str, Any]) -> None:
         a = d["analogies"]
-        rows = [["analogies (" + method + ")", f"{a['accuracy']:.1%}",
+        rows = [["analogies (" + method.value + ")", f"{a['accuracy']:.1%}",
                  f"semantic {a['semantic']:.1%}, syntactic {a['syntactic']:.1%}, "
                  f"{a['answered']:,} of {a['questions']:,} answered"]]  # fmt: skip
         for n, p in d["pairs"].items():
@@ -211,21 +236,22 @@ def evaluate(
 def convert(
     source: Path = typer.Argument(..., help="Vectors to read (format detected)."),
     target: Path = typer.Argument(..., help="Where to write."),
-    to: str = typer.Option(
-        "native", "--to", help="native, word2vec, word2vec-text, fasttext, glove."
-    ),
+    to: VectorFormat = typer.Option(VectorFormat.native, "--to", help="Output format."),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
-    encoding_errors: str = typer.Option("strict", help="Non-UTF-8 keys: strict, replace, ignore."),
+    encoding_errors: EncodingErrors = typer.Option(
+        EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats (writes atomically)."""
     from tokenvec.io import load_vectors
 
-    v = load_vectors(source, limit=limit, encoding_errors=encoding_errors)  # type: ignore[arg-type]
-    path = v.save(target, format=to)
-    data = {"path": str(path), "format": to, "count": len(v), "dim": v.vector_size}
+    v = load_vectors(source, limit=limit, encoding_errors=encoding_errors.value)
+    path = v.save(target, format=to.value, overwrite=overwrite)
+    data = {"path": str(path), "format": to.value, "count": len(v), "dim": v.vector_size}
     _emit(data, as_json, lambda d: typer.echo(
-        f"wrote {d['count']:,} x {d['dim']} vectors to {d['path']} ({to})"))  # fmt: skip
+        f"wrote {d['count']:,} x {d['dim']} vectors to {d['path']} ({to.value})"))  # fmt: skip
 
 
 @app.command()
@@ -272,8 +298,9 @@ def plot(
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     around: str | None = typer.Option(None, help="map: a word and its neighbourhood."),
     topn: int = typer.Option(20, help="map --around: how many neighbours."),
-    method: str = typer.Option("pca", help="map: pca, tsne or umap."),
+    method: MapMethod = typer.Option(MapMethod.pca, help="map: pca, tsne or umap."),
     checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Draw a 2-D map, an analogy parallelogram, a similarity heatmap or training curves."""
@@ -288,7 +315,7 @@ def plot(
     else:
         v = _vectors(vectors)
         if kind == "map":
-            fig = viz.plot_map(v, words or None, around=around, topn=topn, method=method)
+            fig = viz.plot_map(v, words or None, around=around, topn=topn, method=method.value)
         elif kind == "analogy":
             if len(words) != 3:
                 raise typer.BadParameter("analogy needs three words: a b c", param_hint="WORDS")
@@ -297,22 +324,23 @@ def plot(
             fig = viz.plot_heatmap(v, words)
         else:
             raise typer.BadParameter("choose map, analogy, heatmap or curves", param_hint="KIND")
-    path = viz.save(fig, output)
+    path = viz.save(fig, output, overwrite=overwrite)
     _emit({"path": str(path), "kind": kind}, as_json, lambda d: typer.echo(f"wrote {d['path']}"))
 
 
 def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Loss curves stored in a word2vec checkpoint folder or a GPT checkpoint file."""
-    import json
-
     if checkpoint.is_dir():
-        state = json.loads((checkpoint / "state.json").read_text("utf-8"))
-        losses = state["progress"]["losses"]
+        from tokenvec.word2vec import Word2Vec
+
+        losses = Word2Vec.load_checkpoint(checkpoint).progress.losses
         return {"word2vec loss": losses}, {"xlabel": "epoch", "title": "word2vec training"}
     from tokenvec._optional import require
 
-    torch = require("torch", "torch")
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    require("torch", "torch")
+    from tokenvec.lm import read_checkpoint
+
+    state = read_checkpoint(checkpoint)
     curves = {"train": [tuple(x) for x in state["train_losses"]],
               "validation": [tuple(x) for x in state["val_losses"]]}  # fmt: skip
     return curves, {"xlabel": "step", "title": "small GPT training"}
@@ -340,9 +368,7 @@ def train(
         None, help="Text file or folder (.gz/.bz2/.xz too); default: the built-in corpus."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors."),
-    format: str = typer.Option(
-        "native", "--format", help="native, word2vec, word2vec-text, fasttext or glove."
-    ),
+    format: VectorFormat = typer.Option(VectorFormat.native, "--format", help="Output format."),
     sg: bool = typer.Option(False, "--sg/--cbow", help="Skip-gram or CBOW."),
     vector_size: int = typer.Option(100, help="Dimensions."),
     window: int = typer.Option(5, help="Maximum context distance."),
@@ -363,6 +389,7 @@ def train(
     checkpoint: Path | None = typer.Option(None, help="Checkpoint folder (saved atomically)."),
     checkpoint_every: float = typer.Option(10.0, help="Minutes between checkpoints."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
@@ -376,6 +403,8 @@ def train(
         epochs=epochs, threads=threads, seed=seed, max_sentence_length=max_sentence_length,
         chunk_words=chunk_words,
     )  # fmt: skip
+    # Refuse an output that may not be replaced before training, not after it.
+    _check_output(output, format.value, overwrite)
     if resume:
         if checkpoint is None:
             raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
@@ -385,11 +414,15 @@ def train(
     else:
         model = Word2Vec(config)
         wv = model.train(
-            corpus, progress=progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every
+            corpus,
+            progress=progress,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            overwrite=overwrite,
         )
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
-    path = wv.save(output, format=format)  # type: ignore[arg-type]
+    path = wv.save(output, format=format.value, overwrite=overwrite)
     data = {"path": str(path), "count": len(wv), "dim": wv.vector_size,
             "losses": model.progress.losses, "notes": model.notes}  # fmt: skip
     losses = ", ".join(f"{x:.3f}" for x in model.progress.losses)
@@ -416,6 +449,7 @@ def train_lm_command(
     device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:1..."),
     seed: int = typer.Option(0, help="Random seed."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
@@ -423,6 +457,12 @@ def train_lm_command(
     import lzma
 
     import numpy as np
+
+    from tokenvec._optional import require
+
+    require("torch", "torch")  # one line naming the install, not a traceback
+    if vectors is not None:
+        _check_output(vectors, "native", overwrite)
 
     from tokenvec.corpus import builtin_corpus_path
     from tokenvec.data import tokenize_file
@@ -434,7 +474,12 @@ def train_lm_command(
         text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
         ids = np.array(tok.encode_ordinary(text), dtype=np.uint16)
     else:
-        ids = tokenize_file(corpus, tok, checkpoint.with_name(checkpoint.name + ".ids.npy"))
+        ids = tokenize_file(
+            corpus,
+            tok,
+            checkpoint.with_name(checkpoint.name + ".ids.npy"),
+            overwrite=overwrite or resume,
+        )
     res = train_lm(
         ids,
         GPTConfig(block_size=block_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd),
@@ -443,14 +488,17 @@ def train_lm_command(
             warmup_steps=warmup_steps, max_seconds=max_seconds, eval_interval=eval_interval,
             device=device, seed=seed,
         ),
-        tokenizer=tok, checkpoint=checkpoint, resume=resume, progress=progress,
+        tokenizer=tok, checkpoint=checkpoint, resume=resume, overwrite=overwrite,
+        progress=progress,
     )  # fmt: skip
     import os
 
     if int(os.environ.get("RANK", "0")) != 0:
         return
     if vectors is not None:
-        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(vectors)
+        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(
+            vectors, overwrite=overwrite
+        )
     val = res.val_losses[-1][1] if res.val_losses else float("nan")
     data = {
         "steps": res.steps,
@@ -462,6 +510,24 @@ def train_lm_command(
     _emit(data, as_json, lambda d: typer.echo(
         f"{res.steps} steps, validation loss {val:.3f}, {res.tokens_per_second:,.0f} tokens/s; "
         f"checkpoint {checkpoint}"))  # fmt: skip
+
+
+def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
+    """Refuse, before a long job, an output that its save would refuse at the end."""
+    import os
+
+    if not os.path.lexists(path):
+        return
+    if fmt == "native":
+        from tokenvec.io import NATIVE_KIND
+
+        if not path.is_dir():
+            raise FileExistsError(f"{path} exists and is not a folder; it is left as it is")
+        NATIVE_KIND.check(path)
+    elif path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; a {fmt} file cannot replace it")
+    if not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
 
 
 def main() -> None:
@@ -480,7 +546,16 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except (CorpusError, VectorFormatError, TrainingError, ValueError, KeyError, OSError) as exc:
+    except (
+        CorpusError,
+        VectorFormatError,
+        TrainingError,
+        ValueError,
+        KeyError,
+        OSError,
+        ImportError,
+        MemoryError,
+    ) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         typer.echo(f"error: {msg}", err=True)
         sys.exit(1)

@@ -84,13 +84,14 @@ def tokenize_file(
     *,
     chunk_chars: int = 1 << 20,
     append_eot: bool = False,
+    overwrite: bool = False,
 ) -> np.memmap:
     """Tokenise a text file in chunks into a memory-mapped ``.npy`` of ids; returns it open.
 
     The ids are uint16 when the vocabulary fits (GPT-2 does), else uint32. Memory stays near
     one chunk whatever the file size; the output is written atomically.
     """
-    from tokenvec.io import atomic_path
+    from tokenvec._files import atomic_path
 
     src = Path(path)
     if not src.is_file():
@@ -126,7 +127,10 @@ def tokenize_file(
     # One tokenising pass appends raw ids to a scratch file (the count is unknown until the
     # end); the .npy is then filled from it by plain block copies. No list of ids is held.
     try:
-        with atomic_path(target) as tmp, tempfile.TemporaryFile(dir=target.parent) as raw:
+        with (
+            atomic_path(target, overwrite=overwrite) as tmp,
+            tempfile.TemporaryFile(dir=target.parent) as raw,
+        ):
             total = 0
             for piece in chunks():
                 ids = np.asarray(encode(piece), dtype=dtype)

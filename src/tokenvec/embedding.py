@@ -142,6 +142,9 @@ class Embedding:
         self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
         self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
         if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer):
+                raise TypeError(f"padding_idx must be an integer row or None, got {padding_idx!r}")
+            padding_idx = int(padding_idx)
             if padding_idx < 0:
                 padding_idx += self.num_embeddings
             if not 0 <= padding_idx < self.num_embeddings:

@@ -17,7 +17,6 @@ Writers are atomic: they write a temporary sibling and rename it over the target
 from __future__ import annotations
 
 import bz2
-import contextlib
 import gzip
 import importlib.util
 import io
@@ -25,8 +24,7 @@ import json
 import lzma
 import os
 import re
-import shutil
-import tempfile
+import stat
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -36,6 +34,7 @@ from typing import IO, Any, Literal
 import numpy as np
 
 from tokenvec import _memory
+from tokenvec._files import FolderKind, atomic_path, decode_keys, encode_keys, open_compressed
 from tokenvec._scan import MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
 from tokenvec.vectors import Vectors
 
@@ -44,10 +43,24 @@ Errors = Literal["strict", "replace", "ignore"]
 FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native")
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
+KEY_OFFSETS = "key_offsets.npy"
+NATIVE_KIND = FolderKind(
+    NATIVE_META,
+    NATIVE_FORMAT,
+    frozenset({NATIVE_META, "vectors.npy", "keys.bin", KEY_OFFSETS, "ann.faiss"}),
+)
 CHUNK_BYTES = 8 * 2**20
+MAX_LINE_BYTES = 64 * 2**20  # a 1M-dimension row of text; longer means it is not text rows
+MAX_META_BYTES = 2**20
+PLAUSIBLE_MAX = 1e15  # no embedding holds larger values; binary garbage often does
 SEP = b"\xff"  # never a byte of valid UTF-8
 _HEADER = re.compile(rb"^\s*(\d+)\s+(\d+)\s*$")
-_SURROGATE = re.compile("[\udc80-\udcfe]")
+_SURROGATE = re.compile("[\udc80-\udcfe]")  # \udcff is the separator
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# A number as text: what float() reads, without the underscores it also allows.
+_NUMBER = re.compile(
+    rb"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf|infinity)$", re.IGNORECASE
+)
 
 
 class VectorFormatError(ValueError):
@@ -56,16 +69,7 @@ class VectorFormatError(ValueError):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-
-def _open(path: Path) -> IO[bytes]:
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.open(path, "rb")
-    if suffix == ".bz2":
-        return bz2.open(path, "rb")
-    if suffix in (".xz", ".lzma"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+_open = open_compressed
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
@@ -80,72 +84,86 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _parse_header(line: bytes, where: str) -> tuple[int, int] | None:
+    """``(N, dim)`` from a header line, None if it is not one; errors for absurd numbers."""
+    m = _HEADER.match(line)
+    if not m:
+        return None
+    if len(m.group(1)) > 12 or len(m.group(2)) > 9:
+        raise VectorFormatError(
+            f"{where}: the header {line.strip()[:60]!r} claims an impossible size"
+        )
+    n, dim = int(m.group(1)), int(m.group(2))
+    if dim <= 0:
+        raise VectorFormatError(f"{where}: header says dim {dim}; it must be positive")
+    return n, dim
+
+
+def _numbers_share(fields: list[bytes]) -> float:
+    """Share of ``fields`` that are numbers as text."""
+    if not fields:
+        return 0.0
+    return sum(1 for x in fields if _NUMBER.match(x)) / len(fields)
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
     """Guess the format of a vectors file from its content.
 
-    A header line ``N dim`` means word2vec: binary if the first row is not text of dim + 1
-    fields, text otherwise. Without a header, rows of a word and numbers mean GloVe.
+    A header line ``N dim`` means word2vec: text if what follows the first word reads as
+    numbers in text (even with a typo or bytes that are not UTF-8), binary otherwise. Without
+    a header, rows of a word and numbers mean GloVe.
     """
     p = _check_path(path)
     if p.is_dir():
         return "native"
-    with _open(p) as f:
-        try:
+    where = str(p)
+    try:
+        with _open(p) as f:
             head = f.read(64 * 1024)
-        except (OSError, EOFError, lzma.LZMAError) as exc:
-            raise VectorFormatError(f"{p}: cannot read ({exc})") from None
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise VectorFormatError(f"{p}: cannot read ({exc})") from None
     if not head.strip():
         raise VectorFormatError(f"{p}: the file is empty")
     first, _, rest = head.partition(b"\n")
-    m = _HEADER.match(first)
-    if m:
-        dim = int(m.group(2))
-        line = rest.split(b"\n", 1)[0]
-        try:
-            fields = line.decode("utf-8").rstrip().split(" ")
-            [float(x) for x in fields[-dim:]]
-            if len(fields) >= dim + 1:
+    header = _parse_header(first, where)
+    if header:
+        # Text if the first row reads as a word and dim numbers, allowing a typo or bytes that
+        # are not UTF-8; dim float32s in binary almost never do.
+        dim = header[1]
+        line, newline, _ = rest.partition(b"\n")
+        fields = line.split()
+        if newline and len(fields) >= dim + 1:
+            if _numbers_share(fields[len(fields) - dim :]) >= 0.9:
                 return "word2vec-text"
-        except (UnicodeDecodeError, ValueError):
-            pass
+        elif not newline and len(fields) > 2 and _numbers_share(fields[1:-1]) >= 0.9:
+            return "word2vec-text"  # a row longer than the sample read
         return "word2vec"
-    try:
-        fields = first.decode("utf-8").rstrip().split(" ")
-        [float(x) for x in fields[1:]]
-    except (UnicodeDecodeError, ValueError):
+    fields = first.split()
+    if len(fields) < 2 or _numbers_share(fields[1:]) < 0.9:
         raise VectorFormatError(
             f"{p}: not a vectors file (no 'N dim' header and the first line is not a word "
             f"followed by numbers)"
-        ) from None
-    if len(fields) < 2:
-        raise VectorFormatError(
-            f"{p}: not a vectors file: the first line has a word but no numbers"
         )
     return "glove"
 
 
-def _decode_keys(
-    blob: bytes, n: int, errors: Errors, where: str, word_rows: list[int] | None = None
+def _decode_words(
+    words: list[bytes], errors: Errors, where: str, lines: np.ndarray | None = None
 ) -> list[str]:
-    """Split a 0xFF-separated blob of UTF-8 words into ``n`` keys, applying ``errors``."""
-    text = blob.decode("utf-8", "surrogateescape")
+    """Decode word bytes with ``errors``; an error names the file's line of a bad word."""
+    # Fast path: one decode of all words; a word holding 0xFF or bad UTF-8 falls through.
+    text = SEP.join(words).decode("utf-8", "surrogateescape")
     keys = text.split("\udcff")
-    if keys and keys[-1] == "":
-        keys.pop()
-    if len(keys) == n and (text.isascii() or not _SURROGATE.search(text)):
+    if len(keys) == len(words) and (text.isascii() or not _SURROGATE.search(text)):
         return keys
-    # Slow path: some words are not valid UTF-8.
-    raw = blob.split(SEP)
-    if raw and raw[-1] == b"":
-        raw.pop()
     out = []
-    for i, w in enumerate(raw):
+    for i, w in enumerate(words):
         try:
             out.append(w.decode("utf-8", errors))
         except UnicodeDecodeError as exc:
-            row = word_rows[i] if word_rows else i
+            where_row = f"line {int(lines[i])}" if lines is not None else f"row {i + 1}"
             raise VectorFormatError(
-                f"{where}: row {row}: the word {w!r} is not valid UTF-8 ({exc.reason}); "
+                f"{where}: {where_row}: the word {w!r} is not valid UTF-8 ({exc.reason}); "
                 f"pass encoding_errors='replace' or 'ignore' to load it anyway"
             ) from None
     return out
@@ -156,13 +174,23 @@ def _decode_keys(
 
 def _read_header(f: IO[bytes], where: str) -> tuple[int, int]:
     line = f.readline(4096)
-    m = _HEADER.match(line)
-    if not m:
+    header = _parse_header(line, where)
+    if header is None:
         raise VectorFormatError(f"{where}: expected a header line 'N dim', got {line[:80]!r}")
-    n, dim = int(m.group(1)), int(m.group(2))
-    if dim <= 0:
-        raise VectorFormatError(f"{where}: header says dim {dim}; it must be positive")
-    return n, dim
+    return header
+
+
+def _file_size(f: IO[bytes]) -> int | None:
+    """Bytes left to read in an uncompressed file; None when it cannot be known."""
+    if isinstance(f, gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile):
+        return None
+    try:
+        st = os.fstat(f.fileno())
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return st.st_size - f.tell()
 
 
 def _read_word2vec_binary(
@@ -171,14 +199,27 @@ def _read_word2vec_binary(
     n, dim = _read_header(f, where)
     want = n if limit is None else min(n, limit)
     row_bytes = dim * 4
-    # (N, C) float32, filled as raw little-endian bytes: no per-row Python work.
-    out = _memory.empty((want, row_bytes), dtype=np.uint8)
+    if want == 0:
+        raise VectorFormatError(f"{where}: the header says the file holds 0 vectors")
+    # Memory follows the file, never the header: a header is checked against the file size,
+    # and where the size is unknown (compressed) the output grows as rows arrive.
+    left = _file_size(f)
+    if left is not None and want * (row_bytes + 2) > left:
+        raise VectorFormatError(
+            f"{where}: truncated: the header says {n} rows of {dim} values (at least "
+            f"{want * (row_bytes + 2):,} bytes) but only {left:,} bytes follow it"
+        )
+    cap = want if left is not None else min(want, max(1024, CHUNK_BYTES // row_bytes))
+    _memory.check_fits(cap * row_bytes, where)
+    out = _memory.empty((cap, row_bytes), dtype=np.uint8)
     # One staging buffer, refilled in place: the unread tail of a chunk moves to the front.
     size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
     buf = np.empty(size, dtype=np.uint8)
     blob = np.empty(size + 1, dtype=np.uint8)
+    ends = np.empty(size // 2 + 1, dtype=np.int64)
     view = memoryview(buf)
     blobs: list[bytes] = []
+    lengths: list[np.ndarray] = []
     have = 0
     row = 0
     eof = False
@@ -186,15 +227,23 @@ def _read_word2vec_binary(
         got = f.readinto(view[have:]) if not eof else 0
         eof = not got
         have += got or 0
+        if row == cap:  # compressed input: grow (memory follows what was read)
+            cap = min(want, cap * 2)
+            _memory.check_fits(cap * row_bytes, where)
+            grown = np.empty((cap, row_bytes), dtype=np.uint8)
+            grown[:row] = out[:row]
+            out = grown
         rows, used, blen, status = scan_binary(
-            buf[:have], want - row, row_bytes, out[row:], blob, MAX_WORD_BYTES
+            buf[:have], min(cap - row, len(ends)), row_bytes, out[row:], blob, ends, MAX_WORD_BYTES
         )
         if status == WORD_TOO_LONG:
             raise VectorFormatError(
-                f"{where}: row {row + rows}: no space within {MAX_WORD_BYTES} bytes; "
+                f"{where}: row {row + rows + 1}: no space within {MAX_WORD_BYTES} bytes; "
                 f"the file is not word2vec binary or is corrupt"
             )
         blobs.append(blob[:blen].tobytes())
+        e = ends[:rows]
+        lengths.append(e - np.concatenate([[0], e[:-1] + 1]) if rows else e)
         row += rows
         buf[: have - used] = buf[used:have]
         have -= used
@@ -209,71 +258,135 @@ def _read_word2vec_binary(
             f"{where}: the header says {n} rows but the file holds more data after them; "
             f"pass limit={n} to read only the first {n}"
         )
-    keys = _decode_keys(b"".join(blobs), want, errors, where)
-    return keys, out.view("<f4").reshape(want, dim).astype(np.float32, copy=False)
+    lens = np.concatenate(lengths)
+    joined = b"".join(blobs)
+    bounds = np.concatenate([[0], np.cumsum(lens + 1)])
+    words = [joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)]
+    _check_binary_words(words, where)
+    keys = _decode_words(words, errors, where)
+    mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
+    _check_binary_values(mat, where)
+    return keys, mat
 
 
-def _text_rows(f: IO[bytes]) -> Iterator[list[bytes]]:
+def _check_binary_words(words: list[bytes], where: str) -> None:
+    """Words of a real binary file are non-empty and free of control bytes."""
+    for i, w in enumerate(words):
+        if not w or _CONTROL.search(w):
+            raise VectorFormatError(
+                f"{where}: row {i + 1}: the word {w[:40]!r} is empty or holds control bytes; "
+                f"the file is not word2vec binary (rows 'word<space><dim float32>') or is corrupt"
+            )
+
+
+def _check_binary_values(mat: np.ndarray, where: str) -> None:
+    """Reject values no embedding holds (|x| > 1e15): the bytes are not float32 vectors."""
+    step = max(1, 2**22 // max(1, mat.shape[1]))
+    for lo in range(0, mat.shape[0], step):
+        block = mat[lo : lo + step]
+        with np.errstate(invalid="ignore"):
+            big = np.abs(block) > PLAUSIBLE_MAX
+        if big.any():
+            r, c = (int(i) for i in np.argwhere(big)[0])
+            raise VectorFormatError(
+                f"{where}: row {lo + r + 1}, value {c + 1} is {block[r, c]:.3g}; no embedding "
+                f"holds such values: the file is not word2vec binary or is corrupt"
+            )
+
+
+def _text_chunks(f: IO[bytes], where: str) -> Iterator[list[bytes]]:
+    """Lists of complete lines, about CHUNK_BYTES at a time; a line may not exceed
+    MAX_LINE_BYTES (so a file without newlines cannot exhaust memory)."""
+    tail = b""
     while True:
-        lines = f.readlines(CHUNK_BYTES)
-        if not lines:
+        block = f.read(CHUNK_BYTES)
+        if not block:
+            if tail:
+                yield [tail]
             return
-        yield lines
+        data = tail + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > MAX_LINE_BYTES:
+                raise VectorFormatError(
+                    f"{where}: a line longer than {MAX_LINE_BYTES:,} bytes; not a text vectors file"
+                )
+            tail = data
+            continue
+        tail = data[cut:]
+        yield data[:cut].split(b"\n")[:-1]
+
+
+_WS = np.zeros(256, dtype=bool)
+_WS[np.frombuffer(b" \t\r\x0b\x0c\n", np.uint8)] = True
+
+
+def _field_counts(lines: list[bytes]) -> np.ndarray:
+    """Whitespace-separated fields of each line, counted with array operations: (lines,)."""
+    joined = b"\n".join(lines) + b"\n"
+    arr = np.frombuffer(joined, np.uint8)
+    ws = _WS[arr]
+    starts = ~ws
+    starts[1:] &= ws[:-1]  # a field starts where a non-space follows a space or newline
+    line_starts = np.concatenate([[0], np.flatnonzero(arr == 10)[:-1] + 1])
+    return np.add.reduceat(starts.astype(np.int32), line_starts)
 
 
 def _parse_text_chunk(
-    lines: list[bytes], dim: int | None, first_row: int, where: str
-) -> tuple[list[bytes], np.ndarray, int]:
-    """Parse 'word v1 .. vdim' lines; return words, (n, dim) float32 and dim."""
-    stripped = [ln.rstrip() for ln in lines]
-    stripped = [ln for ln in stripped if ln]
-    if not stripped:
-        return [], np.zeros((0, dim or 0), np.float32), dim or 0
+    lines: list[bytes], dim: int | None, first_line: int, where: str
+) -> tuple[list[bytes], np.ndarray, int, np.ndarray]:
+    """Parse 'word v1 .. vdim' lines; return words, (n, dim) float32, dim, line numbers."""
+    keep = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(keep) != len(lines):
+        lines = [lines[i] for i in keep]
+    line_nos = np.asarray(keep, dtype=np.int64) + first_line
+    if not lines:
+        return [], np.zeros((0, dim or 0), np.float32), dim or 0, line_nos
+    counts = _field_counts(lines)
     if dim is None:
-        dim = len(stripped[0].split()) - 1
+        dim = int(counts[0]) - 1
         if dim <= 0:
-            raise VectorFormatError(f"{where}: row {first_row}: a word with no numbers")
-    parts = [ln.partition(b" ") for ln in stripped]
-    words = [p[0] for p in parts]
+            raise VectorFormatError(f"{where}: line {line_nos[0]}: a word with no numbers")
+    regular = counts == dim + 1
+    rows = np.empty((len(lines), dim), np.float32)
+    words: list[bytes] = []
+    if regular.all():
+        parts = [ln.split(None, 1) for ln in lines]
+        words = [p[0] for p in parts]
+        values = _fromstring(b" ".join(p[1] for p in parts))
+        if values is not None and values.size == len(lines) * dim:
+            return words, values.reshape(len(lines), dim), dim, line_nos
+    # Slow path: rows of another length (words with spaces, or errors) or a bad number.
+    words = []
+    for i, ln in enumerate(lines):
+        fields = ln.split()
+        where_line = f"{where}: line {line_nos[i]}"
+        if len(fields) < dim + 1:
+            raise VectorFormatError(f"{where_line} has {len(fields) - 1} values, expected {dim}")
+        for x in fields[len(fields) - dim :]:
+            if not _NUMBER.match(x):
+                raise VectorFormatError(f"{where_line}: {x[:40]!r} is not a number")
+        rows[i] = np.array([float(x) for x in fields[len(fields) - dim :]], dtype=np.float32)
+        if len(fields) > dim + 1:
+            extra = fields[1 : len(fields) - dim]
+            if all(_NUMBER.match(x) for x in extra):
+                raise VectorFormatError(
+                    f"{where_line} has {len(fields) - 1} values, expected {dim}"
+                )
+            words.append(b" ".join(fields[: len(fields) - dim]))  # a word with spaces
+            continue
+        words.append(fields[0])
+    return words, rows, dim, line_nos
+
+
+def _fromstring(data: bytes) -> np.ndarray | None:
+    """Numbers separated by whitespace, or None if any token is not a number."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         try:
-            values = np.fromstring(b" ".join(p[2] for p in parts), dtype=np.float32, sep=" ")
+            return np.fromstring(data, dtype=np.float32, sep=" ")
         except (DeprecationWarning, ValueError):
-            values = None
-    if values is not None and values.size == len(stripped) * dim:
-        return words, values.reshape(len(stripped), dim), dim
-    # Slow path: find the row at fault, or words that contain spaces.
-    words, rows = [], np.empty((len(stripped), dim), np.float32)
-    for i, ln in enumerate(stripped):
-        fields = ln.split()
-        r = first_row + i
-        if len(fields) < dim + 1:
-            raise VectorFormatError(
-                f"{where}: row {r} has {len(fields) - 1} values, expected {dim}"
-            )
-        try:
-            rows[i] = np.array(fields[len(fields) - dim :], dtype=np.float32)
-        except ValueError:
-            bad = next(x for x in fields[-dim:] if not _is_float(x))
-            raise VectorFormatError(f"{where}: row {r}: {bad[:40]!r} is not a number") from None
-        if len(fields) > dim + 1:
-            if not all(_is_float(x) for x in fields[1 : len(fields) - dim]) or len(fields) < 3:
-                words.append(b" ".join(fields[: len(fields) - dim]))  # a word with spaces
-                continue
-            raise VectorFormatError(
-                f"{where}: row {r} has {len(fields) - 1} values, expected {dim}"
-            )
-        words.append(fields[0])
-    return words, rows, dim
-
-
-def _is_float(x: bytes) -> bool:
-    try:
-        float(x)
-        return True
-    except ValueError:
-        return False
+            return None
 
 
 def _read_text(
@@ -287,53 +400,108 @@ def _read_text(
     want = limit
     words: list[bytes] = []
     mats: list[np.ndarray] = []
-    row = 1 if header else 0
-    for lines in _text_rows(f):
+    line_nos: list[np.ndarray] = []
+    line = 2 if header else 1
+    for lines in _text_chunks(f, where):
         if want is not None and len(words) + len(lines) > want:
-            lines = lines[: want - len(words)]
-        w, m, dim = _parse_text_chunk(lines, dim, row + 1, where)
+            lines = lines[: want - len(words) + sum(1 for ln in lines if not ln.strip())]
+        w, m, dim, nos = _parse_text_chunk(lines, dim, line, where)
+        if want is not None and len(words) + len(w) > want:
+            w, m, nos = w[: want - len(words)], m[: want - len(words)], nos[: want - len(words)]
         words.extend(w)
         mats.append(m)
-        row += len(lines)
+        line_nos.append(nos)
+        line += len(lines)
         if want is not None and len(words) >= want:
             break
     if not words:
         raise VectorFormatError(f"{where}: no vectors in the file")
     if header and limit is None and n is not None and len(words) != n:
         raise VectorFormatError(f"{where}: the header says {n} rows but the file has {len(words)}")
-    keys = _decode_keys(SEP.join(words) + SEP, len(words), errors, where)
+    keys = _decode_words(words, errors, where, np.concatenate(line_nos))
     return keys, np.concatenate(mats) if len(mats) > 1 else mats[0]
 
 
-def _load_native(p: Path, limit: int | None, mmap: bool) -> Vectors:
+def _read_meta(p: Path) -> dict[str, Any]:
+    path = p / NATIVE_META
     try:
-        meta = json.loads((p / NATIVE_META).read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise VectorFormatError(f"{p / NATIVE_META}: not valid JSON ({exc})") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_META_BYTES + 1)
+        if len(raw) > MAX_META_BYTES:
+            raise ValueError(f"larger than {MAX_META_BYTES} bytes")
+        meta = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise VectorFormatError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != NATIVE_FORMAT:
-        raise VectorFormatError(f"{p}: {NATIVE_META} does not describe tokenvec vectors")
+        raise VectorFormatError(f"{path} does not describe tokenvec vectors")
+    for name in ("count", "dim"):
+        v = meta.get(name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise VectorFormatError(f"{path}: {name!r} must be a non-negative integer, got {v!r}")
+    if meta.get("version") not in (1, 2):
+        raise VectorFormatError(f"{path}: unknown version {meta.get('version')!r}")
+    return meta
+
+
+def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
+    n = meta["count"]
+    keys_path = p / "keys.bin"
     try:
-        mat = np.load(p / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise VectorFormatError(f"{p / 'vectors.npy'}: cannot read ({exc})") from None
-    n = int(meta.get("count", -1))
-    if mat.ndim != 2 or mat.shape[0] != n:
-        raise VectorFormatError(
-            f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} rows"
-        )
-    blob = (p / "keys.bin").read_bytes()
-    keys = _decode_keys(blob, n, "strict", str(p / "keys.bin"))
+        blob = keys_path.read_bytes()
+        if meta["version"] == 1:  # 0xFF-separated UTF-8 (files of tokenvec 0.1)
+            keys = _decode_words(blob.split(SEP)[:-1], "strict", str(keys_path))
+            if not blob.endswith(SEP) and n:
+                raise ValueError("the last key is not terminated")
+        else:
+            offsets = np.load(p / KEY_OFFSETS, allow_pickle=False)
+            keys = decode_keys(blob, offsets, str(keys_path))
+    except VectorFormatError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise VectorFormatError(f"{keys_path}: cannot read the keys ({exc})") from None
     if len(keys) != n:
         raise VectorFormatError(f"{p}: keys.bin holds {len(keys)} keys for {n} vectors")
+    return keys
+
+
+def _load_native(
+    p: Path, limit: int | None, mmap: bool, allow_nan: bool, on_duplicate: str
+) -> Vectors:
+    meta = _read_meta(p)
+    npy = p / "vectors.npy"
+    try:
+        mat = np.load(npy, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise VectorFormatError(f"{npy}: cannot read ({exc})") from None
+    n = meta["count"]
+    if mat.ndim != 2 or mat.shape != (n, meta["dim"]):
+        raise VectorFormatError(
+            f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} x {meta['dim']}"
+        )
+    if mat.dtype not in (np.float16, np.float32) or not mat.dtype.isnative:
+        raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected float16 or float32")
+    keys = _native_keys(p, meta)
     if limit is not None:
         keys, mat = keys[:limit], mat[:limit]
-    # A saved file was checked when it was written; re-checking 3M keys would cost the
-    # sub-second open that this format exists for.
-    vectors = Vectors(keys, mat, allow_nan=True, on_duplicate="ignore")
-    if (p / "ann.faiss").is_file() and limit is None and importlib.util.find_spec("faiss"):
+    try:
+        # allow_nan=True skips the finiteness scan: the memory-mapped open stays instant.
+        vectors = Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise VectorFormatError(f"{p}: {exc}") from None
+    ann = p / "ann.faiss"
+    if ann.is_file() and limit is None and importlib.util.find_spec("faiss"):
         from tokenvec.ann import load_ann
 
-        load_ann(p / "ann.faiss", vectors)
+        try:
+            load_ann(ann, vectors)
+        except Exception as exc:  # faiss raises RuntimeError on corrupt files
+            vectors.ann = None
+            warnings.warn(
+                f"{ann}: the approximate index cannot be read ({str(exc)[:200]}); "
+                f"it was dropped (exact search still works; rebuild it with build_ann)",
+                UserWarning,
+                stacklevel=3,
+            )
     return vectors
 
 
@@ -351,7 +519,9 @@ def load_vectors(
 
     ``limit`` reads only the first rows (files are usually sorted by frequency).
     ``encoding_errors`` says what to do with words that are not UTF-8. Duplicate keys keep the
-    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan``.
+    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan`` (which,
+    for native folders, also skips the finiteness scan so the memory-mapped open is instant).
+    Every malformed input raises :class:`VectorFormatError` naming the file.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
@@ -360,15 +530,19 @@ def load_vectors(
     [('queen', 0.99388...)]
     """
     p = _check_path(path)
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if encoding_errors not in ("strict", "replace", "ignore"):
+        raise ValueError(
+            f"encoding_errors must be 'strict', 'replace' or 'ignore', got {encoding_errors!r}"
+        )
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"limit must be a positive integer, got {limit!r}")
     fmt = format or detect_format(p)
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if limit is not None and limit <= 0:
-        raise ValueError(f"limit must be positive, got {limit}")
     if fmt == "native":
         if not p.is_dir():
             raise VectorFormatError(f"{p}: the native format is a folder")
-        return _load_native(p, limit, mmap)
+        return _load_native(p, limit, mmap, allow_nan, on_duplicate)
     if p.is_dir():
         raise IsADirectoryError(f"{p} is a folder; format {fmt!r} is a single file")
     where = str(p)
@@ -382,41 +556,13 @@ def load_vectors(
         raise VectorFormatError(f"{where}: cannot read ({exc})") from None
     with warnings.catch_warnings():
         warnings.simplefilter("default")
-        return Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)
+        try:
+            return Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)
+        except ValueError as exc:
+            raise VectorFormatError(f"{where}: {exc}") from None
 
 
 # --- writers -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path, *, folder: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling of ``target``; rename it over ``target`` if the block succeeds.
-
-    Nothing is left half-written: on error the temporary is removed and ``target`` is intact.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if folder:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        tmp = Path(name)
-    try:
-        yield tmp
-        if folder and target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
-        raise
 
 
 def _encode_keys(keys: list[str]) -> list[bytes]:
@@ -432,10 +578,10 @@ def _encode_keys(keys: list[str]) -> list[bytes]:
 
 def _check_text_keys(keys: list[bytes], fmt: str) -> None:
     for i, k in enumerate(keys):
-        if not k or any(c in k for c in (b" ", b"\n", b"\r", b"\t")):
+        if not k or b" " in k or _CONTROL.search(k):
             raise ValueError(
-                f"key {i} ({k.decode('utf-8', 'replace')!r}) is empty or contains whitespace; "
-                f"{fmt} files cannot hold it (use format='native')"
+                f"key {i} ({k.decode('utf-8', 'replace')!r}) is empty or contains whitespace or "
+                f"control characters; {fmt} files cannot hold it (use format='native')"
             )
 
 
@@ -445,27 +591,28 @@ def save_vectors(
     format: Format = "native",
     *,
     precision: int = 9,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``vectors`` to ``path`` atomically in ``format``; returns the path.
 
-    Text formats write ``precision`` significant digits (9 round-trips float32 exactly).
+    Text formats write ``precision`` significant digits (9 round-trips float32 exactly). An
+    existing target is replaced only with ``overwrite=True``, and a folder only when it holds
+    native vectors written by tokenvec: a save never removes anything it did not write.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = Path(path)
-    if target.exists() and target.is_dir() != (format == "native"):
-        kind = "a folder" if target.is_dir() else "a file"
-        raise IsADirectoryError(f"{target} is {kind}; it cannot be replaced by {format!r} output")
-    keys = _encode_keys(vectors.index_to_key)
     mat = np.asarray(vectors.vectors)
     if format == "native":
-        with atomic_path(target, folder=True) as tmp:
+        blob, offsets = encode_keys(vectors.index_to_key)
+        with atomic_path(target, overwrite=overwrite, kind=NATIVE_KIND) as tmp:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(mat), allow_pickle=False)
-            (tmp / "keys.bin").write_bytes(SEP.join(keys) + SEP)
+            (tmp / "keys.bin").write_bytes(blob)
+            np.save(tmp / KEY_OFFSETS, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
             meta = {
                 "format": NATIVE_FORMAT,
-                "version": 1,
-                "count": len(keys),
+                "version": 2,
+                "count": len(vectors.index_to_key),
                 "dim": int(mat.shape[1]),
                 "dtype": str(mat.dtype),
             }
@@ -473,11 +620,11 @@ def save_vectors(
             if vectors.ann is not None:
                 vectors.ann.save(tmp / "ann.faiss")
         return target
+    keys = _encode_keys(vectors.index_to_key)
+    _check_text_keys(keys, format)
     if format == "word2vec":
-        if any(b" " in k or not k for k in keys):
-            _check_text_keys(keys, format)
         f32 = np.ascontiguousarray(mat, dtype="<f4")
-        with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        with atomic_path(target, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
             f.write(f"{len(keys)} {mat.shape[1]}\n".encode())
             step = 100_000
             for lo in range(0, len(keys), step):
@@ -488,9 +635,8 @@ def save_vectors(
                     )
                 )
         return target
-    _check_text_keys(keys, format)
     fmt_row = " ".join([f"%.{precision}g"] * mat.shape[1])
-    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+    with atomic_path(target, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
         if format != "glove":
             f.write(f"{len(keys)} {mat.shape[1]}\n".encode())
         step = 20_000
@@ -518,17 +664,20 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
     fmt = detect_format(p)
     size = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
     if fmt == "native":
-        meta = json.loads((p / NATIVE_META).read_text("utf-8"))
+        meta = _read_meta(p)
         v = load_vectors(p, limit=sample)
-        count, dim, dtype = int(meta["count"]), int(meta["dim"]), str(meta["dtype"])
+        count, dim, dtype = meta["count"], meta["dim"], str(v.vectors.dtype)
     else:
         v = load_vectors(p, format=fmt, limit=sample)  # type: ignore[arg-type]
         dim, dtype = v.vector_size, "float32"
-        with _open(p) as f:
-            if fmt == "glove":
-                count = sum(1 for line in f if line.strip())
-            else:
-                count = int(f.readline().split()[0])
+        try:
+            with _open(p) as f:
+                if fmt == "glove":
+                    count = sum(1 for line in f if line.strip())
+                else:
+                    count = _read_header(f, str(p))[0]
+        except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+            raise VectorFormatError(f"{p}: cannot read ({exc})") from None
     return {
         "path": str(p),
         "format": fmt,

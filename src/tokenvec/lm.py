@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tokenvec._checks import check_float, check_int
 from tokenvec._optional import require
 
 torch = require("torch", "torch")
@@ -42,11 +43,15 @@ class GPTConfig:
     positional: Literal["learned", "sinusoidal"] = "learned"
 
     def __post_init__(self) -> None:
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
+            check_int(getattr(self, name), name, 1, 10_000_000)
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd {self.n_embd} must be a multiple of n_head {self.n_head}")
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        check_float(self.dropout, "dropout", 0.0, 1.0)
+        if self.positional not in ("learned", "sinusoidal"):
+            raise ValueError(
+                f"positional must be 'learned' or 'sinusoidal', got {self.positional!r}"
+            )
 
 
 class CausalSelfAttention(nn.Module):
@@ -250,10 +255,26 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "batch_size", "eval_interval", "eval_batches", "track_every"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
-        if not 0 < self.val_fraction < 1:
+        for name in (
+            "max_steps",
+            "batch_size",
+            "eval_interval",
+            "eval_batches",
+            "track_every",
+            "checkpoint_every",
+        ):
+            check_int(getattr(self, name), name, 1, None)
+        check_int(self.warmup_steps, "warmup_steps", 0, None)
+        check_int(self.seed, "seed", 0, 2**63 - 1)
+        check_float(self.lr, "lr", 0.0, None, low_open=True)
+        check_float(self.min_lr, "min_lr", 0.0, self.lr)
+        check_float(self.weight_decay, "weight_decay", 0.0, None)
+        check_float(self.beta1, "beta1", 0.0, 1.0)
+        check_float(self.beta2, "beta2", 0.0, 1.0)
+        check_float(self.grad_clip, "grad_clip", 0.0, None)
+        if self.max_seconds is not None:
+            check_float(self.max_seconds, "max_seconds", 0.0, None, low_open=True)
+        if not 0 < check_float(self.val_fraction, "val_fraction") < 1:
             raise ValueError("val_fraction must lie in (0, 1)")
 
 
@@ -310,10 +331,15 @@ def train_lm(
     tokenizer: Any = None,
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     on_eval: Callable[[int, float], None] | None = None,
 ) -> TrainResult:
     """Train a GPT on token ``ids`` (1-D, e.g. a memory-mapped file) to predict the next token.
+
+    With ``checkpoint`` set, the state is saved there atomically every
+    ``checkpoint_every`` steps and at the end. An existing checkpoint is continued with
+    ``resume=True`` or replaced with ``overwrite=True``; ``resume=True`` without one is an error.
 
     Under ``torchrun`` each process trains on its own batches and DistributedDataParallel
     averages the gradients, so all ranks hold the same weights; rank 0 reports and saves.
@@ -335,6 +361,16 @@ def train_lm(
             f"validation split; use more text or a shorter block_size"
         )
     train_data, val_data = data[:-n_val], data[-n_val:]
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH")
+    if checkpoint is not None:
+        ckpt = Path(checkpoint)
+        if resume and not ckpt.is_file():
+            raise FileNotFoundError(f"cannot resume: no checkpoint file at {ckpt}")
+        if not resume and os.path.lexists(ckpt) and not overwrite:
+            raise FileExistsError(
+                f"{ckpt} exists; pass resume=True to continue it or overwrite=True to replace it"
+            )
 
     rank, world, local_rank = _distributed()
     if world > 1 and not torch.distributed.is_initialized():
@@ -358,8 +394,8 @@ def train_lm(
     gen = np.random.default_rng([tcfg.seed, rank])  # each rank draws its own batches
     result = TrainResult(model=model, steps=0)
     step = 0
-    if resume and checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
+    if resume and checkpoint is not None:
+        state = read_checkpoint(checkpoint, device)
         if state["model_config"] != asdict(mcfg):
             raise ValueError(f"{checkpoint} was saved for another model configuration")
         model.load_state_dict(state["model"])
@@ -395,7 +431,7 @@ def train_lm(
     def save() -> None:
         if checkpoint is None or not lead:
             return
-        from tokenvec.io import atomic_path
+        from tokenvec._files import atomic_path
 
         state = {
             "model": model.state_dict(),
@@ -407,7 +443,7 @@ def train_lm(
             "train_losses": result.train_losses,
             "val_losses": result.val_losses,
         }
-        with atomic_path(Path(checkpoint)) as tmp:
+        with atomic_path(Path(checkpoint), overwrite=True) as tmp:  # checked at the start
             torch.save(state, tmp)
 
     bar = _Bar(progress and lead, tcfg.max_steps, step)
@@ -516,9 +552,31 @@ def token_vectors(model: GPT, tokenizer: Any, ids: Sequence[int] | None = None) 
     return Vectors(keys, weight[rows], on_duplicate="ignore")
 
 
+_CHECKPOINT_KEYS = ("model", "optim", "step", "gen", "model_config", "train_losses", "val_losses")
+
+
+def read_checkpoint(path: str | os.PathLike[str], device: Any = "cpu") -> dict[str, Any]:
+    """The state dict of a checkpoint written by :func:`train_lm`; tensors and plain data only
+    (``weights_only``: no pickled code runs). Anything else is a ``ValueError`` naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no such checkpoint file: {p}")
+    try:
+        state = torch.load(p, map_location=device, weights_only=True)
+    except Exception as exc:  # UnpicklingError, RuntimeError (not a zip), EOFError, ...
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{p}: not a tokenvec GPT checkpoint ({reason})") from None
+    if not isinstance(state, dict) or any(k not in state for k in _CHECKPOINT_KEYS):
+        raise ValueError(f"{p}: not a tokenvec GPT checkpoint (its contents are not train_lm's)")
+    return state
+
+
 def load_model(path: str | os.PathLike[str], device: str = "cpu") -> GPT:
     """A GPT from a checkpoint written by :func:`train_lm` (tensors only: no pickle code runs)."""
-    state = torch.load(path, map_location=device, weights_only=True)
-    model = GPT(GPTConfig(**state["model_config"]))
-    model.load_state_dict(state["model"])
+    state = read_checkpoint(path, device)
+    try:
+        model = GPT(GPTConfig(**state["model_config"]))
+        model.load_state_dict(state["model"])
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{path}: the checkpoint does not describe a GPT ({exc})") from None
     return model

@@ -322,9 +322,9 @@ class WordLevel:
         except KeyError:
             raise KeyError(f"{token!r} is not in the vocabulary") from None
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the tokenizer as plain JSON, atomically."""
-        from tokenvec.io import atomic_path
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the tokenizer as plain JSON, atomically (replacing a file: ``overwrite``)."""
+        from tokenvec._files import atomic_path
 
         target = Path(path)
         data = {
@@ -336,7 +336,7 @@ class WordLevel:
             "lowercase": self.lowercase,
             "vocab": self.vocab,
         }
-        with atomic_path(target) as tmp:
+        with atomic_path(target, overwrite=overwrite) as tmp:
             tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
         return target
 

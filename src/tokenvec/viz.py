@@ -50,7 +50,7 @@ def project_2d(points: np.ndarray, method: str = "pca", seed: int = 0) -> np.nda
             x
         )
     if method == "umap":
-        umap = require("umap", "viz", package="umap-learn")
+        umap = require("umap", None, package="umap-learn")
         return umap.UMAP(n_components=2, random_state=seed).fit_transform(x)
     raise ValueError(f"method must be pca, tsne or umap, got {method!r}")
 
@@ -220,14 +220,14 @@ def plot_curves(
     return fig
 
 
-def save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``fig`` to a .png or .svg file atomically."""
-    from tokenvec.io import atomic_path
+def save(fig: Any, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write ``fig`` to a .png, .svg or .pdf file atomically (replacing one: ``overwrite``)."""
+    from tokenvec._files import atomic_path
 
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"plots are written as .png, .svg or .pdf, not {target.suffix!r}")
-    with atomic_path(target) as tmp:
+    with atomic_path(target, overwrite=overwrite) as tmp:
         fig.savefig(tmp, format=fmt)
     return target

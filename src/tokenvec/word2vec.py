@@ -16,6 +16,7 @@ import json
 import math
 import os
 import time
+import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +27,25 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec import _w2v
+from tokenvec import _memory, _w2v
+from tokenvec._checks import as_bool, check_float, check_int
+from tokenvec._files import FolderKind, atomic_path, decode_keys, encode_keys
 from tokenvec.corpus import Corpus, CorpusError, as_corpus
 from tokenvec.vectors import Vectors
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on: it diverged (NaN) or the corpus does not fit a checkpoint."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder is malformed; the message names the file and the array."""
+
+
+CHECKPOINT_FORMAT = "tokenvec-word2vec-checkpoint"
+CHECKPOINT_KIND = FolderKind(
+    "state.json", CHECKPOINT_FORMAT, frozenset({"state.json", "weights.npz", "vocab.bin"})
+)
 
 
 @dataclass(frozen=True)
@@ -62,24 +75,29 @@ class Word2VecConfig:
     chunk_words: int = 10_000
 
     def __post_init__(self) -> None:
-        def check(ok: bool, msg: str) -> None:
-            if not ok:
-                raise ValueError(msg)
-
-        for name in ("vector_size", "window", "min_count", "epochs", "max_sentence_length"):
-            v = getattr(self, name)
-            check(isinstance(v, int) and v > 0, f"{name} must be a positive integer, got {v!r}")
-        check(self.negative >= 0, f"negative must be >= 0, got {self.negative}")
-        check(self.hs or self.negative > 0, "set negative > 0 or hs=True: nothing would train")
-        check(self.alpha > 0, f"alpha must be positive, got {self.alpha}")
-        check(0 <= self.min_alpha <= self.alpha, "min_alpha must lie in [0, alpha]")
-        check(self.sample >= 0, f"sample must be >= 0, got {self.sample}")
-        check(self.threads >= 0, f"threads must be >= 0, got {self.threads}")
-        check(self.chunk_words > 0, f"chunk_words must be positive, got {self.chunk_words}")
-        check(
-            self.max_vocab_size is None or self.max_vocab_size > 0,
-            f"max_vocab_size must be positive or None, got {self.max_vocab_size}",
-        )
+        # Every field is checked up front: a bad value must fail here, not inside the kernel.
+        for name in ("sg", "hs", "cbow_mean"):
+            object.__setattr__(self, name, as_bool(getattr(self, name), name))
+        for name, lo, hi in (
+            ("vector_size", 1, 100_000),
+            ("window", 1, 10_000),
+            ("min_count", 1, None),
+            ("epochs", 1, 1_000_000),
+            ("max_sentence_length", 1, 10_000_000),
+            ("negative", 0, 1_000),
+            ("threads", 0, 1_024),
+            ("seed", 0, 2**63 - 1),
+            ("chunk_words", 1, 2**31 - 1),
+        ):
+            check_int(getattr(self, name), name, lo, hi)
+        if self.max_vocab_size is not None:
+            check_int(self.max_vocab_size, "max_vocab_size", 1, None)
+        check_float(self.alpha, "alpha", 0.0, None, low_open=True)
+        check_float(self.min_alpha, "min_alpha", 0.0, self.alpha)
+        check_float(self.sample, "sample", 0.0, None)
+        check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)
+        if not (self.hs or self.negative > 0):
+            raise ValueError("set negative > 0 or hs=True: nothing would train")
 
     @property
     def workers(self) -> int:
@@ -233,6 +251,16 @@ class Progress:
     epoch_loss: float = 0.0
     epoch_pairs: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("epoch", "chunk", "words_done", "epoch_pairs"):
+            check_int(getattr(self, name), name, 0)
+        if not isinstance(self.epoch_loss, int | float) or isinstance(self.epoch_loss, bool):
+            raise TypeError(f"epoch_loss must be a number, got {self.epoch_loss!r}")
+        if not isinstance(self.losses, list) or not all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in self.losses
+        ):
+            raise TypeError("losses must be a list of numbers")
+
 
 class Word2Vec:
     """A word2vec model: ``Word2Vec(config).train(corpus)`` returns the word ``Vectors``.
@@ -257,6 +285,8 @@ class Word2Vec:
     def _init_weights(self) -> None:
         assert self.vocab is not None
         v, d = len(self.vocab), self.config.vector_size
+        layers = 1 + bool(self.config.negative) + bool(self.config.hs)
+        _memory.check_fits(layers * v * d * 4, f"word2vec weights ({v:,} words x {d} dims)")
         rng = np.random.default_rng(self.config.seed)
         # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range).
         self.syn0 = ((rng.random((v, d), dtype=np.float32) * 2 - 1) / d).astype(np.float32)
@@ -299,13 +329,17 @@ class Word2Vec:
         callbacks: Sequence[Callable[[EpochInfo], None]] = (),
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_every: float = 10.0,
+        overwrite: bool = False,
     ) -> Vectors:
         """Build the vocabulary, train ``epochs`` passes and return the word vectors.
 
         ``corpus`` is a path (file or folder; .gz/.bz2/.xz read as text), an iterable of token
         lists, or None for the built-in corpus. With ``checkpoint`` set, the run is saved there
-        atomically every ``checkpoint_every`` minutes and at the end; see :meth:`resume`.
+        atomically every ``checkpoint_every`` minutes and at the end; see :meth:`resume`. An
+        existing checkpoint folder is replaced only with ``overwrite=True``.
         """
+        _check_checkpoint_target(checkpoint, overwrite)
+        check_float(checkpoint_every, "checkpoint_every", 0.0, None)
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         if self.vocab is None or self.progress.epoch >= self.config.epochs:
             self.build_vocab(corp)
@@ -334,6 +368,7 @@ class Word2Vec:
         checkpoint_every: float = 10.0,
     ) -> tuple[Word2Vec, Vectors]:
         """Continue a checkpointed run on the same corpus; returns (model, vectors)."""
+        check_float(checkpoint_every, "checkpoint_every", 0.0, None)
         model = cls.load_checkpoint(checkpoint)
         corp = as_corpus(corpus, max_sentence_length=model.config.max_sentence_length)
         vectors = model._run(corp, progress, callbacks, checkpoint, checkpoint_every)
@@ -361,13 +396,16 @@ class Word2Vec:
                 f"{cfg.max_sentence_length:,} words were cut into several sentences"
             )
             self.notes.append(msg)
+        st = self.progress
         tables = self._tables()
+        check_kernel_inputs(self.syn0, self.syn1neg, self.syn1, enc.words, enc.starts, tables, cfg)
+        if st.chunk > enc.n_chunks:
+            raise TrainingError(f"the checkpoint is at chunk {st.chunk} of {enc.n_chunks}")
         kernel = _w2v.kernel()
         chunk_sizes = enc.chunk_words()
         before = np.concatenate([[0], np.cumsum(chunk_sizes)])  # words before each chunk
         per_epoch = int(before[-1])
         total = per_epoch * cfg.epochs
-        st = self.progress
 
         def job(epoch: int, k: int) -> tuple[float, int, int]:
             done0 = epoch * per_epoch + before[k]
@@ -401,7 +439,7 @@ class Word2Vec:
                             time.monotonic() - last_save >= checkpoint_every * 60
                         )
                         if due and not inflight:
-                            self.save_checkpoint(checkpoint)  # type: ignore[arg-type]
+                            self.save_checkpoint(checkpoint, overwrite=True)  # type: ignore[arg-type]
                             last_save = time.monotonic()
                             due = False
                         while not due and nxt < enc.n_chunks and len(inflight) < 2 * cfg.workers:
@@ -451,7 +489,7 @@ class Word2Vec:
             if pool is not None:
                 pool.shutdown(wait=True)
         if checkpoint is not None:
-            self.save_checkpoint(checkpoint)
+            self.save_checkpoint(checkpoint, overwrite=True)  # the target was checked up front
         self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
         return self.wv
 
@@ -485,26 +523,28 @@ class Word2Vec:
 
     # --- checkpoints ---------------------------------------------------------------------------
 
-    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
-        """Write the whole state (config, vocabulary, weights, progress) atomically."""
-        from tokenvec.io import SEP, atomic_path
+    def save_checkpoint(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the whole state (config, vocabulary, weights, progress) atomically.
 
+        An existing folder is replaced only with ``overwrite=True`` and only if it is a
+        word2vec checkpoint: nothing else is ever removed.
+        """
         assert self.vocab is not None
         target = Path(path)
-        with atomic_path(target, folder=True) as tmp:
+        blob, offsets = encode_keys(self.vocab.words)
+        with atomic_path(target, overwrite=overwrite, kind=CHECKPOINT_KIND) as tmp:
             np.savez(
                 tmp / "weights.npz",
                 syn0=self.syn0,
                 syn1neg=self.syn1neg,
                 syn1=self.syn1,
                 counts=self.vocab.counts,
+                vocab_offsets=np.asarray(offsets, dtype=np.int64),
             )
-            (tmp / "vocab.bin").write_bytes(
-                SEP.join(w.encode("utf-8") for w in self.vocab.words) + SEP
-            )
+            (tmp / "vocab.bin").write_bytes(blob)
             state = {
-                "format": "tokenvec-word2vec-checkpoint",
-                "version": 1,
+                "format": CHECKPOINT_FORMAT,
+                "version": 2,
                 "config": asdict(self.config),
                 "raw_words": self.vocab.raw_words,
                 "progress": asdict(self.progress),
@@ -514,23 +554,156 @@ class Word2Vec:
 
     @classmethod
     def load_checkpoint(cls, path: str | os.PathLike[str]) -> Word2Vec:
-        """A model in the state a checkpoint recorded (no pickle is read)."""
-        from tokenvec.io import _decode_keys
+        """A model in the state a checkpoint recorded (no pickle is read).
 
+        Every array is checked (dtype, shape, values) before it can reach the compiled kernel;
+        a bad file is a :class:`CheckpointError` naming the file and the array.
+        """
         p = Path(path)
-        if not (p / "state.json").is_file():
+        state_path = p / "state.json"
+        if not state_path.is_file():
             raise FileNotFoundError(f"{p} is not a word2vec checkpoint (no state.json)")
-        state = json.loads((p / "state.json").read_text("utf-8"))
-        if state.get("format") != "tokenvec-word2vec-checkpoint":
-            raise ValueError(f"{p}: state.json does not describe a word2vec checkpoint")
-        model = cls(Word2VecConfig(**state["config"]))
-        with np.load(p / "weights.npz", allow_pickle=False) as z:
-            model.syn0, model.syn1neg, model.syn1 = z["syn0"], z["syn1neg"], z["syn1"]
-            counts = z["counts"]
-        words = _decode_keys((p / "vocab.bin").read_bytes(), len(counts), "strict", str(p))
-        model.vocab = Vocab(words, counts, int(state["raw_words"]))
-        model.progress = Progress(**state["progress"])
+        try:
+            raw = state_path.read_bytes()
+            if len(raw) > 2**20:
+                raise ValueError("larger than 1 MiB")
+            state = json.loads(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise CheckpointError(f"{state_path}: not valid JSON ({exc})") from None
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{state_path} does not describe a word2vec checkpoint")
+        version = state.get("version")
+        if version not in (1, 2):
+            raise CheckpointError(f"{state_path}: unknown version {version!r}")
+        try:
+            config = Word2VecConfig(**state["config"])
+            progress = Progress(**state["progress"])
+            raw_words = check_int(state["raw_words"], "raw_words", 1)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{state_path}: {type(exc).__name__}: {exc}") from None
+        model = cls(config)
+        weights = p / "weights.npz"
+        arrays = {}
+        try:
+            with np.load(weights, allow_pickle=False) as z:
+                names = ["syn0", "syn1neg", "syn1", "counts"]
+                names += ["vocab_offsets"] if version == 2 else []
+                for name in names:
+                    if name not in z.files:
+                        raise CheckpointError(f"{weights}: the array {name!r} is missing")
+                    arrays[name] = z[name]
+            blob = (p / "vocab.bin").read_bytes()
+            if version == 1:  # 0xFF-separated words (tokenvec 0.1)
+                parts = blob.split(b"\xff")
+                words = [w.decode("utf-8") for w in parts[:-1]] if parts[-1] == b"" else []
+            else:
+                words = decode_keys(blob, arrays["vocab_offsets"], str(p / "vocab.bin"))
+        except CheckpointError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{p}: cannot read ({exc})") from None
+        counts = arrays["counts"]
+        _check_array(weights, "counts", counts, np.int64, (len(words),))
+        if len(words) == 0 or (counts < 1).any():
+            raise CheckpointError(f"{weights}: 'counts' must hold a count >= 1 for every word")
+        v, d = len(words), config.vector_size
+        _check_array(weights, "syn0", arrays["syn0"], np.float32, (v, d))
+        _check_array(
+            weights, "syn1neg", arrays["syn1neg"], np.float32, (v if config.negative else 1, d)
+        )
+        _check_array(
+            weights, "syn1", arrays["syn1"], np.float32, (max(v - 1, 1) if config.hs else 1, d)
+        )
+        if not (0 <= progress.epoch <= config.epochs and progress.chunk >= 0):
+            raise CheckpointError(f"{state_path}: progress {progress} does not fit the config")
+        model.syn0 = np.ascontiguousarray(arrays["syn0"])
+        model.syn1neg = np.ascontiguousarray(arrays["syn1neg"])
+        model.syn1 = np.ascontiguousarray(arrays["syn1"])
+        model.vocab = Vocab(words, np.ascontiguousarray(counts), raw_words)
+        model.progress = progress
         return model
+
+
+def _check_checkpoint_target(checkpoint: str | os.PathLike[str] | None, overwrite: bool) -> None:
+    """Refuse, before any training, a checkpoint target that the run may not replace."""
+    if checkpoint is None or not os.path.lexists(checkpoint):
+        return
+    target = Path(checkpoint)
+    if not target.is_dir():
+        raise FileExistsError(
+            f"{target} exists and is not a checkpoint folder; it is left as it is"
+        )
+    CHECKPOINT_KIND.check(target)
+    if not overwrite:
+        raise FileExistsError(
+            f"{target} holds a word2vec checkpoint; continue it with Word2Vec.resume or pass "
+            f"overwrite=True to start again there"
+        )
+
+
+def _check_array(
+    where: Path, name: str, arr: np.ndarray, dtype: type, shape: tuple[int, ...]
+) -> None:
+    """A checkpoint array must have exactly the dtype and shape the kernel expects."""
+    if arr.dtype != np.dtype(dtype) or arr.shape != shape:
+        raise CheckpointError(
+            f"{where}: the array {name!r} is {arr.dtype} {arr.shape}, expected "
+            f"{np.dtype(dtype)} {shape}"
+        )
+
+
+def check_kernel_inputs(
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    syn1: np.ndarray,
+    words: np.ndarray,
+    starts: np.ndarray,
+    tables: dict[str, np.ndarray],
+    config: Word2VecConfig,
+) -> None:
+    """Check every array the compiled kernel reads or writes (it runs without bounds checks):
+    dtypes, C-contiguity, shapes, and the ranges of ids, tree points and noise tables."""
+    v, d = syn0.shape if syn0.ndim == 2 else (0, 0)
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ValueError(f"word2vec kernel input: {what}")
+
+    for name, arr, dtype in (
+        ("syn0", syn0, np.float32),
+        ("syn1neg", syn1neg, np.float32),
+        ("syn1", syn1, np.float32),
+        ("sample_int", tables["sample_int"], np.uint64),
+        ("cum_table", tables["cum_table"], np.uint32),
+        ("codes", tables["codes"], np.uint8),
+        ("points", tables["points"], np.int32),
+        ("code_lens", tables["code_lens"], np.int32),
+        ("sig", tables["sig"], np.float32),
+        ("log", tables["log"], np.float32),
+    ):
+        need(arr.dtype == dtype and arr.flags.c_contiguous, f"{name} must be C-contiguous {dtype}")
+    need(v > 0 and d == config.vector_size, f"syn0 has shape {syn0.shape}")
+    need(syn1neg.shape == ((v, d) if config.negative else (1, d)), "syn1neg shape")
+    need(syn1.shape == ((max(v - 1, 1), d) if config.hs else (1, d)), "syn1 shape")
+    need(words.ndim == 1 and words.dtype in (np.uint16, np.int32), "words dtype")
+    need(words.size == 0 or (int(words.min()) >= 0 and int(words.max()) < v), "word ids")
+    need(starts.dtype == np.int64 and starts.ndim == 1 and starts.size >= 1, "sentence starts")
+    need(
+        int(starts[0]) == 0
+        and int(starts[-1]) == words.size
+        and bool((np.diff(starts) >= 0).all()),
+        "sentence starts must rise from 0 to the number of words",
+    )
+    need(tables["sample_int"].shape == (v,), "sample_int shape")
+    cum = tables["cum_table"]
+    need(cum.shape == (v,) and bool((np.diff(cum.astype(np.int64)) >= 0).all()), "cum_table")
+    need(tables["sig"].shape == tables["log"].shape == (_w2v.EXP_TABLE_SIZE,), "sigmoid tables")
+    if config.hs:
+        codes, points, lens = tables["codes"], tables["points"], tables["code_lens"]
+        need(codes.ndim == 2 and codes.shape[0] == v and points.shape == codes.shape, "codes")
+        need(lens.shape == (v,) and int(lens.min()) >= 0, "code_lens")
+        need(int(lens.max()) <= codes.shape[1], "code_lens longer than the codes")
+        need(int(points.min()) >= 0 and int(points.max()) < syn1.shape[0], "points out of range")
 
 
 class _ProgressBar:
@@ -543,6 +716,7 @@ class _ProgressBar:
         self._progress: Any = None
         self._task: Any = None
         self._done = 0
+        self._first: int | None = None  # words already done when the bar started (resume)
 
     def __enter__(self) -> _ProgressBar:
         if self.show:
@@ -583,11 +757,14 @@ class _ProgressBar:
 
     def advance(self, done: int, epoch: int, loss: float | None = None) -> None:
         self._done = done
+        if self._first is None:
+            self._first = done
         if self._progress is None:
             return
         elapsed = max(time.perf_counter() - self._t0, 1e-9)
         fields: dict[str, Any] = {"epoch": min(epoch + 1, self.epochs)}
-        fields["wps"] = f"{done / elapsed:,.0f}" if done else "-"
+        new = done - self._first  # words trained in this run, not those of a resumed one
+        fields["wps"] = f"{new / elapsed:,.0f}" if new else "-"
         if loss is not None:
             fields["loss"] = f"{loss:.3f}"
         self._progress.update(self._task, completed=done, **fields)
@@ -600,6 +777,8 @@ def train_word2vec(corpus: Any = None, config: Word2VecConfig | None = None, **k
     ``checkpoint`` and ``checkpoint_every`` go to :meth:`Word2Vec.train`.
     """
     run_kw = {
-        k: kw.pop(k) for k in ("progress", "callbacks", "checkpoint", "checkpoint_every") if k in kw
+        k: kw.pop(k)
+        for k in ("progress", "callbacks", "checkpoint", "checkpoint_every", "overwrite")
+        if k in kw
     }
     return Word2Vec(config, **kw).train(corpus, **run_kw)
