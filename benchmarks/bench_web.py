@@ -1,9 +1,11 @@
 """Load check of the playground: N concurrent clients on loopback for a bounded time.
 
-Run: ``python benchmarks/bench_web.py [--clients 8] [--seconds 10]``. Not a test. Starts the
-server (uvicorn, GloVe 6B 50d) in a subprocess on 127.0.0.1, runs the clients in threads, each
-sending a mix of neighbour, analogy, similarity and tokenizer requests, and reports requests/s,
-p50/p99 latency and errors. It only ever talks to 127.0.0.1 and stops by itself.
+Run: ``python benchmarks/bench_web.py [--clients 1 8 50 200] [--seconds 10]``. Not a test.
+Starts the server (``tokenvec serve``, GloVe 6B 50d) in a subprocess on 127.0.0.1, then for
+each client count runs the clients in threads, each sending a mix of neighbour, analogy,
+similarity, tokenizer and unknown-word requests, and reports requests/s, p50/p99 latency and
+errors, and each count's throughput as a ratio of the best. Clients and server share the
+machine's cores. It only ever talks to 127.0.0.1 and stops by itself.
 """
 
 from __future__ import annotations
@@ -28,9 +30,58 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def run_clients(base: str, clients: int, seconds: float) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, errors) of ``clients`` threads for ``seconds``."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop = time.time() + seconds
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        with httpx.Client(base_url=base, timeout=30) as c:
+            while time.time() < stop:
+                kind = rng.randrange(5)
+                w = rng.sample(WORDS, 3)
+                expect = 200
+                if kind == 0:
+                    req = ("/api/similar", {"word": w[0], "topn": 10})
+                elif kind == 1:
+                    req = ("/api/analogy", {"a": w[0], "b": w[1], "c": w[2]})
+                elif kind == 2:
+                    req = ("/api/similarity", {"a": w[0], "b": w[1]})
+                elif kind == 3:
+                    req = ("/api/tokenize", {"text": " ".join(w) * 5})
+                else:  # an unknown 12-letter word: 404 with suggestions
+                    req = ("/api/similar", {"word": "".join(rng.choices("qxzjkv", k=12))})
+                    expect = 404
+                t = time.perf_counter()
+                try:
+                    ok = c.get(req[0], params=req[1]).status_code == expect
+                except httpx.HTTPError:
+                    ok = False
+                dt = time.perf_counter() - t
+                with lock:
+                    latencies.append(dt)
+                    errors += not ok
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.time()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.time() - t0
+    lat = sorted(latencies)
+    p50 = statistics.median(lat) * 1e3
+    p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1e3
+    return len(lat) / elapsed, p50, p99, errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 50, 200])
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     port = free_port()
@@ -50,51 +101,12 @@ def main() -> None:
                 if time.time() > deadline or server.poll() is not None:
                     raise RuntimeError("server did not start") from None
                 time.sleep(0.2)
-        latencies: list[float] = []
-        errors = 0
-        lock = threading.Lock()
-        stop = time.time() + args.seconds
-
-        def client(seed: int) -> None:
-            nonlocal errors
-            rng = random.Random(seed)
-            with httpx.Client(base_url=base, timeout=10) as c:
-                while time.time() < stop:
-                    kind = rng.randrange(4)
-                    w = rng.sample(WORDS, 3)
-                    if kind == 0:
-                        req = ("/api/similar", {"word": w[0], "topn": 10})
-                    elif kind == 1:
-                        req = ("/api/analogy", {"a": w[0], "b": w[1], "c": w[2]})
-                    elif kind == 2:
-                        req = ("/api/similarity", {"a": w[0], "b": w[1]})
-                    else:
-                        req = ("/api/tokenize", {"text": " ".join(w) * 5})
-                    t = time.perf_counter()
-                    try:
-                        ok = c.get(req[0], params=req[1]).status_code == 200
-                    except httpx.HTTPError:
-                        ok = False
-                    dt = time.perf_counter() - t
-                    with lock:
-                        latencies.append(dt)
-                        errors += not ok
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        t0 = time.time()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        elapsed = time.time() - t0
-        lat = sorted(latencies)
-        p50 = statistics.median(lat) * 1e3
-        p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1e3
-        print(
-            f"{args.clients} clients, {elapsed:.1f} s: {len(lat):,} requests, "
-            f"{len(lat) / elapsed:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-            f"errors {errors}"
-        )
+        results = [run_clients(base, n, args.seconds) for n in args.clients]
+        best = max(r[0] for r in results)
+        print("| clients | requests/s | vs best | p50 ms | p99 ms | errors |")
+        print("|---|---|---|---|---|---|")
+        for n, (rps, p50, p99, errors) in zip(args.clients, results, strict=True):
+            print(f"| {n} | {rps:,.0f} | {rps / best:.2f} | {p50:.1f} | {p99:.1f} | {errors} |")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -7,11 +7,13 @@ Needs (Debian 12):
 
 Writes ``src/tokenvec/data/corpus.txt.xz``: lowercase words separated by single spaces, one
 paragraph per line, sources in a fixed order, and ``src/tokenvec/data/CORPUS.md`` with the
-sources, their licences and the counts. Run: ``python scripts/build_corpus.py``.
+sources, their licences and the counts. Run: ``python scripts/build_corpus.py --force`` to
+replace the shipped files, or ``--out DIR`` to write elsewhere.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import gzip
 import lzma
@@ -104,6 +106,17 @@ SOURCES = [
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
+    parser.add_argument(
+        "--force", action="store_true", help="replace existing corpus files in the output folder"
+    )
+    args = parser.parse_args()
+    out: Path = args.out
+    target = out / "corpus.txt.xz"
+    if target.exists() and not args.force:
+        parser.error(f"{target} exists (a shipped file); pass --force to rebuild it")
+    out.mkdir(parents=True, exist_ok=True)
     counts = []
     vocab: collections.Counter[str] = collections.Counter()
     lines: list[str] = []
@@ -121,14 +134,13 @@ def main() -> None:
         counts.append((name, package, licence, n_lines, n_words))
         print(f"{name}: {n_lines:,} paragraphs, {n_words:,} words")
     data = ("\n".join(lines) + "\n").encode("ascii")
-    target = OUT / "corpus.txt.xz"
     tmp = target.with_suffix(".tmp")
     tmp.write_bytes(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
     tmp.replace(target)
     total = sum(c[4] for c in counts)
     min5 = sum(1 for c in vocab.values() if c >= 5)
     rows = "\n".join(f"| {n} | `{p}` | {lic} | {pl:,} | {w:,} |" for n, p, lic, pl, w in counts)
-    (OUT / "CORPUS.md").write_text(
+    (out / "CORPUS.md").write_text(
         "# The built-in corpus\n\n"
         "`corpus.txt.xz`, built by `scripts/build_corpus.py` from these Debian packages: lowercase\n"
         "ASCII words, one paragraph (a verse, a gloss, a dictionary entry) per line.\n\n"

@@ -16,12 +16,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-from tokenvec.web import MAX_TEXT, MAX_TOPN, create_app
+from tokenvec.web import MAX_TEXT, MAX_TOPN, create_app, server_config
 
 
 @pytest.fixture
 def client(tiny):
-    return TestClient(create_app(tiny, name="tiny"))
+    return TestClient(create_app(tiny, name="tiny"), base_url="http://127.0.0.1")
 
 
 def test_api_answers(client):
@@ -75,10 +75,7 @@ def _free_port() -> int:
 def server(glove):
     uvicorn = pytest.importorskip("uvicorn")
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(glove, name="glove-6b-50d"), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(server_config(create_app(glove, name="glove-6b-50d"), port=port))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
@@ -141,3 +138,72 @@ def test_page_in_headless_chromium(server, tmp_path):
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert shot.stat().st_size > 10_000
+
+
+# --- under load and under attack (reliability review, item 14) ---------------------------------
+
+
+def test_14_only_the_bound_host_names_are_answered(client, tiny):
+    assert client.get("/api/info").status_code == 200
+    evil = client.get("/api/info", headers={"host": "attacker.example"})
+    assert evil.status_code == 400  # DNS rebinding: a foreign Host never reaches the API
+    assert client.get("/api/info", headers={"host": "localhost:8000"}).status_code == 200
+    from tokenvec.web import allowed_hosts_for
+
+    assert allowed_hosts_for("0.0.0.0") == ["*"]
+    assert "my.lan" in allowed_hosts_for("10.1.2.3", ["my.lan"])
+
+
+def test_14_suggestions_for_unknown_words_are_cheap(glove):
+    from tokenvec.vectors import suggest
+
+    keys = glove.key_to_index
+    suggest("warmup", keys)
+    for word in ("abcdefghijkl", "qqqqqqqqqqqq", "zyxwvutsrqpo", "x" * 16):
+        t0 = time.perf_counter()
+        suggest(word, keys)
+        assert time.perf_counter() - t0 < 0.05, word  # 0.45 s before; about 15 ms now
+    assert suggest("barcleona", keys) == ["barcelona"]
+
+
+def test_14_half_open_connections_are_closed(tiny, monkeypatch):
+    import socket
+
+    uvicorn = pytest.importorskip("uvicorn")
+    import tokenvec.web as web
+
+    monkeypatch.setattr(web, "HEADER_TIMEOUT", 0.5)
+    port = _free_port()
+    srv = uvicorn.Server(server_config(create_app(tiny), port=port))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
+            silent.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            t0 = time.perf_counter()
+            assert silent.recv(1024) == b""  # the server closed it
+            assert time.perf_counter() - t0 < 3
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as ok:
+            ok.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert ok.recv(1024).startswith(b"HTTP/1.1 200")
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_14_serve_limits_blas_to_one_thread_per_request():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    code = (
+        "import threadpoolctl, tokenvec.web as w\n"
+        "w._limit_blas_threads()\n"
+        "print(max(i['num_threads'] for i in threadpoolctl.threadpool_info() "
+        "if i['user_api'] == 'blas'))\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "1", out.stderr
+    del threadpoolctl

@@ -287,14 +287,14 @@ def decode_keys(blob: bytes, offsets: list[int] | object, where: str) -> list[st
         text = blob.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}: byte {exc.start} is not valid UTF-8 ({exc.reason})") from None
-    if text.count("\n") == n:
-        # n keys each ended by a newline and no other newline: splitting is exact.
+    newlines = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)
+    if newlines.size == n:
+        # n keys each ended by a newline and no other newline: splitting is exact, once the
+        # offsets are seen to agree with it.
+        if not np.array_equal(newlines, off[1:] - 1):
+            raise ValueError(f"{where}: the key offsets do not match the keys' line ends")
         keys = text.split("\n")
         keys.pop()
-        if len(blob) == len(text):  # ASCII: byte offsets are character offsets
-            ends = off[1:] - 1
-            if n and not (np.frombuffer(blob, np.uint8)[ends] == 10).all():
-                raise ValueError(f"{where}: a key offset does not point past a newline")
         return keys
     raw = memoryview(blob)
     keys = []

@@ -351,6 +351,9 @@ def serve(
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
     port: int = typer.Option(8000, help="Port."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="Another Host header to answer (a name the server has)."
+    ),
 ) -> None:
     """Serve the web playground for these vectors."""
     from tokenvec.web import serve as run_server
@@ -359,7 +362,7 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: serving on {host}: reachable from other machines", err=True)
     typer.echo(f"tokenvec playground for {vectors} ({len(v):,} words) on http://{host}:{port}/")
-    run_server(v, name=vectors, host=host, port=port)
+    run_server(v, name=vectors, host=host, port=port, allowed_hosts=allowed_host)
 
 
 @app.command()

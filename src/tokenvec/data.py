@@ -5,19 +5,13 @@ memory-mapped id files so that a corpus larger than memory still trains.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tokenvec.tokenizers import GPT2BPE, Tokenizer
-
-# A safe place to cut GPT-2 text: before a space that follows a non-space and precedes one.
-# GPT-2's pre-tokens never hold a space except at their start, so such a space always starts a
-# pre-token, and text on either side tokenises exactly as it does whole.
-_CUT = re.compile(r"(?<=\S) (?=\S)")
+from tokenvec.tokenizers import GPT2BPE, Tokenizer, split_text
 
 
 def sliding_windows(ids: Any, max_length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,30 +47,6 @@ def sliding_windows(ids: Any, max_length: int, stride: int) -> tuple[np.ndarray,
     return windows[:, :-1], windows[:, 1:]
 
 
-def split_text(text: str, max_chars: int) -> list[str]:
-    """Cut ``text`` into pieces of at most about ``max_chars`` characters at places where GPT-2
-    tokenisation is unchanged; a piece with no such place stays whole.
-
-    >>> split_text("aa bb cc", 4)
-    ['aa', ' bb', ' cc']
-    """
-    pieces: list[str] = []
-    start = 0
-    while len(text) - start > max_chars:
-        cut = None
-        for m in _CUT.finditer(text, start + 1, start + max_chars + 1):
-            cut = m.start()
-        if cut is None:
-            m = _CUT.search(text, start + max_chars + 1)
-            if m is None:
-                break
-            cut = m.start()
-        pieces.append(text[start:cut])
-        start = cut
-    pieces.append(text[start:])
-    return pieces
-
-
 def tokenize_file(
     path: str | os.PathLike[str],
     tokenizer: Tokenizer,
@@ -110,13 +80,9 @@ def tokenize_file(
                     if text:
                         yield text
                     return
-                pieces = split_text(text, chunk_chars) if is_gpt2 else text.rsplit("\n", 1)
-                if is_gpt2:
-                    # Keep the last piece: it may continue in the next block.
-                    *done, carry = pieces
-                else:
-                    done, carry = (pieces[:1], pieces[1]) if len(pieces) == 2 else ([], text)
-                    done = [d + "\n" for d in done]
+                # Keep the last piece: it may continue in the next block. Cuts fall where a
+                # non-space meets a space, so words (and GPT-2's pre-tokens) stay whole.
+                *done, carry = split_text(text, chunk_chars)
                 yield from done
 
     def encode(piece: str) -> list[int]:

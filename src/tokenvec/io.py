@@ -130,7 +130,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         # Text if the first row reads as a word and dim numbers, allowing a typo or bytes that
         # are not UTF-8; dim float32s in binary almost never do.
         dim = header[1]
-        line, newline, _ = rest.partition(b"\n")
+        body = rest.lstrip(b"\r\n")  # blank lines between header and rows are skipped
+        line, newline, _ = body.partition(b"\n")
         fields = line.split()
         if newline and len(fields) >= dim + 1:
             if _numbers_share(fields[len(fields) - dim :]) >= 0.9:
@@ -138,6 +139,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         elif not newline and len(fields) > 2 and _numbers_share(fields[1:-1]) >= 0.9:
             return "word2vec-text"  # a row longer than the sample read
         return "word2vec"
+    first = next((ln for ln in head.split(b"\n") if ln.strip()), b"")  # blank lines may lead
     fields = first.split()
     if len(fields) < 2 or _numbers_share(fields[1:]) < 0.9:
         raise VectorFormatError(
@@ -214,9 +216,11 @@ def _read_word2vec_binary(
     out = _memory.empty((cap, row_bytes), dtype=np.uint8)
     # One staging buffer, refilled in place: the unread tail of a chunk moves to the front.
     size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
+    if left is not None:
+        size = min(size, left + 1)  # a small file gets small buffers
     buf = np.empty(size, dtype=np.uint8)
     blob = np.empty(size + 1, dtype=np.uint8)
-    ends = np.empty(size // 2 + 1, dtype=np.int64)
+    ends = np.empty(size // (row_bytes + 2) + 1, dtype=np.int64)  # rows one buffer can hold
     view = memoryview(buf)
     blobs: list[bytes] = []
     lengths: list[np.ndarray] = []
@@ -334,19 +338,32 @@ def _field_counts(lines: list[bytes]) -> np.ndarray:
 
 def _parse_text_chunk(
     lines: list[bytes], dim: int | None, first_line: int, where: str
-) -> tuple[list[bytes], np.ndarray, int, np.ndarray]:
-    """Parse 'word v1 .. vdim' lines; return words, (n, dim) float32, dim, line numbers."""
-    keep = [i for i, ln in enumerate(lines) if ln.strip()]
-    if len(keep) != len(lines):
-        lines = [lines[i] for i in keep]
+) -> tuple[list[bytes], np.ndarray, int | None, np.ndarray]:
+    """Parse 'word v1 .. vdim' lines; return words, (n, dim) float32, dim (None until a row
+    sets it), line numbers. Row lengths are checked before anything of dim's size is made."""
+    stripped = [ln.strip() for ln in lines]
+    keep = [i for i, ln in enumerate(stripped) if ln]
+    lines = stripped if len(keep) == len(stripped) else [stripped[i] for i in keep]
     line_nos = np.asarray(keep, dtype=np.int64) + first_line
     if not lines:
-        return [], np.zeros((0, dim or 0), np.float32), dim or 0, line_nos
+        return [], np.zeros((0, dim or 0), np.float32), dim, line_nos
     counts = _field_counts(lines)
+    if any(b"\r" in ln for ln in lines):  # stripped lines: a \r left is inside a row
+        i = next(i for i, ln in enumerate(lines) if b"\r" in ln)
+        raise VectorFormatError(
+            f"{where}: line {line_nos[i]} holds a carriage return inside the row "
+            f"(a broken line break?)"
+        )
     if dim is None:
         dim = int(counts[0]) - 1
         if dim <= 0:
             raise VectorFormatError(f"{where}: line {line_nos[0]}: a word with no numbers")
+    short = np.flatnonzero(counts < dim + 1)
+    if short.size:  # before any allocation: a header may claim a huge dim
+        i = int(short[0])
+        raise VectorFormatError(
+            f"{where}: line {line_nos[i]} has {int(counts[i]) - 1} values, expected {dim}"
+        )
     regular = counts == dim + 1
     rows = np.empty((len(lines), dim), np.float32)
     words: list[bytes] = []
@@ -408,9 +425,10 @@ def _read_text(
         w, m, dim, nos = _parse_text_chunk(lines, dim, line, where)
         if want is not None and len(words) + len(w) > want:
             w, m, nos = w[: want - len(words)], m[: want - len(words)], nos[: want - len(words)]
-        words.extend(w)
-        mats.append(m)
-        line_nos.append(nos)
+        if w:
+            words.extend(w)
+            mats.append(m)
+            line_nos.append(nos)
         line += len(lines)
         if want is not None and len(words) >= want:
             break
@@ -453,7 +471,7 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
             if not blob.endswith(SEP) and n:
                 raise ValueError("the last key is not terminated")
         else:
-            offsets = np.load(p / KEY_OFFSETS, allow_pickle=False)
+            offsets = _load_npy(p / KEY_OFFSETS)
             keys = decode_keys(blob, offsets, str(keys_path))
     except VectorFormatError:
         raise
@@ -464,15 +482,22 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
     return keys
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """A .npy file opened memory-mapped (so a header claiming more than the file holds fails
+    before any allocation); any malformed header is a VectorFormatError naming the file."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:  # ValueError, EOFError, SyntaxError, tokenize.TokenError, ...
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise VectorFormatError(f"{path}: cannot read ({type(exc).__name__}: {reason})") from None
+
+
 def _load_native(
     p: Path, limit: int | None, mmap: bool, allow_nan: bool, on_duplicate: str
 ) -> Vectors:
     meta = _read_meta(p)
     npy = p / "vectors.npy"
-    try:
-        mat = np.load(npy, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise VectorFormatError(f"{npy}: cannot read ({exc})") from None
+    mat = _load_npy(npy)
     n = meta["count"]
     if mat.ndim != 2 or mat.shape != (n, meta["dim"]):
         raise VectorFormatError(
@@ -483,6 +508,8 @@ def _load_native(
     keys = _native_keys(p, meta)
     if limit is not None:
         keys, mat = keys[:limit], mat[:limit]
+    if not mmap:
+        mat = np.array(mat)  # read into memory (the shape was checked against the file)
     try:
         # allow_nan=True skips the finiteness scan: the memory-mapped open stays instant.
         vectors = Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ pinned by the same sha256 digests tiktoken pins.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -26,6 +27,116 @@ GPT2_SHA256 = {
 ENDOFTEXT = "<|endoftext|>"
 # GPT-2's pre-tokenizer (tiktoken's r50k pattern).
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+# Unicode White_Space, the \s of GPT-2's (Rust) regex; Python's \s also holds \x1c-\x1f.
+_WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Where a non-space meets a space, every pattern of GPT-2's pre-tokenizer ends a pre-token (none
+# holds a non-space followed by a space), so text cut there tokenises exactly as it does whole.
+_BOUNDARY = re.compile(f"(?<=[^{_WS}])(?=[{_WS}])")
+# A whitespace run is one pre-token, and tiktoken fails on runs near 10^6 characters (a Rust
+# panic), so long runs are cut into blocks of about RUN_BLOCK characters, only where the ids
+# stay those of the whole run: BPE merges neighbours, so if no GPT-2 token holds the two bytes
+# on either side of a place, no merge crosses it and both sides tokenise alone exactly as in
+# the run. In a run of one repeated character (every pair joinable, e.g. "\n\n") equal-rank
+# pairs merge from the left, so the tokens align with the run's start: there a cut falls at a
+# multiple of RUN_BLOCK from the start (the tests check both against whole runs).
+RUN_BLOCK = 4096
+_LONG_RUN = re.compile(f"[{_WS}]{{{RUN_BLOCK + 1},}}")
+_SEARCH_BACK = 512  # how far before a block end to look for a place no token crosses
+
+
+@cache
+def _joinable() -> Any:
+    """(256, 256) bool: byte pairs that occur next to each other inside some GPT-2 token."""
+    import numpy as np
+
+    enc = gpt2()._enc
+    table = np.zeros((256, 256), dtype=bool)
+    for i in range(enc.n_vocab):
+        b = enc.decode_single_token_bytes(i)
+        if len(b) > 1:
+            arr = np.frombuffer(b, np.uint8)
+            table[arr[:-1], arr[1:]] = True
+    return table
+
+
+def _run_cuts(text: str) -> list[int]:
+    """Places inside long whitespace runs where GPT-2's ids do not change, about RUN_BLOCK apart."""
+    cuts: list[int] = []
+    for m in _LONG_RUN.finditer(text):
+        start, end = m.span()
+        target = start + RUN_BLOCK
+        while target < end - 1:
+            p = _safe_cut(text, start, target, end)
+            if p is None:
+                break  # no proven place: the rest of the run stays whole
+            cuts.append(p)
+            target = p + RUN_BLOCK
+    return cuts
+
+
+def _safe_cut(text: str, start: int, target: int, end: int) -> int | None:
+    table = _joinable()
+    for p in range(target, max(start, target - _SEARCH_BACK), -1):
+        left = text[p - 1].encode("utf-8", "surrogatepass")[-1]
+        right = text[p].encode("utf-8", "surrogatepass")[0]
+        if not table[left, right]:
+            return p
+    # One repeated character from the run's start to past the place: left-aligned merges.
+    stop = min(end, target + 64)
+    c = text[start]
+    if (target - start) % RUN_BLOCK == 0 and text.count(c, start, stop) == stop - start:
+        return target
+    return None
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Cut ``text`` into pieces of at most about ``max_chars`` characters at places where GPT-2
+    tokenisation is unchanged (a non-space followed by a space, or every RUN_BLOCK characters
+    inside a long whitespace run); a piece with no such place stays whole.
+
+    >>> split_text("aa bb\\ncc", 4)
+    ['aa', ' bb', '\\ncc']
+    """
+    runs = _run_cuts(text) if len(text) > RUN_BLOCK else []
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > max_chars:
+        hi = start + max_chars
+        cut = None
+        for m in _BOUNDARY.finditer(text, start + 1, hi + 1):
+            cut = m.start()
+        j = bisect.bisect_right(runs, hi)
+        if j and runs[j - 1] > start and (cut is None or runs[j - 1] > cut):
+            cut = runs[j - 1]
+        if cut is None:  # no place within max_chars: take the next one after it
+            m = _BOUNDARY.search(text, hi + 1)
+            later = [m.start()] if m else []
+            later += runs[j : j + 1]
+            if not later:
+                break
+            cut = min(later)
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def _guard(fn: Any, text: Any) -> Any:
+    """Call tiktoken; a Rust panic (a BaseException) or a regex limit becomes a ValueError."""
+    try:
+        return fn(text)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except ValueError:
+        raise
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise ValueError(
+            f"the tokenizer failed on a text of {len(text):,} characters "
+            f"({type(exc).__name__}: {reason})"
+        ) from None
 
 
 @runtime_checkable
@@ -104,7 +215,12 @@ class GPT2BPE:
         if not isinstance(text, str):
             raise TypeError(f"encode expects str, got {type(text).__name__} (use encode_bytes)")
         try:
-            return self._enc.encode(text, allowed_special=allowed_special, disallowed_special="all")
+            return self._pieces(
+                text,
+                lambda t: self._enc.encode(
+                    t, allowed_special=allowed_special, disallowed_special="all"
+                ),
+            )
         except ValueError as exc:
             if "disallowed special token" not in str(exc):
                 raise
@@ -116,11 +232,27 @@ class GPT2BPE:
 
     def encode_ordinary(self, text: str) -> list[int]:
         """Ids of ``text`` with special-token text encoded as ordinary text."""
-        return self._enc.encode_ordinary(text)
+        return self._pieces(text, self._enc.encode_ordinary)
 
     def encode_batch(self, texts: Sequence[str], *, num_threads: int = 8) -> list[list[int]]:
         """Ids of many texts, encoded in parallel threads by tiktoken."""
-        return self._enc.encode_ordinary_batch(list(texts), num_threads=num_threads)
+        texts = list(texts)
+        if any(len(t) > RUN_BLOCK and _LONG_RUN.search(t) for t in texts):
+            return [self.encode_ordinary(t) for t in texts]
+        return _guard(
+            lambda ts: self._enc.encode_ordinary_batch(ts, num_threads=num_threads), texts
+        )
+
+    @staticmethod
+    def _pieces(text: str, encode: Any) -> list[int]:
+        """``encode`` over the text, cut inside long whitespace runs (same ids, see RUN_BLOCK)."""
+        cuts = _run_cuts(text) if len(text) > RUN_BLOCK else []
+        if not cuts:
+            return _guard(encode, text)
+        ids: list[int] = []
+        for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
+            ids.extend(_guard(encode, text[a:b]))
+        return ids
 
     def encode_bytes(self, data: bytes) -> list[int]:
         """Ids of raw bytes, valid UTF-8 or not: byte-level BPE covers every byte."""

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from tokenvec.io import VectorFormatError
 from tokenvec.vectors import Vectors
+
+
+class MissingTensorError(VectorFormatError, KeyError):
+    """No token-embedding tensor under the names looked for."""
+
+    def __str__(self) -> str:  # a KeyError would show its message in quotes
+        return str(self.args[0]) if self.args else ""
+
 
 # Names under which common architectures store their token-embedding matrix.
 EMBEDDING_TENSORS = (
@@ -34,8 +43,15 @@ def _weight_files(folder: Path) -> list[Path]:
         return [single]
     index = folder / "model.safetensors.index.json"
     if index.is_file():
-        files = sorted(set(json.loads(index.read_text("utf-8"))["weight_map"].values()))
-        return [folder / f for f in files]
+        try:
+            files = sorted(set(json.loads(index.read_text("utf-8"))["weight_map"].values()))
+            paths = [folder / f for f in files]
+        except (UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError) as exc:
+            raise VectorFormatError(f"{index}: not a weight index ({exc})") from None
+        outside = [p for p in paths if p.resolve().parent != folder.resolve()]
+        if outside:
+            raise VectorFormatError(f"{index}: names a file outside the folder ({outside[0]})")
+        return paths
     found = sorted(folder.glob("*.safetensors"))
     if not found:
         raise FileNotFoundError(
@@ -51,45 +67,90 @@ def _read_embedding(files: list[Path], tensor: str | None) -> tuple[str, np.ndar
     names = (tensor,) if tensor else EMBEDDING_TENSORS
     seen: list[str] = []
     for path in files:
-        with safe_open(str(path), framework="numpy") as f:
-            keys = list(f.keys())
-            seen.extend(keys)
-            for name in names:
-                if name in keys:
-                    try:
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                keys = list(f.keys())
+                seen.extend(keys)
+                for name in names:
+                    if name in keys:
                         return name, f.get_tensor(name)
-                    except (TypeError, ValueError) as exc:
-                        raise ValueError(f"{path}: cannot read tensor {name!r} ({exc})") from None
+        except Exception as exc:  # safetensors raises its own SafetensorError, OSError, ...
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise VectorFormatError(
+                f"{path}: cannot read safetensors ({type(exc).__name__}: {reason})"
+            ) from None
     hint = ", ".join(k for k in seen if "emb" in k or "wte" in k)[:300]
-    raise KeyError(
+    raise MissingTensorError(
         f"no token-embedding tensor found (looked for {', '.join(names)}); "
         f"pass tensor=... (candidates: {hint or 'none'})"
     )
 
 
-def _read_vocab(folder: Path) -> list[str]:
+def _read_vocab(folder: Path, rows: int) -> list[str]:
+    """Token strings by id, for a matrix of ``rows`` rows; ids are checked against ``rows``
+    before anything is built (a file naming id 10**9 must not build 10**9 keys)."""
     vocab_txt = folder / "vocab.txt"
     if vocab_txt.is_file():
-        return vocab_txt.read_text("utf-8").split("\n")[:-1] if vocab_txt.stat().st_size else []
+        try:
+            text = vocab_txt.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise VectorFormatError(f"{vocab_txt}: not UTF-8 text ({exc.reason})") from None
+        # One token a line, "\n" or "\r\n" ended; a lone "\r" is not a line break here.
+        keys = [k.removesuffix("\r") for k in text.split("\n")[:-1]] if text else []
+        bad = next((i for i, k in enumerate(keys) if "\r" in k), None)
+        if bad is not None:
+            raise VectorFormatError(f"{vocab_txt}: line {bad + 1} holds a carriage return")
+        if len(keys) > rows:
+            raise VectorFormatError(
+                f"{vocab_txt}: {len(keys)} tokens but the matrix has {rows} rows"
+            )
+        return keys
     for name in ("tokenizer.json", "encoder.json"):
         path = folder / name
         if not path.is_file():
             continue
-        data = json.loads(path.read_text("utf-8"))
-        table = data["model"]["vocab"] if name == "tokenizer.json" else data
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            table = data["model"]["vocab"] if name == "tokenizer.json" else data
+            added = data.get("added_tokens", []) if name == "tokenizer.json" else []
+        except (UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError) as exc:
+            raise VectorFormatError(
+                f"{path}: not a tokenizer file ({type(exc).__name__}: {exc})"
+            ) from None
         if isinstance(table, list):  # Unigram: [[piece, score], ...] in id order
-            return [str(item[0]) for item in table]
-        size = max(table.values()) + 1
-        keys = [f"<unused:{i}>" for i in range(size)]
-        for tok, i in table.items():
-            keys[i] = tok
-        if name == "tokenizer.json":
-            for added in data.get("added_tokens", []):
-                i = added["id"]
-                if i >= len(keys):
-                    keys.extend(f"<unused:{j}>" for j in range(len(keys), i + 1))
-                keys[i] = added["content"]
-        return keys
+            if len(table) > rows:
+                raise VectorFormatError(
+                    f"{path}: {len(table)} tokens but the matrix has {rows} rows"
+                )
+            try:
+                return [str(item[0]) for item in table]
+            except (TypeError, IndexError, KeyError):
+                raise VectorFormatError(
+                    f"{path}: a Unigram vocabulary must be [[piece, score], ...]"
+                ) from None
+        if not isinstance(table, dict) or not isinstance(added, list):
+            raise VectorFormatError(f"{path}: the vocabulary must map tokens to ids")
+        extra = []
+        for item in added:
+            if not isinstance(item, dict) or "id" not in item or "content" not in item:
+                raise VectorFormatError(f"{path}: an added token lacks 'id' or 'content'")
+            extra.append((item["content"], item["id"]))
+        keys: list[str | None] = [None] * rows
+        # Added tokens may restate or override a vocabulary id; two vocabulary tokens may not.
+        for is_added, items in ((False, list(table.items())), (True, extra)):
+            for tok, i in items:
+                if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < rows:
+                    raise VectorFormatError(
+                        f"{path}: token {str(tok)[:40]!r} has id {i!r}; ids must lie in "
+                        f"0..{rows - 1} (the embedding matrix has {rows} rows)"
+                    )
+                if not is_added and keys[i] is not None:
+                    raise VectorFormatError(
+                        f"{path}: id {i} is given to both {keys[i]!r} and {tok!r}"
+                    )
+                keys[i] = str(tok)
+        last = max((i for i, k in enumerate(keys) if k is not None), default=-1)
+        return [k if k is not None else f"<unused:{i}>" for i, k in enumerate(keys[: last + 1])]
     raise FileNotFoundError(f"{folder}: no vocab.txt, tokenizer.json or encoder.json")
 
 
@@ -104,12 +165,16 @@ def vectors_from_transformer(
     folder = Path(model_dir)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: expected a model folder (config + weights + vocab)")
-    _, matrix = _read_embedding(_weight_files(folder), tensor)
-    if matrix.ndim != 2:
-        raise ValueError(f"the embedding tensor has shape {matrix.shape}, expected 2-D")
-    keys = _read_vocab(folder)
+    name, matrix = _read_embedding(_weight_files(folder), tensor)
+    if matrix.ndim != 2 or matrix.dtype.kind != "f":
+        raise VectorFormatError(
+            f"{folder}: the tensor {name!r} is {matrix.dtype} {matrix.shape}, expected a 2-D "
+            f"float matrix (vocab, dim)"
+        )
     rows = matrix.shape[0]
-    if len(keys) > rows:
-        raise ValueError(f"the vocabulary has {len(keys)} tokens but the matrix {rows} rows")
+    keys = _read_vocab(folder, rows)
     keys = keys + [f"<unused:{i}>" for i in range(len(keys), rows)]
-    return Vectors(keys, matrix.astype(np.float32, copy=False), on_duplicate="warn")
+    try:
+        return Vectors(keys, matrix.astype(np.float32, copy=False), on_duplicate="warn")
+    except ValueError as exc:
+        raise VectorFormatError(f"{folder}: {exc}") from None

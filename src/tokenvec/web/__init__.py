@@ -4,10 +4,19 @@ The page needs no external network (no CDN): its script, styles and the 2-D map 
 ``static/index.html``. The API serves only the vectors the app was created with; no request
 value ever reaches the filesystem. Work per request is bounded: words are at most
 ``MAX_WORD`` characters, ``topn`` at most ``MAX_TOPN``, texts at most ``MAX_TEXT`` characters.
+
+Under load: BLAS runs one thread per request (many concurrent requests would otherwise start
+a BLAS thread per core each and oversubscribe the cores), and at most one request per core
+computes at a time. Only requests whose ``Host`` names the bound address are answered (a page
+on another site cannot reach the API by DNS rebinding), and a connection that sends no complete
+request within ``HEADER_TIMEOUT`` seconds is closed.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +26,47 @@ MAX_WORD = 64
 MAX_TOPN = 100
 MAX_MAP = 50
 MAX_TEXT = 10_000
+HEADER_TIMEOUT = 10.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) -> Any:
-    """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`)."""
+def _limit_blas_threads() -> None:
+    """One BLAS thread per request: the server's parallelism is its requests."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def create_app(
+    vectors: Any,
+    *,
+    name: str = "vectors",
+    tokenizer: Any = None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+) -> Any:
+    """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`).
+
+    ``allowed_hosts`` are the ``Host`` header values answered (``"*"`` allows any).
+    """
     fastapi = require("fastapi", "web")
     from fastapi import FastAPI, HTTPException, Query
     from fastapi.responses import HTMLResponse, JSONResponse
     from pydantic import BaseModel
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    compute = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+    def bounded(fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``fn`` while holding one of the per-core compute slots."""
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with compute:
+                return fn(*args, **kwargs)
+
+        return run
 
     from tokenvec import __version__
     from tokenvec.vectors import project_unit_2d, suggest
@@ -75,11 +116,12 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
         docs_url=None,  # the Swagger page loads scripts from a CDN; /openapi.json documents the API
         redoc_url=None,
     )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     page = (STATIC / "index.html").read_text("utf-8")
 
     def known(word: str) -> str:
         if word not in vectors:
-            close = suggest(word, vectors.key_to_index)
+            close = bounded(suggest)(word, vectors.key_to_index)
             raise HTTPException(
                 status_code=404,
                 detail={"error": f"unknown word {word!r}", "suggestions": close},
@@ -101,7 +143,7 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
     @app.get("/api/similar", response_model=Neighbours)
     def similar(word: str = word_q(), topn: int = Query(10, ge=1, le=MAX_TOPN)) -> Neighbours:
         """Nearest neighbours of a word by cosine similarity."""
-        res = vectors.most_similar(known(word), topn=topn)
+        res = bounded(vectors.most_similar)(known(word), topn=topn)
         return Neighbours(word=word, neighbours=[Scored(word=w, score=s) for w, s in res])
 
     @app.get("/api/analogy", response_model=Analogy)
@@ -112,7 +154,9 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
         topn: int = Query(5, ge=1, le=MAX_TOPN),
     ) -> Analogy:
         """a - b + c: the words nearest to vec(a) - vec(b) + vec(c) (3CosAdd)."""
-        res = vectors.most_similar(positive=[known(a), known(c)], negative=[known(b)], topn=topn)
+        res = bounded(vectors.most_similar)(
+            positive=[known(a), known(c)], negative=[known(b)], topn=topn
+        )
         return Analogy(
             expression=f"{a} - {b} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
         )
@@ -132,7 +176,7 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
     @app.get("/api/map", response_model=MapData)
     def neighbourhood_map(word: str = word_q(), topn: int = Query(20, ge=2, le=MAX_MAP)) -> MapData:
         """A word and its neighbours projected to 2-D (PCA) for the page's map."""
-        res = vectors.most_similar(known(word), topn=topn)
+        res = bounded(vectors.most_similar)(known(word), topn=topn)
         words = [word, *(w for w, _ in res)]
         xy = project_unit_2d(vectors, words)
         scores = [1.0, *(s for _, s in res)]
@@ -152,7 +196,7 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
             from tokenvec.tokenizers import gpt2
 
             tok = gpt2()
-        ids = tok.encode_ordinary(text)
+        ids = bounded(tok.encode_ordinary)(text)
         return Tokens(ids=ids, tokens=[tok.token_text(i) for i in ids])
 
     @app.exception_handler(HTTPException)
@@ -164,9 +208,62 @@ def create_app(vectors: Any, *, name: str = "vectors", tokenizer: Any = None) ->
     return app
 
 
+def allowed_hosts_for(host: str, extra: Sequence[str] = ()) -> list[str]:
+    """Host header values to answer when bound to ``host``: it and the loopback names.
+
+    >>> allowed_hosts_for("127.0.0.1")
+    ['127.0.0.1', 'localhost', '::1', '[::1]']
+    """
+    if host in ("0.0.0.0", "::") and not extra:
+        return ["*"]  # every address of the machine; the CLI warns
+    names = [host, *LOOPBACK_HOSTS, *extra]
+    return list(dict.fromkeys(names))
+
+
+def _protocol() -> Any:
+    """uvicorn's h11 protocol, closing connections that send no complete request in time."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):  # type: ignore[misc]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._no_request)
+
+        def _no_request(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()  # half-open or too slow: free the slot
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._header_timer.cancel()
+            super().connection_lost(exc)
+
+    return Protocol
+
+
 def serve(
-    vectors: Any, *, name: str = "vectors", host: str = "127.0.0.1", port: int = 8000
+    vectors: Any,
+    *,
+    name: str = "vectors",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Run the playground with uvicorn until interrupted."""
     uvicorn = require("uvicorn", "web")
-    uvicorn.run(create_app(vectors, name=name), host=host, port=port, log_level="warning")
+    _limit_blas_threads()  # this process serves requests: one BLAS thread each
+    app = create_app(vectors, name=name, allowed_hosts=allowed_hosts_for(host, allowed_hosts))
+    uvicorn.Server(server_config(app, host, port)).run()
+
+
+def server_config(app: Any, host: str = "127.0.0.1", port: int = 8000) -> Any:
+    """uvicorn's configuration for the playground: idle and half-open connections time out."""
+    uvicorn = require("uvicorn", "web")
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=_protocol(),
+        timeout_keep_alive=5,
+        backlog=1024,
+    )

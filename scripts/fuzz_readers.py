@@ -1,0 +1,493 @@
+"""Fuzz tokenvec's vector readers against independent strict parsers.
+
+Run: ``python scripts/fuzz_readers.py --minutes 5 [--seed 0] [--readers glove word2vec ...]``.
+
+Each reader (word2vec binary and text, GloVe, fastText .vec, native folder, transformer folder)
+gets valid seed files that are then mutated by a seeded mutator (byte flips, insertions,
+deletions, truncation, repeated chunks, numbers replaced by junk, odd whitespace, 0xFF bytes,
+headers that lie). Every input must either load exactly what the oracle, a plain strict parser
+written here from the format's description, reads, or raise ``VectorFormatError``: never
+another exception, a hang, or memory beyond a small multiple of the file. The test suite runs
+a short version of this harness (tests/test_fuzz.py); this script runs it for longer and
+prints counts per reader and outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import tokenvec as tv
+from tokenvec.io import VectorFormatError
+
+
+class Bad(Exception):
+    """The oracle rejects the input."""
+
+
+# --- oracles: plain strict parsers ------------------------------------------------------------
+
+_HEADER = re.compile(rb"[ \t\r\x0b\x0c]*(\d+)[ \t\r\x0b\x0c]+(\d+)[ \t\r\x0b\x0c]*")
+_CONTROL = set(range(0, 9)) | set(range(10, 32)) | {127}
+
+
+def _number(x: bytes) -> float:
+    if b"_" in x:
+        raise Bad("underscore")
+    try:
+        return float(x.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raise Bad(f"not a number: {x!r}") from None
+
+
+def _is_number(x: bytes) -> bool:
+    try:
+        _number(x)
+        return True
+    except Bad:
+        return False
+
+
+def _rows(lines: list[bytes], dim: int | None) -> tuple[list[bytes], list[list[float]]]:
+    keys, vals = [], []
+    for ln in lines:
+        s = ln.strip()
+        if not s:
+            continue
+        if b"\r" in s:
+            raise Bad("carriage return inside a row")
+        f = s.split()
+        if dim is None:
+            dim = len(f) - 1
+            if dim < 1:
+                raise Bad("no numbers")
+        if len(f) < dim + 1:
+            raise Bad("short row")
+        nums = [_number(x) for x in f[len(f) - dim :]]
+        if len(f) > dim + 1:
+            if all(_is_number(x) for x in f[1 : len(f) - dim]):
+                raise Bad("long row")
+            keys.append(b" ".join(f[: len(f) - dim]))
+        else:
+            keys.append(f[0])
+        vals.append(nums)
+    if not keys:
+        raise Bad("no rows")
+    return keys, vals
+
+
+def _finish(keys: list[bytes], vals: object, dim: int) -> tuple[list[str], np.ndarray]:
+    try:
+        words = [k.decode("utf-8") for k in keys]
+    except UnicodeDecodeError:
+        raise Bad("key not UTF-8") from None
+    with np.errstate(over="ignore"):
+        mat = np.asarray(vals, dtype=np.float64).astype(np.float32).reshape(len(words), dim)
+    if not np.isfinite(mat).all():
+        raise Bad("NaN or inf")
+    return words, mat
+
+
+def oracle_glove(data: bytes) -> tuple[list[str], np.ndarray]:
+    keys, vals = _rows(data.split(b"\n"), None)
+    return _finish(keys, vals, len(vals[0]))
+
+
+def _header(data: bytes) -> tuple[int, int, int]:
+    nl = data.find(b"\n")
+    line = data if nl < 0 else data[:nl]
+    m = _HEADER.fullmatch(line)
+    if not m or len(m.group(1)) > 12 or len(m.group(2)) > 9:
+        raise Bad("header")
+    n, dim = int(m.group(1)), int(m.group(2))
+    if dim < 1:
+        raise Bad("dim")
+    return n, dim, (len(data) if nl < 0 else nl + 1)
+
+
+def oracle_word2vec_text(data: bytes) -> tuple[list[str], np.ndarray]:
+    n, dim, start = _header(data)
+    keys, vals = _rows(data[start:].split(b"\n"), dim)
+    if len(keys) != n:
+        raise Bad("count")
+    return _finish(keys, vals, dim)
+
+
+def oracle_word2vec(data: bytes) -> tuple[list[str], np.ndarray]:
+    n, dim, pos = _header(data)
+    if n == 0:
+        raise Bad("no rows")
+    keys, rows = [], []
+    for _ in range(n):
+        while pos < len(data) and data[pos] in (10, 13):
+            pos += 1
+        sp = data.find(b" ", pos, pos + 4097)
+        if sp < 0:
+            raise Bad("no space")
+        word = data[pos:sp]
+        if not word or any(b in _CONTROL for b in word):
+            raise Bad("word")
+        raw = data[sp + 1 : sp + 1 + 4 * dim]
+        if len(raw) < 4 * dim:
+            raise Bad("truncated")
+        keys.append(word)
+        rows.append(struct.unpack(f"<{dim}f", raw))
+        pos = sp + 1 + 4 * dim
+    if data[pos:].strip(b"\n\r\t "):
+        raise Bad("trailing data")
+    mat = np.asarray(rows, dtype=np.float32).reshape(n, dim)
+    with np.errstate(invalid="ignore"):
+        if (np.abs(mat) > 1e15).any():
+            raise Bad("implausible")
+    return _finish(keys, mat, dim)
+
+
+def oracle_native(folder: Path) -> tuple[list[str], np.ndarray]:
+    try:
+        meta = json.loads((folder / "meta.json").read_bytes().decode("utf-8"))
+        if not isinstance(meta, dict) or meta.get("format") != "tokenvec-vectors":
+            raise Bad("meta")
+        n, dim = meta.get("count"), meta.get("dim")
+        if not all(type(x) is int and x >= 0 for x in (n, dim)) or meta.get("version") != 2:
+            raise Bad("meta values")
+        # numpy's own .npy parser is the reference for these two files.
+        mat = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        offsets = np.load(folder / "key_offsets.npy", mmap_mode="r", allow_pickle=False)
+        blob = (folder / "keys.bin").read_bytes()
+    except Bad:
+        raise
+    except Exception:
+        raise Bad("unreadable") from None
+    if mat.shape != (n, dim) or mat.dtype not in (np.float16, np.float32):
+        raise Bad("shape")
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) != n + 1:
+        raise Bad("offsets")
+    keys = []
+    off = [int(x) for x in offsets]
+    if off[0] != 0 or off[-1] != len(blob):
+        raise Bad("offsets range")
+    for a, b in itertools.pairwise(off):
+        if b <= a or b > len(blob) or blob[b - 1] != 10:
+            raise Bad("offsets order")
+        try:
+            keys.append(blob[a : b - 1].decode("utf-8", "surrogatepass"))
+        except UnicodeDecodeError:
+            raise Bad("key") from None
+    if not np.isfinite(mat).all():
+        raise Bad("NaN")
+    return keys, np.asarray(mat)
+
+
+_ST_DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8"}
+
+
+def oracle_transformer(folder: Path) -> tuple[list[str], np.ndarray]:
+    data = (folder / "model.safetensors").read_bytes()
+    if len(data) < 8:
+        raise Bad("short")
+    (hlen,) = struct.unpack("<Q", data[:8])
+    try:
+        header = json.loads(data[8 : 8 + hlen].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Bad("header") from None
+    if not isinstance(header, dict) or 8 + hlen > len(data):
+        raise Bad("header")
+    body = data[8 + hlen :]
+    spans = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(info, dict):
+            raise Bad("tensor info")
+        spans.append((name, info))
+    # The reader checks every tensor's layout through safetensors: be as strict here.
+    tensor = None
+    used = []
+    for name, info in spans:
+        dt, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if not (isinstance(shape, list) and isinstance(offs, list) and len(offs) == 2):
+            raise Bad("layout")
+        if not all(type(x) is int and x >= 0 for x in [*shape, *offs]):
+            raise Bad("layout values")
+        size = {"F16": 2, "F32": 4, "F64": 8, "BF16": 2, "I64": 8, "I32": 4, "U8": 1}.get(dt)
+        if size is None or offs[1] - offs[0] != size * math.prod(shape) or offs[1] > len(body):
+            raise Bad("sizes")
+        used.append(tuple(offs))
+        if name == "wte.weight":
+            if dt not in _ST_DTYPES or len(shape) != 2:
+                raise Bad("dtype")
+            tensor = np.frombuffer(body[offs[0] : offs[1]], _ST_DTYPES[dt]).reshape(shape)
+    used.sort()
+    if used and (used[0][0] != 0 or used[-1][1] != len(body)):
+        raise Bad("coverage")
+    if any(b[0] != a[1] for a, b in itertools.pairwise(used)):
+        raise Bad("gaps")
+    if tensor is None:
+        raise Bad("no tensor")
+    rows = tensor.shape[0]
+    try:
+        text = (folder / "vocab.txt").read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise Bad("vocab") from None
+    keys = [k.removesuffix("\r") for k in text.split("\n")[:-1]] if text else []
+    if any("\r" in k for k in keys):
+        raise Bad("carriage return")
+    if len(keys) > rows:
+        raise Bad("too many tokens")
+    keys += [f"<unused:{i}>" for i in range(len(keys), rows)]
+    mat = tensor.astype(np.float32)
+    if not np.isfinite(mat).all():
+        raise Bad("NaN")
+    return keys, mat
+
+
+# --- seeds and mutations -------------------------------------------------------------------------
+
+
+def seed_vectors(rng: random.Random) -> tv.Vectors:
+    n, dim = rng.randint(1, 6), rng.randint(1, 5)
+    alphabet = "abcxyzé中-'.0123456789"
+    keys = list(
+        dict.fromkeys("".join(rng.choices(alphabet, k=rng.randint(1, 6))) for _ in range(n))
+    )
+    vals = np.asarray([[rng.uniform(-3, 3) for _ in range(dim)] for _ in keys], np.float32)
+    return tv.Vectors(keys, vals)
+
+
+JUNK = [b" ", b"\n", b"\r", b"\t", b"\xff", b"\x00", b"0", b"-", b".", b"e", b"1e39", b"nan",
+        b"inf", b"1_0", b"0x1", b"\xc3", b"\xe2\x82", b"  ", b"\n\n", b"99999999999999999999"]  # fmt: skip
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(9)
+        pos = rng.randint(0, len(b))
+        if op == 0 and b:
+            b[min(pos, len(b) - 1)] = rng.randrange(256)
+        elif op == 1:
+            b[pos:pos] = rng.choice(JUNK)
+        elif op == 2 and b:
+            del b[pos : pos + rng.randint(1, 8)]
+        elif op == 3:
+            del b[pos:]
+        elif op == 4 and b:
+            a = rng.randint(0, len(b) - 1)
+            b[pos:pos] = b[a : a + rng.randint(1, 40)]
+        elif op == 5:  # replace a number-looking token
+            m = list(re.finditer(rb"-?\d+\.?\d*(e-?\d+)?", bytes(b)))
+            if m:
+                t = rng.choice(m)
+                b[t.start() : t.end()] = rng.choice(JUNK)
+        elif op == 6:  # lie in a header
+            m = re.match(rb"(\d+) (\d+)", bytes(b))
+            if m:
+                g = rng.choice([1, 2])
+                b[m.start(g) : m.end(g)] = str(rng.choice([0, 1, 7, 10**6, 3 * 10**9])).encode()
+        elif op == 7 and b:
+            a = rng.randint(0, len(b) - 1)
+            b[a] ^= 1 << rng.randrange(8)
+        elif op == 8:
+            b[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 6)))
+    return bytes(b)
+
+
+@dataclass
+class Reader:
+    name: str
+    fmt: str
+    is_folder: bool
+    make: Callable[[tv.Vectors, Path], Path]
+    oracle: Callable[..., tuple[list[str], np.ndarray]]
+    files: tuple[str, ...] = ()
+
+
+def _make_transformer(v: tv.Vectors, out: Path) -> Path:
+    from safetensors.numpy import save_file
+
+    out.mkdir()
+    save_file({"wte.weight": np.ascontiguousarray(v.vectors)}, str(out / "model.safetensors"))
+    (out / "vocab.txt").write_text("".join(k + "\n" for k in v.index_to_key), "utf-8")
+    return out
+
+
+READERS = {
+    "word2vec": Reader("word2vec", "word2vec", False,
+                       lambda v, p: v.save(p, format="word2vec"), oracle_word2vec),
+    "word2vec-text": Reader("word2vec-text", "word2vec-text", False,
+                            lambda v, p: v.save(p, format="word2vec-text"), oracle_word2vec_text),
+    "fasttext": Reader("fasttext", "fasttext", False,
+                       lambda v, p: v.save(p, format="fasttext"), oracle_word2vec_text),
+    "glove": Reader("glove", "glove", False,
+                    lambda v, p: v.save(p, format="glove"), oracle_glove),
+    "native": Reader("native", "native", True, lambda v, p: v.save(p), oracle_native,
+                     ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy")),
+    "transformer": Reader("transformer", "transformer", True, _make_transformer,
+                          oracle_transformer, ("model.safetensors", "vocab.txt")),
+}  # fmt: skip
+
+
+# --- running one input ---------------------------------------------------------------------------
+
+
+class Hang(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise Hang
+
+
+@dataclass
+class Result:
+    outcome: str  # loaded, rejected, rejected-valid, misread, crash, hang, memory
+    detail: str = ""
+
+
+def _load(reader: Reader, path: Path, fmt: str | None) -> tv.Vectors:
+    if reader.fmt == "transformer":
+        return tv.Vectors.from_transformer(path)
+    return tv.load_vectors(path, format=fmt)  # type: ignore[arg-type]
+
+
+def _same(v: tv.Vectors, expect: tuple[list[str], np.ndarray]) -> bool:
+    keys, mat = expect
+    got = np.asarray(v.vectors)
+    return (
+        v.index_to_key == keys
+        and got.shape == mat.shape
+        and bool(np.array_equal(got.astype(np.float32), mat.astype(np.float32)))
+    )
+
+
+def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> Result:
+    """Load ``path`` with tokenvec and with the oracle, and compare."""
+    size = sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+    fmt = None if detect else reader.fmt
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = _load(reader, path, fmt)
+        outcome: Result | None = None
+    except VectorFormatError as exc:
+        outcome = Result("rejected", str(exc)[:200])
+    except Hang:
+        return Result("hang", "")
+    except Exception as exc:  # anything else is a raw exception: a failure
+        return Result("crash", f"{type(exc).__name__}: {str(exc)[:300]}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    if peak > max(64 * size, 16 * 2**20):
+        return Result("memory", f"{peak:,} bytes for a {size:,}-byte input")
+    oracles = [reader.oracle]
+    if detect and not reader.is_folder:  # detection may pick any file format
+        oracles = [READERS[n].oracle for n in ("word2vec", "word2vec-text", "glove")]
+    expects = []
+    for oracle in oracles:
+        try:
+            expects.append(oracle(path if reader.is_folder else path.read_bytes()))
+        except Bad:
+            pass
+    if outcome is not None:
+        return Result("rejected-valid", outcome.detail) if expects and not detect else outcome
+    if any(_same(v, e) for e in expects):
+        return Result("loaded")
+    return Result("misread", f"{v.index_to_key[:5]} {np.asarray(v.vectors)[:2].tolist()}")
+
+
+@dataclass
+class Stats:
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    examples: dict[str, tuple[bytes | str, str]] = field(default_factory=dict)
+
+
+FAILURES = ("crash", "hang", "misread", "memory")
+
+
+def fuzz(
+    names: list[str], seconds: float, seed: int, workdir: Path, max_inputs: int | None = None
+) -> dict[str, Stats]:
+    """Fuzz each reader for ``seconds`` (or ``max_inputs`` inputs); counts per outcome."""
+    stats = {n: Stats() for n in names}
+    warm = workdir / "warm.bin"  # compile the binary scanner first: JIT memory is not the input's
+    tv.load_vectors(tv.Vectors(["a"], np.ones((1, 2), np.float32)).save(warm, format="word2vec"))
+    warm.unlink()
+    for name in names:
+        reader = READERS[name]
+        rng = random.Random(f"{seed}-{name}")
+        deadline = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < deadline and (max_inputs is None or i < max_inputs):
+            i += 1
+            target = workdir / f"{name}-{i % 2}"
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            path = reader.make(seed_vectors(rng), target)
+            if reader.is_folder:
+                victim = path / rng.choice(reader.files)
+                victim.write_bytes(mutate(victim.read_bytes(), rng))
+                shown: bytes | str = f"{victim.name}: {victim.read_bytes()[:300]!r}"
+            else:
+                path.write_bytes(mutate(path.read_bytes(), rng))
+                shown = path.read_bytes()[:300]
+            detect = (not reader.is_folder) and rng.random() < 0.3
+            res = run_one(reader, path, detect)
+            key = res.outcome + (" (detected)" if detect else "")
+            stats[name].counts[key] += 1
+            if (
+                res.outcome in (*FAILURES, "rejected-valid")
+                and res.outcome not in stats[name].examples
+            ):
+                stats[name].examples[res.outcome] = (shown, res.detail)
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=1.0, help="minutes per reader")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--readers", nargs="+", default=list(READERS), choices=list(READERS))
+    parser.add_argument("--inputs", type=int, default=None, help="stop after this many per reader")
+    args = parser.parse_args()
+    warnings.showwarning = lambda *a, **k: None  # duplicate-key warnings are expected here
+    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as d:
+        stats = fuzz(args.readers, args.minutes * 60, args.seed, Path(d), args.inputs)
+    bad = 0
+    for name, st in stats.items():
+        total = sum(st.counts.values())
+        parts = ", ".join(f"{k} {v:,}" for k, v in sorted(st.counts.items()))
+        print(f"{name}: {total:,} inputs: {parts}")
+        for outcome, (data, detail) in st.examples.items():
+            bad += outcome in FAILURES
+            print(f"  first {outcome}: {detail}\n    input: {data!r}")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
