@@ -31,7 +31,9 @@ def test_reader_survives_mutated_files(reader, tmp_path):
         pytest.importorskip("safetensors")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stats = fuzz_readers.fuzz([reader], seconds=60, seed=2026, workdir=tmp_path, max_inputs=2000)
+        stats = fuzz_readers.fuzz(
+            [reader], seconds=60, seed=2026, workdir=tmp_path, max_inputs=2000
+        )
     counts = stats[reader].counts
     failures = {k: v for k, v in counts.items() if k.split()[0] in fuzz_readers.FAILURES}
     assert not failures, (failures, stats[reader].examples)
