@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from tokenvec._checks import as_ids, as_matrix, float_dtype, positive_int
+from tokenvec._memory import check_fits
 from tokenvec._threads import split_run
 
 if TYPE_CHECKING:
@@ -154,6 +155,9 @@ class Embedding:
         self.padding_idx = padding_idx
         self.frozen = False
         if _weight is None:
+            # The random init makes float64 temporaries: about 3x the table at its peak.
+            nbytes = self.num_embeddings * self.embedding_dim * 8 * 3
+            check_fits(nbytes, f"an embedding of {self.num_embeddings:,} x {self.embedding_dim}")
             _weight = init_weight(
                 self.num_embeddings, self.embedding_dim, init=init, std=std, seed=seed, dtype=dtype
             )

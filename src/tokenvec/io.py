@@ -486,6 +486,14 @@ def _load_npy(path: Path) -> np.ndarray:
     """A .npy file opened memory-mapped (so a header claiming more than the file holds fails
     before any allocation); any malformed header is a VectorFormatError naming the file."""
     try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+        # numpy reads the header length it is told before checking it: check it first.
+        if head[:6] == b"\x93NUMPY" and len(head) >= 10:
+            wide = head[6] >= 2
+            length = int.from_bytes(head[8:12] if wide else head[8:10], "little")
+            if length > min(path.stat().st_size, 2**16):
+                raise ValueError(f"the header claims {length:,} bytes")
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # ValueError, EOFError, SyntaxError, tokenize.TokenError, ...
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
