@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec.corpus import builtin_corpus_path
-from tokenvec.data import sliding_windows, tokenize_file
 from tokenvec.tokenizers import GPT2_DIR, GPT2_PATTERN, gpt2
+from tokenvec.windows import sliding_windows, tokenize_file
+from tokenvec.word2vec.corpus import builtin_corpus_path
 
 
 def best(fn, repeat: int = 3) -> float:

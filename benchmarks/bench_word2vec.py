@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tokenvec.corpus import builtin_corpus_path
+from tokenvec.word2vec.corpus import builtin_corpus_path
 
 CHILD = """
 import json, sys, time

@@ -5,8 +5,8 @@ Needs (Debian 12):
         wordnet-base dict-devil
 (``r-cran-*`` bring Rscript, used only to print the R data sets.)
 
-Writes ``src/tokenvec/data/corpus.txt.xz``: lowercase words separated by single spaces, one
-paragraph per line, sources in a fixed order, and ``src/tokenvec/data/CORPUS.md`` with the
+Writes ``src/tokenvec/assets/corpus.txt.xz``: lowercase words separated by single spaces, one
+paragraph per line, sources in a fixed order, and ``src/tokenvec/assets/CORPUS.md`` with the
 sources, their licences and the counts. Run: ``python scripts/build_corpus.py --force`` to
 replace the shipped files, or ``--out DIR`` to write elsewhere.
 """
@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "tokenvec" / "data"
+OUT = Path(__file__).resolve().parents[1] / "src" / "tokenvec" / "assets"
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 

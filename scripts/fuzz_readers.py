@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import tokenvec as tv
-from tokenvec.io import VectorFormatError
+from tokenvec import VectorFormatError
 
 
 class Bad(Exception):

@@ -14,9 +14,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tokenvec.corpus import builtin_corpus_path  # noqa: E402
 from tokenvec.lm import GPT, GPTConfig, TrainConfig, load_model, lr_at, token_vectors, train_lm  # noqa: E402
 from tokenvec.tokenizers import gpt2  # noqa: E402
+from tokenvec.word2vec.corpus import builtin_corpus_path  # noqa: E402
 
 TINY = GPTConfig(vocab_size=300, block_size=16, n_layer=1, n_head=2, n_embd=16)
 

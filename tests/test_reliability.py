@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
+from tokenvec import VectorFormatError
 from tokenvec._files import atomic_path, clean_stale
-from tokenvec.io import VectorFormatError
 from tokenvec.word2vec import CheckpointError, Word2Vec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -383,7 +383,7 @@ def test_8_tokenize_file_one_word_per_line_stays_small(tmp_path):
     tok = tv.tokenizers.gpt2()
     code = (
         "import resource, sys, tokenvec as tv\n"
-        "from tokenvec.data import tokenize_file\n"
+        "from tokenvec.windows import tokenize_file\n"
         "tok = tv.tokenizers.gpt2()\n"
         "tok.encode('warm up')\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -537,7 +537,7 @@ def test_11_scripts_parse_arguments_before_working():
 
 
 def test_11_resuming_a_finished_run_reports_no_absurd_speed():
-    from tokenvec.word2vec import _ProgressBar
+    from tokenvec.word2vec.trainer import _ProgressBar
 
     # A resumed run starts with all its words done: they were not trained in this run.
     with _ProgressBar(True, total=10**9, epochs=1) as bar:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec import _w2v
-from tokenvec.corpus import Corpus, CorpusError, WordTokenizer
 from tokenvec.word2vec import EncodedCorpus, TrainingError, Vocab, Word2Vec, Word2VecConfig
+from tokenvec.word2vec import _kernel as _w2v
+from tokenvec.word2vec.corpus import Corpus, CorpusError, WordTokenizer
 
 
 def planted_corpus(n_sent=400, seed=0):
@@ -224,7 +224,7 @@ def test_long_lines_are_cut_and_counted(tmp_path):
 
 
 def test_huge_line_is_streamed(tmp_path):
-    import tokenvec.corpus as corpus_mod
+    import tokenvec.word2vec.corpus as corpus_mod
 
     p = tmp_path / "big"
     words = [f"w{i % 7}" for i in range(300_000)]

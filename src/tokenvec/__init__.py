@@ -5,11 +5,12 @@ The public API is re-exported here; optional parts (``tokenvec.torch``) are impo
 
 from __future__ import annotations
 
-from tokenvec import corpus, data, evaluate, tokenizers
+from tokenvec import evaluate, tokenizers, windows
+from tokenvec._files import VectorFormatError
 from tokenvec._optional import MissingExtraError
-from tokenvec.datasets import load
+from tokenvec.builtin import load
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
-from tokenvec.io import VectorFormatError, detect_format, load_vectors, save_vectors
+from tokenvec.formats import detect_format
 from tokenvec.optim import SGD, Adam
 from tokenvec.positional import (
     InputEmbedding,
@@ -18,8 +19,8 @@ from tokenvec.positional import (
     SinusoidalPositionalEmbedding,
     sinusoidal_table,
 )
-from tokenvec.vectors import Vectors
-from tokenvec.word2vec import Word2Vec, Word2VecConfig, train_word2vec
+from tokenvec.vectors import Vectors, load_vectors, save_vectors
+from tokenvec.word2vec import Word2Vec, Word2VecConfig, corpus, train_word2vec
 
 __version__ = "0.1.0"
 
@@ -40,7 +41,6 @@ __all__ = [
     "Word2VecConfig",
     "__version__",
     "corpus",
-    "data",
     "detect_format",
     "evaluate",
     "init_weight",
@@ -51,4 +51,5 @@ __all__ = [
     "sinusoidal_table",
     "tokenizers",
     "train_word2vec",
+    "windows",
 ]

@@ -1,4 +1,5 @@
-"""Files on disk: atomic saves that never remove what they did not write, and compressed reads.
+"""Files on disk: atomic saves that never remove what they did not write, compressed reads,
+key storage (any string round-trips) and the format error every reader raises.
 
 A save writes a temporary sibling of its target and renames it into place, so a reader sees the
 old complete target or the new one, never a half-written one. Rules that keep users' files safe:
@@ -29,9 +30,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Literal
 
+Errors = Literal["strict", "replace", "ignore"]
+SEP = b"\xff"  # never a byte of valid UTF-8: separates words in a blob decoded at once
+_SURROGATE = re.compile("[\udc80-\udcfe]")  # bytes that were not UTF-8 (\udcff is SEP)
 _TAG = "tokenvec"
+
+
+class VectorFormatError(ValueError):
+    """A vectors file is malformed; the message names the file, the row and the problem."""
+
+
 _STALE = re.compile(r"^\.(?P<name>.+)\.tokenvec-(?P<pid>\d+)-[^.]+\.(tmp|old)$")
 
 
@@ -304,3 +314,23 @@ def decode_keys(blob: bytes, offsets: list[int] | object, where: str) -> list[st
             raise ValueError(f"{where}: key {i} does not end with a newline")
         keys.append(bytes(raw[a : b - 1]).decode("utf-8", "surrogatepass"))
     return keys
+
+
+def decode_words(words: list[bytes], errors: Errors, where: str, lines: Any = None) -> list[str]:
+    """Decode word bytes with ``errors``; an error names the file's line of a bad word."""
+    # Fast path: one decode of all words; a word holding 0xFF or bad UTF-8 falls through.
+    text = SEP.join(words).decode("utf-8", "surrogateescape")
+    keys = text.split("\udcff")
+    if len(keys) == len(words) and (text.isascii() or not _SURROGATE.search(text)):
+        return keys
+    out = []
+    for i, w in enumerate(words):
+        try:
+            out.append(w.decode("utf-8", errors))
+        except UnicodeDecodeError as exc:
+            where_row = f"line {int(lines[i])}" if lines is not None else f"row {i + 1}"
+            raise VectorFormatError(
+                f"{where}: {where_row}: the word {w!r} is not valid UTF-8 ({exc.reason}); "
+                f"pass encoding_errors='replace' or 'ignore' to load it anyway"
+            ) from None
+    return out

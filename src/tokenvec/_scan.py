@@ -3,7 +3,7 @@
 A word2vec ``.bin`` row is ``word<space><dim little-endian floats>`` optionally followed by a
 newline. Floats may contain any byte, including spaces, so rows can only be found by walking the
 file in order: a Python loop costs microseconds a row (seconds on GoogleNews' 3M rows), the
-compiled loop nanoseconds. The kernel only does arithmetic; tokenvec.io validates and reports.
+compiled loop nanoseconds. The kernel only does arithmetic; tokenvec.formats validates and reports.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ DEFAULT_VECTORS = "glove-6b-50d"
 
 
 def _vectors(name: str) -> Any:
-    from tokenvec.datasets import load
+    from tokenvec.builtin import load
 
     return load(name)
 
@@ -245,7 +245,7 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats (writes atomically)."""
-    from tokenvec.io import load_vectors
+    from tokenvec.vectors import load_vectors
 
     v = load_vectors(source, limit=limit, encoding_errors=encoding_errors.value)
     path = v.save(target, format=to.value, overwrite=overwrite)
@@ -260,7 +260,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Format, size, count, dimension and a sample of a vectors file."""
-    from tokenvec.io import describe
+    from tokenvec.formats import describe
 
     d = describe(path)
     _emit(
@@ -467,10 +467,10 @@ def train_lm_command(
     if vectors is not None:
         _check_output(vectors, "native", overwrite)
 
-    from tokenvec.corpus import builtin_corpus_path
-    from tokenvec.data import tokenize_file
     from tokenvec.lm import GPTConfig, TrainConfig, token_vectors, train_lm
     from tokenvec.tokenizers import gpt2
+    from tokenvec.windows import tokenize_file
+    from tokenvec.word2vec.corpus import builtin_corpus_path
 
     tok = gpt2()
     if corpus is None:
@@ -522,7 +522,7 @@ def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
     if not os.path.lexists(path):
         return
     if fmt == "native":
-        from tokenvec.io import NATIVE_KIND
+        from tokenvec.formats import NATIVE_KIND
 
         if not path.is_dir():
             raise FileExistsError(f"{path} exists and is not a folder; it is left as it is")
@@ -537,9 +537,9 @@ def main() -> None:
     """Entry point of the ``tokenvec`` script: user mistakes print one line, not a traceback."""
     import sys
 
-    from tokenvec.corpus import CorpusError
-    from tokenvec.io import VectorFormatError
+    from tokenvec._files import VectorFormatError
     from tokenvec.word2vec import TrainingError
+    from tokenvec.word2vec.corpus import CorpusError
 
     try:
         code = app(standalone_mode=False)

@@ -157,8 +157,8 @@ def tokens(console: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from tokenvec.data import sliding_windows
     from tokenvec.tokenizers import gpt2
+    from tokenvec.windows import sliding_windows
 
     console.rule("[bold]From text to token ids: GPT-2's byte-level BPE")
     tok = gpt2()
@@ -198,8 +198,8 @@ def language_model(console: Any, seconds: float = 60.0) -> None:
         return
     import lzma
 
-    from tokenvec.corpus import builtin_corpus_path
     from tokenvec.tokenizers import gpt2
+    from tokenvec.word2vec.corpus import builtin_corpus_path
 
     console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
     tok = gpt2()
@@ -250,7 +250,7 @@ def semantics(console: Any) -> Any:
     """The semantic half: real GloVe vectors and a real transformer's token embeddings."""
     from rich.table import Table
 
-    from tokenvec.datasets import load
+    from tokenvec.builtin import load
 
     console.rule("[bold]Trained vectors carry meaning: GloVe 6B 50d")
     try:

@@ -18,7 +18,7 @@ import numpy as np
 from tokenvec._topk import topk_rows
 from tokenvec.vectors import SCORE_BLOCK_BYTES, Vectors
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "assets"
 GOOGLE_ANALOGIES = DATA / "questions-words.txt"
 PAIR_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 

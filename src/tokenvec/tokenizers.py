@@ -2,7 +2,7 @@
 
 Both follow one small protocol, :class:`Tokenizer`, so embeddings, datasets and the playground
 accept either. GPT-2's BPE is tiktoken (the fast reference implementation) built from GPT-2's
-own ``encoder.json`` and ``vocab.bpe``, shipped in ``tokenvec/data/gpt2`` (MIT, OpenAI) and
+own ``encoder.json`` and ``vocab.bpe``, shipped in ``tokenvec/assets/gpt2`` (MIT, OpenAI) and
 pinned by the same sha256 digests tiktoken pins.
 """
 
@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-GPT2_DIR = Path(__file__).parent / "data" / "gpt2"
+GPT2_DIR = Path(__file__).parent / "assets" / "gpt2"
 GPT2_SHA256 = {
     "encoder.json": "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
     "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",

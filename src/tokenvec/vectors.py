@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from tokenvec import formats, hub
+from tokenvec._files import Errors, VectorFormatError
 
 Query = str | int | np.integer | np.ndarray
 Scored = list[tuple[str, float]]
@@ -531,24 +535,25 @@ class Vectors:
     # --- conversions and files ---------------------------------------------------------------
 
     def save(self, path: str | os.PathLike[str], format: str = "native", **kwargs: Any) -> Path:
-        """Write to ``path`` atomically; see :func:`tokenvec.io.save_vectors` for formats."""
-        from tokenvec.io import save_vectors
-
-        return save_vectors(self, path, format=format, **kwargs)
+        """Write to ``path`` atomically; see :func:`save_vectors` for formats."""
+        return save_vectors(self, path, format=format, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> Vectors:
-        """Read any supported format; see :func:`tokenvec.io.load_vectors`."""
-        from tokenvec.io import load_vectors
-
+        """Read any supported format; see :func:`load_vectors`."""
         return load_vectors(path, **kwargs)
 
     @classmethod
-    def from_transformer(cls, model_dir: str | os.PathLike[str], **kwargs: Any) -> Vectors:
-        """The token-embedding matrix and vocabulary of a local Hugging Face model folder."""
-        from tokenvec.transformer import vectors_from_transformer
-
-        return vectors_from_transformer(model_dir, **kwargs)
+    def from_transformer(
+        cls, model_dir: str | os.PathLike[str], *, tensor: str | None = None
+    ) -> Vectors:
+        """The token-embedding matrix and vocabulary of a local Hugging Face model folder:
+        row i is the vector of token id i (see :func:`tokenvec.hub.read_transformer`)."""
+        keys, matrix = hub.read_transformer(model_dir, tensor=tensor)
+        try:
+            return cls(keys, matrix, on_duplicate="warn")
+        except ValueError as exc:
+            raise VectorFormatError(f"{model_dir}: {exc}") from None
 
     def to_embedding(self, *, freeze: bool = True) -> Any:
         """A :class:`tokenvec.Embedding` over the same matrix (row i = key i)."""
@@ -562,3 +567,86 @@ class Vectors:
 
         self.ann = build_ann(self, **kwargs)
         return self.ann
+
+
+def load_vectors(
+    path: str | os.PathLike[str],
+    format: formats.Format | None = None,
+    *,
+    limit: int | None = None,
+    encoding_errors: Errors = "strict",
+    on_duplicate: Literal["warn", "error", "ignore"] = "warn",
+    allow_nan: bool = False,
+    mmap: bool = True,
+) -> Vectors:
+    """Read vectors from ``path``; the format is detected from content when not given.
+
+    ``limit`` reads only the first rows (files are usually sorted by frequency).
+    ``encoding_errors`` says what to do with words that are not UTF-8. Duplicate keys keep the
+    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan`` (which,
+    for native folders, also skips the finiteness scan so the memory-mapped open is instant).
+    Every malformed input raises :class:`VectorFormatError` naming the file.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+    >>> _ = p.write_text("king 1 0\\nqueen 0.9 0.1\\n")
+    >>> load_vectors(p).most_similar("king", topn=1)
+    [('queen', 0.99388...)]
+    """
+    parts = formats.read(path, format, limit=limit, encoding_errors=encoding_errors, mmap=mmap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        try:
+            vectors = Vectors(
+                parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=on_duplicate
+            )
+        except ValueError as exc:
+            raise VectorFormatError(f"{parts.path}: {exc}") from None
+    if parts.ann is not None:
+        _attach_ann(vectors, parts.ann)
+    return vectors
+
+
+def _attach_ann(vectors: Vectors, path: Path) -> None:
+    """Load a saved approximate index; a corrupt one is dropped with a warning."""
+    import importlib.util
+
+    if importlib.util.find_spec("faiss") is None:
+        return  # the ``ann`` extra is not installed: exact search only
+    from tokenvec.ann import load_ann
+
+    try:
+        load_ann(path, vectors)
+    except Exception as exc:  # faiss raises RuntimeError on corrupt files
+        vectors.ann = None
+        warnings.warn(
+            f"{path}: the approximate index cannot be read ({str(exc)[:200]}); it was "
+            f"dropped (exact search still works; rebuild it with build_ann)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def save_vectors(
+    vectors: Vectors,
+    path: str | os.PathLike[str],
+    format: formats.Format = "native",
+    *,
+    precision: int = 9,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``vectors`` to ``path`` atomically in ``format``; returns the path.
+
+    Text formats write ``precision`` significant digits (9 round-trips float32 exactly). An
+    existing target is replaced only with ``overwrite=True``, and a folder only when it holds
+    native vectors written by tokenvec: a save never removes anything it did not write.
+    """
+    return formats.write(
+        vectors.index_to_key,
+        np.asarray(vectors.vectors),
+        path,
+        format,
+        precision=precision,
+        overwrite=overwrite,
+        ann=vectors.ann,
+    )

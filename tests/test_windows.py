@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokenvec.data import sliding_windows, split_text, tokenize_file, torch_loader
-from tokenvec.tokenizers import WordLevel, gpt2
+from tokenvec.tokenizers import WordLevel, gpt2, split_text
+from tokenvec.windows import sliding_windows, tokenize_file, torch_loader
 
 
 def reference_windows(ids, max_length, stride):

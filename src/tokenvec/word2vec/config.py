@@ -1,0 +1,69 @@
+"""The knobs of a word2vec run (names and defaults follow gensim's ``Word2Vec``), and the
+error raised when training cannot go on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from tokenvec._checks import as_bool, check_float, check_int
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on: it diverged (NaN) or the corpus does not fit a checkpoint."""
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    """Every knob of a word2vec run; names and defaults follow gensim's ``Word2Vec``.
+
+    >>> Word2VecConfig(sg=True, vector_size=50).window
+    5
+    """
+
+    sg: bool = False  # skip-gram (True) or CBOW (False)
+    vector_size: int = 100
+    window: int = 5  # maximum distance; each position draws a window of 1..window (dynamic)
+    min_count: int = 5
+    max_vocab_size: int | None = None  # keep at most this many of the most frequent words
+    sample: float = 1e-3  # sub-sampling threshold of frequent words (0 turns it off)
+    negative: int = 5  # noise words per prediction (0 turns negative sampling off)
+    hs: bool = False  # hierarchical softmax
+    ns_exponent: float = 0.75  # noise distribution: unigram counts ** ns_exponent
+    cbow_mean: bool = True  # CBOW averages the context vectors (else sums them)
+    alpha: float = 0.025  # learning rate at the start ...
+    min_alpha: float = 0.0001  # ... falling linearly to this at the end
+    epochs: int = 5
+    threads: int = 0  # 0 means one per CPU core
+    seed: int = 1
+    max_sentence_length: int = 10_000
+    chunk_words: int = 10_000
+
+    def __post_init__(self) -> None:
+        # Every field is checked up front: a bad value must fail here, not inside the kernel.
+        for name in ("sg", "hs", "cbow_mean"):
+            object.__setattr__(self, name, as_bool(getattr(self, name), name))
+        for name, lo, hi in (
+            ("vector_size", 1, 100_000),
+            ("window", 1, 10_000),
+            ("min_count", 1, None),
+            ("epochs", 1, 1_000_000),
+            ("max_sentence_length", 1, 10_000_000),
+            ("negative", 0, 1_000),
+            ("threads", 0, 1_024),
+            ("seed", 0, 2**63 - 1),
+            ("chunk_words", 1, 2**31 - 1),
+        ):
+            check_int(getattr(self, name), name, lo, hi)
+        if self.max_vocab_size is not None:
+            check_int(self.max_vocab_size, "max_vocab_size", 1, None)
+        check_float(self.alpha, "alpha", 0.0, None, low_open=True)
+        check_float(self.min_alpha, "min_alpha", 0.0, self.alpha)
+        check_float(self.sample, "sample", 0.0, None)
+        check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)
+        if not (self.hs or self.negative > 0):
+            raise ValueError("set negative > 0 or hs=True: nothing would train")
+
+    @property
+    def workers(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
