@@ -82,7 +82,7 @@ def main() -> None:
         try:
             import torch
 
-            from tokenvec.lm import GPTConfig, TrainConfig, train_lm
+            from tokenvec.nn import GPTConfig, TrainConfig, train_lm
         except ImportError:
             print("torch not installed: LM training skipped")
             return

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tokenvec.lm import GPT, GPTConfig, TrainConfig, load_model, lr_at, token_vectors, train_lm  # noqa: E402
+from tokenvec.nn import GPT, GPTConfig, TrainConfig, load_model, lr_at, token_vectors, train_lm  # noqa: E402
 from tokenvec.tokenizers import gpt2  # noqa: E402
 from tokenvec.word2vec.corpus import builtin_corpus_path  # noqa: E402
 
@@ -85,7 +85,7 @@ NOUNS = [
 
 def group_hits(weight, tok, candidates):
     """How many of the 5 nearest neighbours of 4 pronouns and 6 nouns share their group."""
-    from tokenvec.lm import embedding_snapshot
+    from tokenvec.nn import embedding_snapshot
 
     snap = embedding_snapshot(
         weight, tok, 0, tokens=PRONOUNS[:4] + NOUNS[:6], candidates=candidates
@@ -162,7 +162,7 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
     script.write_text(
         textwrap.dedent(f"""
         import sys, numpy as np, torch
-        from tokenvec.lm import GPTConfig, TrainConfig, train_lm
+        from tokenvec.nn import GPTConfig, TrainConfig, train_lm
         torch.set_num_threads(1)
         ids = np.random.default_rng(0).integers(0, 300, 8000).astype(np.uint16)
         cfg = GPTConfig(vocab_size=300, block_size=16, n_layer=1, n_head=2, n_embd=16)

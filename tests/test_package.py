@@ -36,7 +36,7 @@ def test_import_tokenvec_imports_no_optional_dependency():
 def test_missing_torch_names_the_extra():
     res = _run(
         "import sys; sys.modules['torch'] = None\n"
-        "try:\n    import tokenvec.torch\n"
+        "try:\n    import tokenvec.nn\n"
         "except ImportError as e:\n    print(type(e).__name__, e)\n"
     )
     assert res.returncode == 0, res.stderr

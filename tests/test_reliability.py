@@ -414,7 +414,7 @@ def test_9_bad_values_are_refused():
 
 
 def test_9_gpt_configs_and_resume_without_checkpoint(tmp_path):
-    lm = pytest.importorskip("tokenvec.lm")
+    lm = pytest.importorskip("tokenvec.nn")
     with pytest.raises(ValueError, match="n_head must be between 1"):
         lm.GPTConfig(n_head=0)
     with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 import tokenvec as tv  # noqa: E402
-from tokenvec import torch as tvt  # noqa: E402
+from tokenvec import nn as tvt  # noqa: E402
 
 
 def test_linear_on_one_hot_equals_embedding_with_transposed_weight():

@@ -1,6 +1,6 @@
 """tokenvec: token embeddings, from the lookup table to the vectors that carry meaning.
 
-The public API is re-exported here; optional parts (``tokenvec.torch``) are imported on use.
+The public API is re-exported here; optional parts (``tokenvec.nn``) are imported on use.
 """
 
 from __future__ import annotations

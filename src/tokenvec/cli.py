@@ -338,7 +338,7 @@ def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from tokenvec._optional import require
 
     require("torch", "torch")
-    from tokenvec.lm import read_checkpoint
+    from tokenvec.nn import read_checkpoint
 
     state = read_checkpoint(checkpoint)
     curves = {"train": [tuple(x) for x in state["train_losses"]],
@@ -467,7 +467,7 @@ def train_lm_command(
     if vectors is not None:
         _check_output(vectors, "native", overwrite)
 
-    from tokenvec.lm import GPTConfig, TrainConfig, token_vectors, train_lm
+    from tokenvec.nn import GPTConfig, TrainConfig, token_vectors, train_lm
     from tokenvec.tokenizers import gpt2
     from tokenvec.windows import tokenize_file
     from tokenvec.word2vec.corpus import builtin_corpus_path

@@ -191,7 +191,7 @@ def language_model(console: Any, seconds: float = 60.0) -> None:
     from rich.table import Table
 
     try:
-        from tokenvec.lm import GPTConfig, TrainConfig, train_lm
+        from tokenvec.nn import GPTConfig, TrainConfig, train_lm
     except ImportError as exc:
         console.rule("[bold]A small GPT learns its token embeddings")
         console.print(f"[yellow]skipped:[/] {exc}")

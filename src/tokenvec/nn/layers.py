@@ -9,19 +9,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tokenvec._optional import require
+from tokenvec.embedding import Embedding
+from tokenvec.nn._torch import torch
+from tokenvec.positional import InputEmbedding as NumpyInputEmbedding
+from tokenvec.positional import LearnedPositionalEmbedding, sinusoidal_table
 
-torch = require("torch", "torch")
 nn = torch.nn
-
-from tokenvec.embedding import Embedding  # noqa: E402
-from tokenvec.positional import (  # noqa: E402
-    InputEmbedding as NumpyInputEmbedding,
-)
-from tokenvec.positional import (  # noqa: E402
-    LearnedPositionalEmbedding,
-    sinusoidal_table,
-)
 
 
 def to_torch(
