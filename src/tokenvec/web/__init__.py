@@ -6,17 +6,18 @@ value ever reaches the filesystem. Work per request is bounded: words are at mos
 ``MAX_WORD`` characters, ``topn`` at most ``MAX_TOPN``, texts at most ``MAX_TEXT`` characters.
 
 Under load: BLAS runs one thread per request (many concurrent requests would otherwise start
-a BLAS thread per core each and oversubscribe the cores), and at most one request per core
-computes at a time. Only requests whose ``Host`` names the bound address are answered (a page
-on another site cannot reach the API by DNS rebinding), and a connection that sends no complete
+a BLAS thread per core each and oversubscribe the cores), and two worker threads per core
+computes (requests beyond it wait in the event loop instead of fighting for the GIL). Only
+requests whose ``Host`` names the bound address are answered (a page on another site cannot
+reach the API by DNS rebinding), and a connection that sends no complete
 request within ``HEADER_TIMEOUT`` seconds is closed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ MAX_TOPN = 100
 MAX_MAP = 50
 MAX_TEXT = 10_000
 HEADER_TIMEOUT = 10.0
+WORKER_THREADS = 2 * (os.cpu_count() or 1)  # two per core: one in numpy, one in Python
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 STATIC = Path(__file__).parent / "static"
 
@@ -57,19 +59,18 @@ def create_app(
     from pydantic import BaseModel
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-    compute = threading.BoundedSemaphore(os.cpu_count() or 1)
-
-    def bounded(fn: Callable[..., Any]) -> Callable[..., Any]:
-        """Run ``fn`` while holding one of the per-core compute slots."""
-
-        def run(*args: Any, **kwargs: Any) -> Any:
-            with compute:
-                return fn(*args, **kwargs)
-
-        return run
-
     from tokenvec import __version__
     from tokenvec.vectors import project_unit_2d, suggest
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        # Requests run in worker threads; with anyio's default of 40, dozens of threads fight
+        # for the GIL between numpy calls and throughput collapses under many clients. A few
+        # workers (two per core) keep the cores busy; other requests wait in the event loop.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        yield
 
     class Scored(BaseModel):
         word: str
@@ -111,6 +112,7 @@ def create_app(
         max_topn: int
 
     app = FastAPI(
+        lifespan=lifespan,
         title="tokenvec playground",
         version=__version__,
         docs_url=None,  # the Swagger page loads scripts from a CDN; /openapi.json documents the API
@@ -121,7 +123,7 @@ def create_app(
 
     def known(word: str) -> str:
         if word not in vectors:
-            close = bounded(suggest)(word, vectors.key_to_index)
+            close = suggest(word, vectors.key_to_index)
             raise HTTPException(
                 status_code=404,
                 detail={"error": f"unknown word {word!r}", "suggestions": close},
@@ -143,7 +145,7 @@ def create_app(
     @app.get("/api/similar", response_model=Neighbours)
     def similar(word: str = word_q(), topn: int = Query(10, ge=1, le=MAX_TOPN)) -> Neighbours:
         """Nearest neighbours of a word by cosine similarity."""
-        res = bounded(vectors.most_similar)(known(word), topn=topn)
+        res = vectors.most_similar(known(word), topn=topn)
         return Neighbours(word=word, neighbours=[Scored(word=w, score=s) for w, s in res])
 
     @app.get("/api/analogy", response_model=Analogy)
@@ -154,9 +156,7 @@ def create_app(
         topn: int = Query(5, ge=1, le=MAX_TOPN),
     ) -> Analogy:
         """a - b + c: the words nearest to vec(a) - vec(b) + vec(c) (3CosAdd)."""
-        res = bounded(vectors.most_similar)(
-            positive=[known(a), known(c)], negative=[known(b)], topn=topn
-        )
+        res = vectors.most_similar(positive=[known(a), known(c)], negative=[known(b)], topn=topn)
         return Analogy(
             expression=f"{a} - {b} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
         )
@@ -176,7 +176,7 @@ def create_app(
     @app.get("/api/map", response_model=MapData)
     def neighbourhood_map(word: str = word_q(), topn: int = Query(20, ge=2, le=MAX_MAP)) -> MapData:
         """A word and its neighbours projected to 2-D (PCA) for the page's map."""
-        res = bounded(vectors.most_similar)(known(word), topn=topn)
+        res = vectors.most_similar(known(word), topn=topn)
         words = [word, *(w for w, _ in res)]
         xy = project_unit_2d(vectors, words)
         scores = [1.0, *(s for _, s in res)]
@@ -196,7 +196,7 @@ def create_app(
             from tokenvec.tokenizers import gpt2
 
             tok = gpt2()
-        ids = bounded(tok.encode_ordinary)(text)
+        ids = tok.encode_ordinary(text)
         return Tokens(ids=ids, tokens=[tok.token_text(i) for i in ids])
 
     @app.exception_handler(HTTPException)
