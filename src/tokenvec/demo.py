@@ -196,15 +196,12 @@ def language_model(console: Any, seconds: float = 60.0) -> None:
         console.rule("[bold]A small GPT learns its token embeddings")
         console.print(f"[yellow]skipped:[/] {exc}")
         return
-    import lzma
-
     from tokenvec.tokenizers import gpt2
-    from tokenvec.word2vec.corpus import builtin_corpus_path
+    from tokenvec.windows import builtin_corpus_ids
 
     console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
     tok = gpt2()
-    text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
-    ids = np.array(tok.encode_ordinary(text), dtype=np.uint16)
+    ids = builtin_corpus_ids(tok)
     mcfg = GPTConfig(block_size=64, n_layer=2, n_head=4, n_embd=64)
     tcfg = TrainConfig(
         # ~150 steps fill a minute on 2 CPU cores, so the learning-rate schedule runs its

@@ -154,3 +154,23 @@ def torch_loader(
         num_workers=num_workers,
         generator=gen,
     )
+
+
+def builtin_corpus_ids(tokenizer: Tokenizer) -> np.ndarray:
+    """The built-in corpus as token ids (uint16 when the vocabulary fits, as GPT-2's does).
+
+    >>> from tokenvec.tokenizers import WordLevel
+    >>> builtin_corpus_ids(WordLevel.train(["the"], min_count=1)).dtype
+    dtype('uint16')
+    """
+    import lzma
+
+    from tokenvec.word2vec.corpus import builtin_corpus_path
+
+    text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
+    ids = (
+        tokenizer.encode_ordinary(text)
+        if isinstance(tokenizer, GPT2BPE)
+        else tokenizer.encode(text)
+    )
+    return np.asarray(ids, dtype=np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32)

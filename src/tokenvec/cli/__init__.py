@@ -1,0 +1,53 @@
+"""The ``tokenvec`` command line. Commands map onto library functions and hold no logic;
+``base`` holds the app and shared helpers, the other modules its commands by concern."""
+
+from __future__ import annotations
+
+import typer
+
+from tokenvec.cli import tokens, train, vectors  # noqa: F401  (they register the commands)
+from tokenvec.cli.base import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``tokenvec`` script: user mistakes print one line, not a traceback."""
+    import sys
+
+    from tokenvec._files import VectorFormatError
+    from tokenvec.word2vec import TrainingError
+    from tokenvec.word2vec.corpus import CorpusError
+
+    try:
+        code = app(standalone_mode=False)
+    except _CLICK_ERROR as exc:  # usage errors: one line, status 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except (
+        CorpusError,
+        VectorFormatError,
+        TrainingError,
+        ValueError,
+        KeyError,
+        OSError,
+        ImportError,
+        MemoryError,
+    ) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        typer.echo(f"error: {msg}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+# typer vendors click; its ClickException is the base of typer.BadParameter.
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The typer app, the choices and the helpers every command uses (no command logic)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tokenvec import __version__
+
+app = typer.Typer(
+    name="tokenvec",
+    help="Token embeddings: the lookup layer, pretrained vectors, training and tools.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tokenvec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """tokenvec command line."""
+
+
+class EncodingErrors(StrEnum):
+    strict = "strict"
+    replace = "replace"
+    ignore = "ignore"
+
+
+class VectorFormat(StrEnum):
+    native = "native"
+    word2vec = "word2vec"
+    word2vec_text = "word2vec-text"
+    fasttext = "fasttext"
+    glove = "glove"
+
+
+class Method(StrEnum):
+    cosadd = "3cosadd"
+    cosmul = "3cosmul"
+
+
+class MapMethod(StrEnum):
+    pca = "pca"
+    tsne = "tsne"
+    umap = "umap"
+
+
+OVERWRITE_HELP = "Replace an existing output (a folder only if tokenvec wrote it)."
+VECTORS_HELP = "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens)."
+DEFAULT_VECTORS = "glove-6b-50d"
+
+
+def _vectors(name: str) -> Any:
+    from tokenvec.builtin import load
+
+    return load(name)
+
+
+def _emit(data: Any, as_json: bool, render: Any) -> None:
+    """Print ``data`` as JSON, or through ``render`` (a function of the data) for people."""
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        render(data)
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=escape(title))  # user text is printed literally, never as markup
+    for c in columns:
+        t.add_column(c, justify="right" if c in ("score", "cosine", "rank") else "left")
+    for r in rows:
+        t.add_row(*[escape(f"{x:.4f}" if isinstance(x, float) else str(x)) for x in r])
+    Console().print(t)
+
+
+def _scored(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"word": w, "score": round(float(s), 6)} for w, s in pairs]
+
+
+def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
+    """Refuse, before a long job, an output that its save would refuse at the end."""
+    import os
+
+    if not os.path.lexists(path):
+        return
+    if fmt == "native":
+        from tokenvec.formats import NATIVE_KIND
+
+        if not path.is_dir():
+            raise FileExistsError(f"{path} exists and is not a folder; it is left as it is")
+        NATIVE_KIND.check(path)
+    elif path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; a {fmt} file cannot replace it")
+    if not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")

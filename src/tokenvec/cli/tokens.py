@@ -1,0 +1,42 @@
+"""Commands about tokens and the guided demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from tokenvec.cli.base import _emit, _table, app
+
+
+@app.command()
+def demo(
+    seed: int = typer.Option(0, help="Seed of the random initialisation."),
+    lm_seconds: float = typer.Option(60.0, help="Seconds of small-GPT training at the end."),
+) -> None:
+    """Walk through token embeddings on built-in defaults (GPT-2 sizes)."""
+    from tokenvec.demo import DemoConfig, run
+
+    run(DemoConfig(seed=seed, lm_seconds=lm_seconds))
+
+
+@app.command()
+def tokenize(
+    text: str = typer.Argument(..., help="Text to tokenise."),
+    tokenizer: str = typer.Option("gpt2", help="gpt2, or a word-level tokenizer JSON file."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Token ids and tokens of a text."""
+    from tokenvec.tokenizers import WordLevel, gpt2
+
+    if tokenizer == "gpt2":
+        tok: Any = gpt2()
+        ids = tok.encode(text)
+        pieces = [tok.token_text(i) for i in ids]
+    else:
+        tok = WordLevel.load(tokenizer)
+        ids = tok.encode(text)
+        pieces = [tok.id_to_token(i) for i in ids]
+    data = {"tokenizer": tokenizer, "ids": ids, "tokens": pieces}
+    rows = [[i, t, repr(p)] for i, (t, p) in enumerate(zip(ids, pieces, strict=True))]
+    _emit(data, as_json, lambda d: _table(f"{len(ids)} tokens", ["position", "id", "token"], rows))

@@ -1,0 +1,172 @@
+"""Commands that train: word2vec and the small GPT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tokenvec.cli.base import (
+    OVERWRITE_HELP,
+    VectorFormat,
+    _check_output,
+    _emit,
+    app,
+)
+from tokenvec.word2vec.config import Word2VecConfig as W2V  # flags take the config's defaults
+
+
+@app.command()
+def train(
+    corpus: Path | None = typer.Argument(
+        None, help="Text file or folder (.gz/.bz2/.xz too); default: the built-in corpus."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors."),
+    format: VectorFormat = typer.Option(VectorFormat.native, "--format", help="Output format."),
+    sg: bool = typer.Option(W2V.sg, "--sg/--cbow", help="Skip-gram or CBOW."),
+    vector_size: int = typer.Option(W2V.vector_size, help="Dimensions."),
+    window: int = typer.Option(W2V.window, help="Maximum context distance."),
+    min_count: int = typer.Option(W2V.min_count, help="Ignore rarer words."),
+    max_vocab_size: int | None = typer.Option(
+        W2V.max_vocab_size, help="Keep at most this many words."
+    ),
+    sample: float = typer.Option(W2V.sample, help="Sub-sampling threshold (0: off)."),
+    negative: int = typer.Option(W2V.negative, help="Noise words per prediction (0: off)."),
+    hs: bool = typer.Option(W2V.hs, "--hs/--no-hs", help="Hierarchical softmax."),
+    ns_exponent: float = typer.Option(W2V.ns_exponent, help="Noise distribution exponent."),
+    cbow_mean: bool = typer.Option(W2V.cbow_mean, "--cbow-mean/--cbow-sum", help="CBOW context."),
+    alpha: float = typer.Option(W2V.alpha, help="Initial learning rate."),
+    min_alpha: float = typer.Option(W2V.min_alpha, help="Final learning rate."),
+    epochs: int = typer.Option(W2V.epochs, help="Passes over the corpus."),
+    threads: int = typer.Option(W2V.threads, help="Worker threads (0: one per core)."),
+    seed: int = typer.Option(W2V.seed, help="Random seed (threads=1 runs are reproducible)."),
+    max_sentence_length: int = typer.Option(W2V.max_sentence_length, help="Longer lines are cut."),
+    chunk_words: int = typer.Option(W2V.chunk_words, help="Words per work unit."),
+    checkpoint: Path | None = typer.Option(None, help="Checkpoint folder (saved atomically)."),
+    checkpoint_every: float = typer.Option(10.0, help="Minutes (not steps) between checkpoints."),
+    resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+) -> None:
+    """Train word2vec embeddings and save them."""
+    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+
+    config = Word2VecConfig(
+        sg=sg, vector_size=vector_size, window=window, min_count=min_count,
+        max_vocab_size=max_vocab_size, sample=sample, negative=negative, hs=hs,
+        ns_exponent=ns_exponent, cbow_mean=cbow_mean, alpha=alpha, min_alpha=min_alpha,
+        epochs=epochs, threads=threads, seed=seed, max_sentence_length=max_sentence_length,
+        chunk_words=chunk_words,
+    )  # fmt: skip
+    # Refuse an output that may not be replaced before training, not after it.
+    _check_output(output, format.value, overwrite)
+    if resume:
+        if checkpoint is None:
+            raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
+        model, wv = Word2Vec.resume(
+            checkpoint, corpus, progress=progress, checkpoint_every=checkpoint_every
+        )
+    else:
+        model = Word2Vec(config)
+        wv = model.train(
+            corpus,
+            progress=progress,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            overwrite=overwrite,
+        )
+    for note in model.notes:
+        typer.echo(f"note: {note}", err=True)
+    path = wv.save(output, format=format.value, overwrite=overwrite)
+    data = {"path": str(path), "count": len(wv), "dim": wv.vector_size,
+            "losses": model.progress.losses, "notes": model.notes}  # fmt: skip
+    losses = ", ".join(f"{x:.3f}" for x in model.progress.losses)
+    line = f"saved {len(wv):,} x {wv.vector_size} vectors to {path} (loss by epoch: {losses})"
+    _emit(data, as_json, lambda d: typer.echo(line))
+
+
+@app.command("train-lm")
+def train_lm_command(
+    corpus: Path | None = typer.Argument(None, help="UTF-8 text file; default: built-in corpus."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", "-o", help="Checkpoint file to write."),
+    vectors: Path | None = typer.Option(None, help="Also save the token embeddings here."),
+    # None: the default of GPTConfig / TrainConfig (tokenvec.nn), the one source of defaults.
+    max_steps: int | None = typer.Option(None, help="Optimizer steps [TrainConfig: 300]."),
+    batch_size: int | None = typer.Option(None, help="Sequences per step per process [16]."),
+    block_size: int | None = typer.Option(None, help="Context length [GPTConfig: 64]."),
+    n_layer: int | None = typer.Option(None, help="Transformer blocks [2]."),
+    n_head: int | None = typer.Option(None, help="Attention heads [4]."),
+    n_embd: int | None = typer.Option(None, help="Embedding dimensions [128]."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [3e-3]."),
+    min_lr: float | None = typer.Option(None, help="Final learning rate [3e-4]."),
+    warmup_steps: int | None = typer.Option(None, help="Linear warm-up steps [20]."),
+    max_seconds: float | None = typer.Option(None, help="Stop after this much wall time."),
+    eval_interval: int | None = typer.Option(None, help="Steps between validation losses [50]."),
+    device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:1... [auto]."),
+    seed: int | None = typer.Option(None, help="Random seed [0]."),
+    resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+) -> None:
+    """Train a small GPT whose token embeddings you can then query (torchrun works too)."""
+    import numpy as np
+
+    from tokenvec._optional import require
+
+    require("torch", "torch")  # one line naming the install, not a traceback
+    if vectors is not None:
+        _check_output(vectors, "native", overwrite)
+
+    from tokenvec.nn import GPTConfig, TrainConfig, token_vectors, train_lm
+    from tokenvec.tokenizers import gpt2
+    from tokenvec.windows import builtin_corpus_ids, tokenize_file
+
+    tok = gpt2()
+    if corpus is None:
+        ids = builtin_corpus_ids(tok)
+    else:
+        ids = tokenize_file(
+            corpus,
+            tok,
+            checkpoint.with_name(checkpoint.name + ".ids.npy"),
+            overwrite=overwrite or resume,
+        )
+    res = train_lm(
+        ids,
+        GPTConfig(**_given(block_size=block_size, n_layer=n_layer, n_head=n_head,
+                           n_embd=n_embd)),
+        TrainConfig(**_given(
+            max_steps=max_steps, batch_size=batch_size, lr=lr, min_lr=min_lr,
+            warmup_steps=warmup_steps, max_seconds=max_seconds, eval_interval=eval_interval,
+            device=device, seed=seed,
+        )),
+        tokenizer=tok, checkpoint=checkpoint, resume=resume, overwrite=overwrite,
+        progress=progress,
+    )  # fmt: skip
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    if vectors is not None:
+        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(
+            vectors, overwrite=overwrite
+        )
+    val = res.val_losses[-1][1] if res.val_losses else float("nan")
+    data = {
+        "steps": res.steps,
+        "val_loss": val,
+        "tokens_per_second": res.tokens_per_second,
+        "checkpoint": str(checkpoint),
+        "vectors": str(vectors) if vectors else None,
+    }
+    _emit(data, as_json, lambda d: typer.echo(
+        f"{res.steps} steps, validation loss {val:.3f}, {res.tokens_per_second:,.0f} tokens/s; "
+        f"checkpoint {checkpoint}"))  # fmt: skip
+
+
+def _given(**flags: Any) -> dict[str, Any]:
+    """The flags the user gave: the others keep the config dataclass's default."""
+    return {k: v for k, v in flags.items() if v is not None}

@@ -1,0 +1,259 @@
+"""Commands over vectors: queries, evaluation, conversion, plots and the playground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tokenvec.cli.base import (
+    DEFAULT_VECTORS,
+    OVERWRITE_HELP,
+    VECTORS_HELP,
+    EncodingErrors,
+    MapMethod,
+    Method,
+    VectorFormat,
+    _emit,
+    _scored,
+    _table,
+    _vectors,
+    app,
+)
+
+
+@app.command()
+def similar(
+    words: list[str] = typer.Argument(..., help="One or more words (their mean is the query)."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    topn: int = typer.Option(10, help="How many neighbours."),
+    restrict_vocab: int | None = typer.Option(None, help="Search only the first N keys."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Nearest neighbours of a word (or of the mean of several)."""
+    v = _vectors(vectors)
+    res = _scored(v.most_similar(positive=words, topn=topn, restrict_vocab=restrict_vocab))
+    _emit(
+        {"query": words, "neighbours": res},
+        as_json,
+        lambda d: _table(
+            f"nearest to {' + '.join(words)}",
+            ["rank", "word", "score"],
+            [[i, r["word"], r["score"]] for i, r in enumerate(d["neighbours"], 1)],
+        ),
+    )
+
+
+@app.command()
+def analogy(
+    expression: list[str] = typer.Argument(..., help="Free form: king - man + woman"),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    topn: int = typer.Option(5, help="How many answers."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Solve an analogy written as arithmetic: tokenvec analogy king - man + woman."""
+    from tokenvec.vectors import parse_expression
+
+    positive, negative = parse_expression(" ".join(expression))
+    v = _vectors(vectors)
+    fn = v.most_similar if method is Method.cosadd else v.most_similar_cosmul
+    res = _scored(fn(positive=positive, negative=negative, topn=topn))
+    _emit(
+        {"positive": positive, "negative": negative, "answers": res},
+        as_json,
+        lambda d: _table(
+            " ".join(expression) + " = ?",
+            ["rank", "word", "score"],
+            [[i, r["word"], r["score"]] for i, r in enumerate(d["answers"], 1)],
+        ),
+    )
+
+
+@app.command()
+def distance(
+    a: str = typer.Argument(..., help="First word."),
+    b: str = typer.Argument(..., help="Second word."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cosine similarity, cosine distance and Euclidean distance of two words."""
+    v = _vectors(vectors)
+    data = {
+        "a": a,
+        "b": b,
+        "cosine_similarity": round(v.similarity(a, b), 6),
+        "cosine_distance": round(v.distance(a, b), 6),
+        "euclidean_distance": round(v.norm_distance(a, b), 6),
+        "rank_of_b_among_neighbours_of_a": v.rank(a, b),
+    }
+    rows = [[k, val] for k, val in data.items() if k not in ("a", "b")]
+    _emit(data, as_json, lambda d: _table(f"{a} / {b}", ["measure", "value"], rows))
+
+
+@app.command()
+def evaluate(
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    analogies: Path | None = typer.Option(None, help="Analogy questions (default: Google's)."),
+    pairs: list[str] = typer.Option(
+        ["wordsim353", "simlex999"], help="Word-pair sets: names or paths."
+    ),
+    restrict_vocab: int = typer.Option(300_000, help="Use only the first N keys."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Analogy accuracy and word-pair correlations."""
+    from tokenvec import evaluate as ev
+
+    v = _vectors(vectors)
+    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
+    data: dict[str, Any] = {
+        "analogies": {
+            "accuracy": round(r.accuracy, 6),
+            "semantic": round(r.semantic.accuracy, 6),
+            "syntactic": round(r.syntactic.accuracy, 6),
+            "questions": r.questions,
+            "answered": r.total.total,
+            "sections": {s.name: round(s.accuracy, 6) for s in r.sections},
+        },
+        "pairs": {},
+    }
+    for name in pairs:
+        try:
+            pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
+        except (ModuleNotFoundError, FileNotFoundError) as exc:
+            data["pairs"][name] = {"error": str(exc)}
+            continue
+        data["pairs"][name] = {
+            "spearman": round(pr.spearman, 6),
+            "pearson": round(pr.pearson, 6),
+            "oov_percent": round(pr.oov_ratio, 3),
+            "pairs": pr.pairs,
+        }
+
+    def render(d: dict[str, Any]) -> None:
+        a = d["analogies"]
+        rows = [["analogies (" + method.value + ")", f"{a['accuracy']:.1%}",
+                 f"semantic {a['semantic']:.1%}, syntactic {a['syntactic']:.1%}, "
+                 f"{a['answered']:,} of {a['questions']:,} answered"]]  # fmt: skip
+        for n, p in d["pairs"].items():
+            if "error" in p:
+                rows.append([n, "-", p["error"]])
+            else:
+                rows.append([n, f"{p['spearman']:.3f}", f"Spearman; Pearson {p['pearson']:.3f}, "
+                             f"{p['oov_percent']:.1f}% out of vocabulary"])  # fmt: skip
+        _table(f"evaluation of {vectors}", ["test", "score", "detail"], rows)
+
+    _emit(data, as_json, render)
+
+
+@app.command()
+def convert(
+    source: Path = typer.Argument(..., help="Vectors to read (format detected)."),
+    target: Path = typer.Argument(..., help="Where to write."),
+    to: VectorFormat = typer.Option(VectorFormat.native, "--to", help="Output format."),
+    limit: int | None = typer.Option(None, help="Only the first N vectors."),
+    encoding_errors: EncodingErrors = typer.Option(
+        EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Convert vectors between formats (writes atomically)."""
+    from tokenvec.vectors import load_vectors
+
+    v = load_vectors(source, limit=limit, encoding_errors=encoding_errors.value)
+    path = v.save(target, format=to.value, overwrite=overwrite)
+    data = {"path": str(path), "format": to.value, "count": len(v), "dim": v.vector_size}
+    _emit(data, as_json, lambda d: typer.echo(
+        f"wrote {d['count']:,} x {d['dim']} vectors to {d['path']} ({to.value})"))  # fmt: skip
+
+
+@app.command()
+def info(
+    path: Path = typer.Argument(..., help="A vectors file or native folder."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Format, size, count, dimension and a sample of a vectors file."""
+    from tokenvec.formats import describe
+
+    d = describe(path)
+    _emit(
+        d, as_json, lambda d: _table(str(path), ["field", "value"], [[k, v] for k, v in d.items()])
+    )
+
+
+@app.command()
+def plot(
+    kind: str = typer.Argument(..., help="map, analogy, heatmap or curves."),
+    words: list[str] = typer.Argument(None, help="Words (analogy: a b c, as a : b :: c : ?)."),
+    output: Path = typer.Option(..., "--output", "-o", help="A .png, .svg or .pdf file."),
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    around: str | None = typer.Option(None, help="map: a word and its neighbourhood."),
+    topn: int = typer.Option(20, help="map --around: how many neighbours."),
+    method: MapMethod = typer.Option(MapMethod.pca, help="map: pca, tsne or umap."),
+    checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Draw a 2-D map, an analogy parallelogram, a similarity heatmap or training curves."""
+    from tokenvec import viz
+
+    words = list(words or [])
+    if kind == "curves":
+        if checkpoint is None:
+            raise typer.BadParameter("curves need --checkpoint", param_hint="--checkpoint")
+        curves, labels = _curves(checkpoint)
+        fig = viz.plot_curves(curves, **labels)
+    else:
+        v = _vectors(vectors)
+        if kind == "map":
+            fig = viz.plot_map(v, words or None, around=around, topn=topn, method=method.value)
+        elif kind == "analogy":
+            if len(words) != 3:
+                raise typer.BadParameter("analogy needs three words: a b c", param_hint="WORDS")
+            fig = viz.plot_analogy(v, *words)
+        elif kind == "heatmap":
+            fig = viz.plot_heatmap(v, words)
+        else:
+            raise typer.BadParameter("choose map, analogy, heatmap or curves", param_hint="KIND")
+    path = viz.save(fig, output, overwrite=overwrite)
+    _emit({"path": str(path), "kind": kind}, as_json, lambda d: typer.echo(f"wrote {d['path']}"))
+
+
+def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Loss curves stored in a word2vec checkpoint folder or a GPT checkpoint file."""
+    if checkpoint.is_dir():
+        from tokenvec.word2vec import Word2Vec
+
+        losses = Word2Vec.load_checkpoint(checkpoint).progress.losses
+        return {"word2vec loss": losses}, {"xlabel": "epoch", "title": "word2vec training"}
+    from tokenvec._optional import require
+
+    require("torch", "torch")
+    from tokenvec.nn import read_checkpoint
+
+    state = read_checkpoint(checkpoint)
+    curves = {"train": [tuple(x) for x in state["train_losses"]],
+              "validation": [tuple(x) for x in state["val_losses"]]}  # fmt: skip
+    return curves, {"xlabel": "step", "title": "small GPT training"}
+
+
+@app.command()
+def serve(
+    vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
+    port: int = typer.Option(8000, help="Port."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="Another Host header to answer (a name the server has)."
+    ),
+) -> None:
+    """Serve the web playground for these vectors."""
+    from tokenvec.web import serve as run_server
+
+    v = _vectors(vectors)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: serving on {host}: reachable from other machines", err=True)
+    typer.echo(f"tokenvec playground for {vectors} ({len(v):,} words) on http://{host}:{port}/")
+    run_server(v, name=vectors, host=host, port=port, allowed_hosts=allowed_host)
