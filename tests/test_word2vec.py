@@ -63,28 +63,11 @@ def test_kernel_equals_reference(sg, hs, negative, cbow_mean):
     results = []
     for fn in (_w2v.kernel(), _w2v.train_chunk_reference):
         model, enc, t = prepared(sg, hs, negative, cbow_mean)
-        out = fn(
-            model.syn0,
-            model.syn1neg,
-            model.syn1,
-            enc.words,
-            enc.starts,
-            t["sample_int"],
-            t["cum_table"],
-            t["codes"],
-            t["points"],
-            t["code_lens"],
-            sg,
-            negative,
-            hs,
-            3,
-            cbow_mean,
-            0.05,
-            0.01,
-            12345,
-            t["sig"],
-            t["log"],
-        )
+        mode = _w2v.Mode(sg, negative, hs, 3, cbow_mean)
+        out = _w2v.train_chunk(
+            fn, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts, t, mode,
+            0.05, 0.01, 12345,
+        )  # fmt: skip
         results.append((out, model.syn0.copy(), model.syn1neg.copy(), model.syn1.copy()))
     (k_out, *k_w), (r_out, *r_w) = results
     assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream

@@ -11,6 +11,9 @@ so one chunk trained by both gives the same weights up to float rounding.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 MAX_EXP = 6.0
@@ -25,6 +28,54 @@ def tables() -> tuple[np.ndarray, np.ndarray]:
     x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2 - 1) * MAX_EXP
     sig = 1 / (1 + np.exp(-x))
     return sig.astype(np.float32), np.log(sig).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What the kernel draws from, built once per run (by the trainer, and by the tests)."""
+
+    sample_int: np.ndarray  # (V,) uint64: keep a word if a 32-bit random number is below
+    cum_table: np.ndarray  # (V,) uint32: cumulative noise distribution, searched for negatives
+    codes: np.ndarray  # (V, L) uint8: Huffman codes (hierarchical softmax)
+    points: np.ndarray  # (V, L) int32: inner nodes on each word's path
+    code_lens: np.ndarray  # (V,) int32: code length of each word
+    sig: np.ndarray  # (EXP_TABLE_SIZE,) float32 sigmoid table
+    log: np.ndarray  # (EXP_TABLE_SIZE,) float32 log-sigmoid table
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Which model trains: skip-gram or CBOW, negative sampling and/or hierarchical softmax."""
+
+    sg: bool
+    negative: int
+    hs: bool
+    window: int
+    cbow_mean: bool
+
+
+def train_chunk(
+    fn: Any,
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    syn1: np.ndarray,
+    words: np.ndarray,
+    bounds: np.ndarray,
+    tables: Tables,
+    mode: Mode,
+    alpha_start: float,
+    alpha_end: float,
+    seed: int,
+) -> tuple[float, int, int]:
+    """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk:
+    the one place that spells out their long positional signature."""
+    loss, pairs, kept = fn(
+        syn0, syn1neg, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
+        tables.points, tables.code_lens, bool(mode.sg), int(mode.negative), bool(mode.hs),
+        int(mode.window), bool(mode.cbow_mean), float(alpha_start), float(alpha_end), seed,
+        tables.sig, tables.log,
+    )  # fmt: skip
+    return float(loss), int(pairs), int(kept)
 
 
 # --- plain-Python reference ---------------------------------------------------------------------
@@ -383,4 +434,4 @@ def seed_for(seed: int, epoch: int, chunk: int) -> int:
     return (h & MASK48) or 1
 
 
-__all__ = ["kernel", "seed_for", "tables", "train_chunk_reference"]
+__all__ = ["Mode", "Tables", "kernel", "seed_for", "tables", "train_chunk", "train_chunk_reference"]

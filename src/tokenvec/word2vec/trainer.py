@@ -116,7 +116,7 @@ class Word2Vec:
             else np.zeros((1, d), np.float32)
         )
 
-    def _tables(self) -> dict[str, Any]:
+    def _tables(self) -> _w2v.Tables:
         assert self.vocab is not None
         cfg = self.config
         if cfg.hs:
@@ -126,15 +126,15 @@ class Word2Vec:
             points = np.zeros((1, 1), np.int32)
             lens = np.zeros(1, np.int32)
         sig, log = _w2v.tables()
-        return {
-            "sample_int": self.vocab.sample_int(cfg.sample),
-            "cum_table": self.vocab.cum_table(cfg.ns_exponent),
-            "codes": codes,
-            "points": points,
-            "code_lens": lens,
-            "sig": sig,
-            "log": log,
-        }
+        return _w2v.Tables(
+            sample_int=self.vocab.sample_int(cfg.sample),
+            cum_table=self.vocab.cum_table(cfg.ns_exponent),
+            codes=codes,
+            points=points,
+            code_lens=lens,
+            sig=sig,
+            log=log,
+        )
 
     # --- training ------------------------------------------------------------------------------
 
@@ -199,6 +199,32 @@ class Word2Vec:
         checkpoint: str | os.PathLike[str] | None,
         checkpoint_every: float,
     ) -> Vectors:
+        """Train the remaining epochs: plan the chunks, run them, report, checkpoint."""
+        assert self.vocab is not None
+        plan = self._plan(corp)
+        saver = _Checkpointer(self, checkpoint, checkpoint_every)
+        bar = _ProgressBar(show, plan.total, self.config.epochs)
+        workers = self.config.workers
+        pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        try:
+            with bar:
+                bar.advance(self.progress.words_done, self.progress.epoch)
+                while self.progress.epoch < self.config.epochs:
+                    t_epoch = time.perf_counter()
+                    words_at_start = self.progress.words_done
+                    self._train_epoch(plan, pool, bar, saver)
+                    info = self._end_epoch(words_at_start, time.perf_counter() - t_epoch)
+                    for cb in callbacks:
+                        cb(info)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        saver.save()  # the target was checked up front
+        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        return self.wv
+
+    def _plan(self, corp: Corpus) -> _Plan:
+        """Encode the corpus, build and check the kernel's tables, fix the schedule."""
         assert self.vocab is not None
         cfg = self.config
         enc = EncodedCorpus.encode(corp, self.vocab, cfg.chunk_words)
@@ -208,107 +234,93 @@ class Word2Vec:
                 f"{self.vocab.raw_words:,}: resume needs the same corpus"
             )
         if corp.stats.split_sentences:
-            msg = (
+            self.notes.append(
                 f"{corp.stats.split_sentences:,} lines longer than max_sentence_length="
                 f"{cfg.max_sentence_length:,} words were cut into several sentences"
             )
-            self.notes.append(msg)
-        st = self.progress
         tables = self._tables()
         check_kernel_inputs(self.syn0, self.syn1neg, self.syn1, enc.words, enc.starts, tables, cfg)
-        if st.chunk > enc.n_chunks:
-            raise TrainingError(f"the checkpoint is at chunk {st.chunk} of {enc.n_chunks}")
-        kernel = _w2v.kernel()
-        chunk_sizes = enc.chunk_words()
-        before = np.concatenate([[0], np.cumsum(chunk_sizes)])  # words before each chunk
-        per_epoch = int(before[-1])
-        total = per_epoch * cfg.epochs
+        if self.progress.chunk > enc.n_chunks:
+            raise TrainingError(
+                f"the checkpoint is at chunk {self.progress.chunk} of {enc.n_chunks}"
+            )
+        sizes = enc.chunk_words()
+        before = np.concatenate([[0], np.cumsum(sizes)])  # words before each chunk
+        mode = _w2v.Mode(cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean)
+        return _Plan(enc, tables, mode, sizes, before, int(before[-1]) * cfg.epochs)
 
-        def job(epoch: int, k: int) -> tuple[float, int, int]:
-            done0 = epoch * per_epoch + before[k]
-            done1 = epoch * per_epoch + before[k + 1]
-            a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / total
-            a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / total
-            s0, s1 = enc.chunks[k], enc.chunks[k + 1]
-            return kernel(  # type: ignore[operator]
-                self.syn0, self.syn1neg, self.syn1, enc.words, enc.starts[s0 : s1 + 1],
-                tables["sample_int"], tables["cum_table"], tables["codes"], tables["points"],
-                tables["code_lens"], bool(cfg.sg), int(cfg.negative), bool(cfg.hs),
-                int(cfg.window), bool(cfg.cbow_mean), float(a0), float(a1),
-                _w2v.seed_for(cfg.seed, epoch, k), tables["sig"], tables["log"],
-            )  # fmt: skip
+    def _chunk(self, plan: _Plan, epoch: int, k: int) -> tuple[float, int, int]:
+        """Train chunk ``k`` of ``epoch``; its learning rates and seed depend on nothing else."""
+        cfg = self.config
+        per_epoch = int(plan.before[-1])
+        done0 = epoch * per_epoch + plan.before[k]
+        done1 = epoch * per_epoch + plan.before[k + 1]
+        a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.total
+        a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.total
+        s0, s1 = plan.enc.chunks[k], plan.enc.chunks[k + 1]
+        return _w2v.train_chunk(
+            _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, plan.enc.words,
+            plan.enc.starts[s0 : s1 + 1], plan.tables, plan.mode, a0, a1,
+            _w2v.seed_for(cfg.seed, epoch, k),
+        )  # fmt: skip
 
-        bar = _ProgressBar(show, total, cfg.epochs)
-        pool = ThreadPoolExecutor(cfg.workers) if cfg.workers > 1 else None
-        last_save = time.monotonic()
-        try:
-            with bar:
-                bar.advance(st.words_done, st.epoch)
-                while st.epoch < cfg.epochs:
-                    t_epoch = time.perf_counter()
-                    words_at_start = st.words_done
-                    # Chunks are submitted in order and accounted in order; up to 2 per
-                    # worker are in flight so no worker waits for a batch to finish.
-                    inflight: deque[tuple[int, Any]] = deque()
-                    nxt = st.chunk
-                    while st.chunk < enc.n_chunks:
-                        due = checkpoint is not None and (
-                            time.monotonic() - last_save >= checkpoint_every * 60
-                        )
-                        if due and not inflight:
-                            self.save_checkpoint(checkpoint, overwrite=True)  # type: ignore[arg-type]
-                            last_save = time.monotonic()
-                            due = False
-                        while not due and nxt < enc.n_chunks and len(inflight) < 2 * cfg.workers:
-                            if pool is None:
-                                inflight.append((nxt, job(st.epoch, nxt)))
-                            else:
-                                inflight.append((nxt, pool.submit(job, st.epoch, nxt)))
-                            nxt += 1
-                        k, res = inflight.popleft()
-                        if pool is not None:
-                            while True:
-                                try:
-                                    res = res.result(timeout=0.25)
-                                    break
-                                except FuturesTimeout:
-                                    bar.peek(0)
-                        loss, pairs, _ = res
-                        if not math.isfinite(loss):
-                            raise TrainingError(
-                                f"training diverged: the loss became {loss} in epoch "
-                                f"{st.epoch + 1}; lower alpha (now {cfg.alpha})"
-                            )
-                        st.epoch_loss += loss
-                        st.epoch_pairs += pairs
-                        st.words_done += int(chunk_sizes[k])
-                        st.chunk = k + 1
-                        bar.advance(st.words_done, st.epoch, st.epoch_loss / max(st.epoch_pairs, 1))
-                    if not np.isfinite(self.syn0).all():
-                        raise TrainingError(
-                            f"training diverged: weights hold NaN or inf after epoch "
-                            f"{st.epoch + 1}; lower alpha (now {cfg.alpha})"
-                        )
-                    seconds = time.perf_counter() - t_epoch
-                    mean = st.epoch_loss / max(st.epoch_pairs, 1)
-                    st.losses.append(mean)
-                    st.epoch += 1
-                    st.chunk = 0
-                    st.epoch_loss, st.epoch_pairs = 0.0, 0
-                    self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
-                    info = EpochInfo(
-                        st.epoch, cfg.epochs, mean,
-                        (st.words_done - words_at_start) / max(seconds, 1e-9), seconds, self,
-                    )  # fmt: skip
-                    for cb in callbacks:
-                        cb(info)
-        finally:
+    def _train_epoch(
+        self, plan: _Plan, pool: ThreadPoolExecutor | None, bar: _ProgressBar, saver: _Checkpointer
+    ) -> None:
+        """Run the epoch's remaining chunks: submitted in order, accounted in order, up to two
+        per worker in flight so no worker waits for a batch to finish."""
+        st = self.progress
+        limit = 2 * self.config.workers
+        inflight: deque[tuple[int, Any]] = deque()
+        nxt = st.chunk
+        while st.chunk < plan.enc.n_chunks:
+            due = saver.due()  # a checkpoint waits until the chunks in flight are done
+            if due and not inflight:
+                saver.save()
+                due = False
+            while not due and nxt < plan.enc.n_chunks and len(inflight) < limit:
+                if pool is None:
+                    inflight.append((nxt, self._chunk(plan, st.epoch, nxt)))
+                else:
+                    inflight.append((nxt, pool.submit(self._chunk, plan, st.epoch, nxt)))
+                nxt += 1
+            k, res = inflight.popleft()
             if pool is not None:
-                pool.shutdown(wait=True)
-        if checkpoint is not None:
-            self.save_checkpoint(checkpoint, overwrite=True)  # the target was checked up front
+                res = _wait(res, bar)
+            self._account(plan, k, res)
+            bar.advance(st.words_done, st.epoch, st.epoch_loss / max(st.epoch_pairs, 1))
+
+    def _account(self, plan: _Plan, k: int, res: tuple[float, int, int]) -> None:
+        """Add a finished chunk to the progress; a non-finite loss stops the run."""
+        st = self.progress
+        loss, pairs, _ = res
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"training diverged: the loss became {loss} in epoch {st.epoch + 1}; "
+                f"lower alpha (now {self.config.alpha})"
+            )
+        st.epoch_loss += loss
+        st.epoch_pairs += pairs
+        st.words_done += int(plan.sizes[k])
+        st.chunk = k + 1
+
+    def _end_epoch(self, words_at_start: int, seconds: float) -> EpochInfo:
+        """Close the epoch: check the weights, record its loss, refresh the vectors."""
+        assert self.vocab is not None
+        st = self.progress
+        if not np.isfinite(self.syn0).all():
+            raise TrainingError(
+                f"training diverged: weights hold NaN or inf after epoch {st.epoch + 1}; "
+                f"lower alpha (now {self.config.alpha})"
+            )
+        mean = st.epoch_loss / max(st.epoch_pairs, 1)
+        st.losses.append(mean)
+        st.epoch += 1
+        st.chunk = 0
+        st.epoch_loss, st.epoch_pairs = 0.0, 0
         self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
-        return self.wv
+        speed = (st.words_done - words_at_start) / max(seconds, 1e-9)
+        return EpochInfo(st.epoch, self.config.epochs, mean, speed, seconds, self)
 
     def predict_output_word(
         self, context: Sequence[str], topn: int = 10
@@ -475,7 +487,7 @@ def check_kernel_inputs(
     syn1: np.ndarray,
     words: np.ndarray,
     starts: np.ndarray,
-    tables: dict[str, np.ndarray],
+    tables: _w2v.Tables,
     config: Word2VecConfig,
 ) -> None:
     """Check every array the compiled kernel reads or writes (it runs without bounds checks):
@@ -490,13 +502,13 @@ def check_kernel_inputs(
         ("syn0", syn0, np.float32),
         ("syn1neg", syn1neg, np.float32),
         ("syn1", syn1, np.float32),
-        ("sample_int", tables["sample_int"], np.uint64),
-        ("cum_table", tables["cum_table"], np.uint32),
-        ("codes", tables["codes"], np.uint8),
-        ("points", tables["points"], np.int32),
-        ("code_lens", tables["code_lens"], np.int32),
-        ("sig", tables["sig"], np.float32),
-        ("log", tables["log"], np.float32),
+        ("sample_int", tables.sample_int, np.uint64),
+        ("cum_table", tables.cum_table, np.uint32),
+        ("codes", tables.codes, np.uint8),
+        ("points", tables.points, np.int32),
+        ("code_lens", tables.code_lens, np.int32),
+        ("sig", tables.sig, np.float32),
+        ("log", tables.log, np.float32),
     ):
         need(arr.dtype == dtype and arr.flags.c_contiguous, f"{name} must be C-contiguous {dtype}")
     need(v > 0 and d == config.vector_size, f"syn0 has shape {syn0.shape}")
@@ -511,16 +523,57 @@ def check_kernel_inputs(
         and bool((np.diff(starts) >= 0).all()),
         "sentence starts must rise from 0 to the number of words",
     )
-    need(tables["sample_int"].shape == (v,), "sample_int shape")
-    cum = tables["cum_table"]
+    need(tables.sample_int.shape == (v,), "sample_int shape")
+    cum = tables.cum_table
     need(cum.shape == (v,) and bool((np.diff(cum.astype(np.int64)) >= 0).all()), "cum_table")
-    need(tables["sig"].shape == tables["log"].shape == (_w2v.EXP_TABLE_SIZE,), "sigmoid tables")
+    need(tables.sig.shape == tables.log.shape == (_w2v.EXP_TABLE_SIZE,), "sigmoid tables")
     if config.hs:
-        codes, points, lens = tables["codes"], tables["points"], tables["code_lens"]
+        codes, points, lens = tables.codes, tables.points, tables.code_lens
         need(codes.ndim == 2 and codes.shape[0] == v and points.shape == codes.shape, "codes")
         need(lens.shape == (v,) and int(lens.min()) >= 0, "code_lens")
         need(int(lens.max()) <= codes.shape[1], "code_lens longer than the codes")
         need(int(points.min()) >= 0 and int(points.max()) < syn1.shape[0], "points out of range")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A run's fixed inputs: the encoded corpus, the kernel's tables and mode, the schedule."""
+
+    enc: EncodedCorpus
+    tables: _w2v.Tables
+    mode: _w2v.Mode
+    sizes: np.ndarray  # (chunks,) vocabulary words in each chunk
+    before: np.ndarray  # (chunks + 1,) words before each chunk
+    total: int  # words over all epochs
+
+
+class _Checkpointer:
+    """Saves the model every ``minutes`` (between chunks) and at the end, when asked to."""
+
+    def __init__(
+        self, model: Word2Vec, path: str | os.PathLike[str] | None, minutes: float
+    ) -> None:
+        self.model = model
+        self.path = path
+        self.seconds = minutes * 60
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.last >= self.seconds
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.model.save_checkpoint(self.path, overwrite=True)  # checked at the start
+            self.last = time.monotonic()
+
+
+def _wait(future: Any, bar: _ProgressBar) -> tuple[float, int, int]:
+    """A chunk's result, refreshing the progress bar while waiting."""
+    while True:
+        try:
+            return future.result(timeout=0.25)
+        except FuturesTimeout:
+            bar.peek(0)
 
 
 class _ProgressBar:
