@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tokenvec"
 FOUNDATION = {
     "tokenvec._checks",
     "tokenvec._files",
+    "tokenvec._jit",
     "tokenvec._memory",
     "tokenvec._optional",
     "tokenvec._scan",
@@ -126,7 +127,7 @@ def test_foundation_imports_only_foundation(name):
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_kernels_import_no_other_layer(name):
-    assert GRAPH[name] <= {"tokenvec._threads"}
+    assert GRAPH[name] <= {"tokenvec._threads", "tokenvec._jit"}
 
 
 def test_only_the_command_line_imports_the_shells():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tokenvec._jit import LazyKernel
+
 # Status codes returned by the scanners.
 OK = 0  # stopped at the end of the buffer or after the requested rows
 WORD_TOO_LONG = 1  # no space within max_word bytes: not a word2vec binary file
@@ -92,7 +94,7 @@ def _compile() -> object:
     return scan_binary
 
 
-_kernel: object | None = None
+_kernel = LazyKernel(_compile)  # type: ignore[arg-type]
 
 
 def scan_binary(
@@ -104,13 +106,7 @@ def scan_binary(
     ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
 ) -> tuple[int, int, int, int]:
-    """The compiled :func:`scan_binary_reference` (numba; falls back to the reference)."""
-    global _kernel
-    if _kernel is None:
-        try:
-            _kernel = _compile()
-        except ImportError:  # numba missing: correct but slow
-            _kernel = scan_binary_reference
+    """The compiled :func:`scan_binary_reference`."""
     # The kernel runs without bounds checks: the arrays must fit what it may write.
     if not (
         buf.dtype == vec_out.dtype == blob_out.dtype == np.uint8
@@ -122,5 +118,5 @@ def scan_binary(
         and vec_out.flags.c_contiguous
     ):
         raise ValueError("scan_binary: output arrays do not match the requested rows")
-    r, p, b, s = _kernel(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word)  # type: ignore[operator]
+    r, p, b, s = _kernel(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word)
     return int(r), int(p), int(b), int(s)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tokenvec._jit import LazyKernel
+
 
 def topk_rows_reference(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest scores of each row, best first: (q, N) -> (q, k).
@@ -55,22 +57,19 @@ def _compile() -> object:
     return topk_rows
 
 
-_kernel: object | None = None
+_kernel = LazyKernel(_compile)  # type: ignore[arg-type]
 
 
 def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """Compiled :func:`topk_rows_reference` (float32/float64 scores without NaN)."""
     from tokenvec._threads import split_run
 
-    global _kernel
     k = min(k, scores.shape[1])
     q = scores.shape[0]
     if k == 0 or q == 0:
         return np.zeros((q, k), dtype=np.int64)
-    if _kernel is None:
-        _kernel = _compile()
     out = np.zeros((q, k), dtype=np.int64)
-    kernel = _kernel
+    kernel = _kernel.get()
     # Small blocks are not worth a thread hand-off.
     split_run(
         lambda lo, hi: kernel(scores, k, out, lo, hi), q, 1 if scores.size < 1_000_000 else None

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from tokenvec._jit import LazyKernel
+
 MAX_EXP = 6.0
 EXP_TABLE_SIZE = 1000
 LCG_MUL = 25214903917
@@ -415,15 +417,12 @@ def _compile() -> object:
     return train_chunk
 
 
-_kernel: object | None = None
+_kernel = LazyKernel(_compile)  # type: ignore[arg-type]
 
 
-def kernel() -> object:
+def kernel() -> Any:
     """The compiled chunk trainer (compiled on first use, cached on disk by numba)."""
-    global _kernel
-    if _kernel is None:
-        _kernel = _compile()
-    return _kernel
+    return _kernel.get()
 
 
 def seed_for(seed: int, epoch: int, chunk: int) -> int:
