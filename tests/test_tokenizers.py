@@ -140,3 +140,28 @@ def test_tokenizer_feeds_an_embedding(tok):
     assert emb(np.array(tok.encode("Hello, world!"))).shape == (4, 8)
     with pytest.raises(ValueError, match="50,257 ids but the embedding only 1,000 rows"):
         check_fits(tok, tv.Embedding(1000, 8))
+
+
+def test_both_tokenizers_follow_the_protocol():
+    from tokenvec.tokenizers import Tokenizer, WordLevel, gpt2
+
+    word = WordLevel.train(["the cat sat"], special_tokens=["<|endoftext|>"])
+    for tok in (gpt2(), word):
+        assert isinstance(tok, Tokenizer)
+        assert tok.eot_token is not None
+        ids = tok.encode_ordinary("the cat <|endoftext|>")
+        assert tok.eot_token not in ids  # special-token text in data stays ordinary text
+        assert [tok.token_text(i) for i in ids]
+    assert WordLevel.train(["a b"]).eot_token is None
+
+
+def test_tiktoken_private_byte_encoder_is_pinned():
+    # tokenvec uses tiktoken's private Encoding._encode_bytes in one place only; this pins what
+    # it must do: encode any bytes (valid UTF-8 or not) to ids that decode back exactly.
+    from tokenvec.tokenizers import _encode_bytes, gpt2
+
+    enc = gpt2()._enc
+    assert hasattr(enc, "_encode_bytes"), "tiktoken dropped _encode_bytes: see _encode_bytes"
+    for data in (b"Hello, world!", b"caf\xff \xc3", bytes(range(256))):
+        assert enc.decode_bytes(_encode_bytes(enc, data)) == data
+    assert _encode_bytes(enc, b"Hello, world!") == [15496, 11, 995, 0]

@@ -141,18 +141,40 @@ def _guard(fn: Any, text: Any) -> Any:
 
 @runtime_checkable
 class Tokenizer(Protocol):
-    """What every tokenizer offers."""
+    """What every tokenizer offers, and all that embeddings, datasets and the playground use."""
 
     @property
     def vocab_size(self) -> int: ...
 
+    @property
+    def eot_token(self) -> int | None:
+        """The end-of-text id, or None when the vocabulary has none."""
+        ...
+
     def encode(self, text: str) -> list[int]: ...
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Ids of ``text`` with special-token text encoded as ordinary text."""
+        ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
 
     def id_to_token(self, i: int) -> str: ...
 
+    def token_text(self, i: int) -> str:
+        """The token's own text, as it appears in decoded text."""
+        ...
+
     def token_to_id(self, token: str) -> int: ...
+
+
+def _encode_bytes(encoding: Any, data: bytes) -> list[int]:
+    """tiktoken's byte-level encoding of raw bytes: its only entry point is private
+    (``Encoding._encode_bytes``), so it is used here alone; a test pins its behaviour."""
+    raw_encoder = getattr(encoding, "_encode_bytes", None)
+    if raw_encoder is None:  # a tiktoken without it: only valid UTF-8 can be encoded
+        return list(encoding.encode_ordinary(data.decode("utf-8")))
+    return list(raw_encoder(data))
 
 
 def _sha256(path: Path) -> str:
@@ -185,6 +207,7 @@ class GPT2BPE:
 
     def __init__(self, encoding: Any) -> None:
         self._enc = encoding
+        self._special_ids = {encoding.encode_single_token(s) for s in encoding.special_tokens_set}
         self._byte_map = _bytes_to_unicode()
         self._str_to_id: dict[str, int] | None = None
 
@@ -256,10 +279,7 @@ class GPT2BPE:
 
     def encode_bytes(self, data: bytes) -> list[int]:
         """Ids of raw bytes, valid UTF-8 or not: byte-level BPE covers every byte."""
-        raw_encoder = getattr(self._enc, "_encode_bytes", None)
-        if raw_encoder is None:  # an older tiktoken: only valid UTF-8 can be encoded
-            return self._enc.encode_ordinary(data.decode("utf-8"))
-        return list(raw_encoder(data))
+        return _encode_bytes(self._enc, data)
 
     def decode(self, ids: Sequence[int], *, errors: str = "replace") -> str:
         """Text of ``ids``; bytes that do not form UTF-8 become U+FFFD (``errors``)."""
@@ -282,7 +302,7 @@ class GPT2BPE:
         (``'Ġthe'`` is " the")."""
         self._check_ids([i])
         raw = self._enc.decode_single_token_bytes(int(i))
-        if int(i) in self._enc._special_tokens.values():
+        if int(i) in self._special_ids:
             return raw.decode("utf-8")
         return "".join(self._byte_map[b] for b in raw)
 
@@ -422,6 +442,11 @@ class WordLevel:
     def unk_id(self) -> int:
         return self._index[self.unk_token]
 
+    @property
+    def eot_token(self) -> int | None:
+        """The id of ``<|endoftext|>`` when it is one of the special tokens, else None."""
+        return self._index.get(ENDOFTEXT) if ENDOFTEXT in self.special_tokens else None
+
     def _words(self, text: str) -> list[str]:
         return self._regex.findall(text.lower() if self.lowercase else text)
 
@@ -438,6 +463,17 @@ class WordLevel:
             else:
                 ids.extend(self._index.get(w, unk) for w in self._words(part))
         return ids
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Ids of the words of ``text``, special-token text split as ordinary words."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode expects str, got {type(text).__name__}")
+        unk = self.unk_id
+        return [self._index.get(w, unk) for w in self._words(text)]
+
+    def token_text(self, i: int) -> str:
+        """The token itself (word-level tokens are their own text)."""
+        return self.id_to_token(i)
 
     def decode(self, ids: Sequence[int]) -> str:
         """Tokens joined by spaces (the split loses the original spacing)."""

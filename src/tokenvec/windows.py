@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec.tokenizers import GPT2BPE, Tokenizer, split_text
+from tokenvec.tokenizers import Tokenizer, split_text
 
 
 def sliding_windows(ids: Any, max_length: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +68,6 @@ def tokenize_file(
         raise FileNotFoundError(f"no such text file: {src}")
     dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32
     target = Path(out)
-    is_gpt2 = isinstance(tokenizer, GPT2BPE)
 
     def chunks() -> Any:
         with open(src, encoding="utf-8", errors="strict") as f:
@@ -85,11 +84,6 @@ def tokenize_file(
                 *done, carry = split_text(text, chunk_chars)
                 yield from done
 
-    def encode(piece: str) -> list[int]:
-        if is_gpt2:
-            return tokenizer.encode_ordinary(piece)  # type: ignore[attr-defined]
-        return tokenizer.encode(piece)
-
     # One tokenising pass appends raw ids to a scratch file (the count is unknown until the
     # end); the .npy is then filled from it by plain block copies. No list of ids is held.
     try:
@@ -99,11 +93,12 @@ def tokenize_file(
         ):
             total = 0
             for piece in chunks():
-                ids = np.asarray(encode(piece), dtype=dtype)
+                # File text is data: special-token text in it is encoded as ordinary text.
+                ids = np.asarray(tokenizer.encode_ordinary(piece), dtype=dtype)
                 raw.write(ids.tobytes())
                 total += ids.size
-            if append_eot and is_gpt2:
-                raw.write(np.asarray([tokenizer.eot_token], dtype=dtype).tobytes())  # type: ignore[attr-defined]
+            if append_eot and tokenizer.eot_token is not None:
+                raw.write(np.asarray([tokenizer.eot_token], dtype=dtype).tobytes())
                 total += 1
             arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(total,))
             raw.seek(0)
@@ -168,9 +163,5 @@ def builtin_corpus_ids(tokenizer: Tokenizer) -> np.ndarray:
     from tokenvec.word2vec.corpus import builtin_corpus_path
 
     text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
-    ids = (
-        tokenizer.encode_ordinary(text)
-        if isinstance(tokenizer, GPT2BPE)
-        else tokenizer.encode(text)
-    )
+    ids = tokenizer.encode_ordinary(text)
     return np.asarray(ids, dtype=np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32)

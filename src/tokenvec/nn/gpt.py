@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from tokenvec._checks import check_float, check_int
 from tokenvec.nn._torch import torch
+from tokenvec.tokenizers import Tokenizer
+from tokenvec.vectors import Vectors
 
 nn = torch.nn
 F = torch.nn.functional
@@ -168,15 +170,13 @@ class GPT(nn.Module):
         )
 
 
-def token_vectors(model: GPT, tokenizer: Any, ids: Sequence[int] | None = None) -> Any:
+def token_vectors(model: GPT, tokenizer: Tokenizer, ids: Sequence[int] | None = None) -> Vectors:
     """The learned token embeddings as :class:`tokenvec.Vectors`.
 
     Keys are the tokens' text (``' king'``); tokens whose text is not unique (pieces of a
     multi-byte character) keep GPT-2's own spelling (``'Ġ'``-style) instead. ``ids`` restricts the
     export to some tokens (those seen in training, say).
     """
-    from tokenvec.vectors import Vectors
-
     weight = model.wte.weight.detach().float().cpu().numpy()  # (V, C)
     rows = list(range(len(weight))) if ids is None else [int(i) for i in ids]
     texts = [tokenizer.token_text(i) for i in rows]

@@ -21,6 +21,7 @@ import numpy as np
 from tokenvec._checks import check_float, check_int
 from tokenvec.nn._torch import torch
 from tokenvec.nn.gpt import GPT, GPTConfig
+from tokenvec.tokenizers import Tokenizer
 
 nn = torch.nn
 
@@ -48,7 +49,7 @@ class Snapshot:
 
 def embedding_snapshot(
     weight: np.ndarray,
-    tokenizer: Any,
+    tokenizer: Tokenizer,
     step: int,
     *,
     tokens: Sequence[str] = TRACK_TOKENS,
@@ -191,7 +192,7 @@ def train_lm(
     model_config: GPTConfig | None = None,
     train_config: TrainConfig | None = None,
     *,
-    tokenizer: Any = None,
+    tokenizer: Tokenizer | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     overwrite: bool = False,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenvec._optional import require
+from tokenvec.tokenizers import Tokenizer
 
 MAX_WORD = 64
 MAX_TOPN = 100
@@ -46,7 +47,7 @@ def create_app(
     vectors: Any,
     *,
     name: str = "vectors",
-    tokenizer: Any = None,
+    tokenizer: Tokenizer | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> Any:
     """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`).
