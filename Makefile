@@ -38,6 +38,7 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy src/tokenvec
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_embedding.py

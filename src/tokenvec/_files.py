@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, BinaryIO, Literal
 
 Errors = Literal["strict", "replace", "ignore"]
 SEP = b"\xff"  # never a byte of valid UTF-8: separates words in a blob decoded at once
@@ -244,15 +244,15 @@ def atomic_path(
         raise
 
 
-def open_compressed(path: Path) -> IO[bytes]:
+def open_compressed(path: Path) -> BinaryIO:
     """Open ``path`` for reading bytes, decompressing .gz, .bz2 and .xz/.lzma by suffix."""
     suffix = path.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # all three are BinaryIO
     if suffix == ".bz2":
-        return bz2.open(path, "rb")
+        return bz2.open(path, "rb")  # type: ignore[return-value]
     if suffix in (".xz", ".lzma"):
-        return lzma.open(path, "rb")
+        return lzma.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 

@@ -222,14 +222,14 @@ def _read_word2vec_binary(
     buf = np.empty(size, dtype=np.uint8)
     blob = np.empty(size + 1, dtype=np.uint8)
     ends = np.empty(size // (row_bytes + 2) + 1, dtype=np.int64)  # rows one buffer can hold
-    view = memoryview(buf)
+    view = memoryview(buf)  # type: ignore[arg-type]  # an ndarray is a buffer
     blobs: list[bytes] = []
     lengths: list[np.ndarray] = []
     have = 0
     row = 0
     eof = False
     while row < want:
-        got = f.readinto(view[have:]) if not eof else 0
+        got = f.readinto(view[have:]) if not eof else 0  # type: ignore[attr-defined]
         eof = not got
         have += got or 0
         if row == cap:  # compressed input: grow (memory follows what was read)

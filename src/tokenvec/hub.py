@@ -136,7 +136,7 @@ def _read_vocab(folder: Path, rows: int) -> list[str]:
             if not isinstance(item, dict) or "id" not in item or "content" not in item:
                 raise VectorFormatError(f"{path}: an added token lacks 'id' or 'content'")
             extra.append((item["content"], item["id"]))
-        keys: list[str | None] = [None] * rows
+        by_id: list[str | None] = [None] * rows
         # Added tokens may restate or override a vocabulary id; two vocabulary tokens may not.
         for is_added, items in ((False, list(table.items())), (True, extra)):
             for tok, i in items:
@@ -145,13 +145,13 @@ def _read_vocab(folder: Path, rows: int) -> list[str]:
                         f"{path}: token {str(tok)[:40]!r} has id {i!r}; ids must lie in "
                         f"0..{rows - 1} (the embedding matrix has {rows} rows)"
                     )
-                if not is_added and keys[i] is not None:
+                if not is_added and by_id[i] is not None:
                     raise VectorFormatError(
-                        f"{path}: id {i} is given to both {keys[i]!r} and {tok!r}"
+                        f"{path}: id {i} is given to both {by_id[i]!r} and {tok!r}"
                     )
-                keys[i] = str(tok)
-        last = max((i for i, k in enumerate(keys) if k is not None), default=-1)
-        return [k if k is not None else f"<unused:{i}>" for i, k in enumerate(keys[: last + 1])]
+                by_id[i] = str(tok)
+        last = max((i for i, k in enumerate(by_id) if k is not None), default=-1)
+        return [k if k is not None else f"<unused:{i}>" for i, k in enumerate(by_id[: last + 1])]
     raise FileNotFoundError(f"{folder}: no vocab.txt, tokenizer.json or encoder.json")
 
 

@@ -111,8 +111,8 @@ def split_text(text: str, max_chars: int) -> list[str]:
         if j and runs[j - 1] > start and (cut is None or runs[j - 1] > cut):
             cut = runs[j - 1]
         if cut is None:  # no place within max_chars: take the next one after it
-            m = _BOUNDARY.search(text, hi + 1)
-            later = [m.start()] if m else []
+            after = _BOUNDARY.search(text, hi + 1)
+            later = [after.start()] if after else []
             later += runs[j : j + 1]
             if not later:
                 break

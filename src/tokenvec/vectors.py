@@ -287,7 +287,7 @@ class Vectors:
     def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:
         if isinstance(key, list | tuple):
             return np.stack([self.vectors[self.index(k)] for k in key])
-        return self.vectors[self.index(key)]
+        return self.vectors[self.index(key)]  # type: ignore[arg-type]  # not a sequence here
 
     def __repr__(self) -> str:
         return f"Vectors({len(self):,} keys x {self.vector_size}, {self.vectors.dtype})"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from tokenvec.cli import tokens, train, vectors  # noqa: F401  (they register the commands)
@@ -44,9 +46,7 @@ def main() -> None:
 
 
 # typer vendors click; its ClickException is the base of typer.BadParameter.
-_CLICK_ERROR: type[Exception] = next(
-    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
-)
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 if __name__ == "__main__":

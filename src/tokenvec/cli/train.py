@@ -151,7 +151,7 @@ def train_lm_command(
     if int(os.environ.get("RANK", "0")) != 0:
         return
     if vectors is not None:
-        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids))).save(
+        token_vectors(res.model, tok, ids=np.unique(np.asarray(ids)).tolist()).save(
             vectors, overwrite=overwrite
         )
     val = res.val_losses[-1][1] if res.val_losses else float("nan")

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import torch
+from torch import nn
+from torch.nn import functional as F
+
 from tokenvec._checks import check_float, check_int
-from tokenvec.nn._torch import torch
 from tokenvec.tokenizers import Tokenizer
 from tokenvec.vectors import Vectors
-
-nn = torch.nn
-F = torch.nn.functional
 
 
 @dataclass(frozen=True)

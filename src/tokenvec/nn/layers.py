@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+import torch
+from torch import nn
 
 from tokenvec.embedding import Embedding
-from tokenvec.nn._torch import torch
 from tokenvec.positional import InputEmbedding as NumpyInputEmbedding
 from tokenvec.positional import LearnedPositionalEmbedding, sinusoidal_table
-
-nn = torch.nn
 
 
 def to_torch(

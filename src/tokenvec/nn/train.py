@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
 
 from tokenvec._checks import check_float, check_int
-from tokenvec.nn._torch import torch
 from tokenvec.nn.gpt import GPT, GPTConfig
 from tokenvec.tokenizers import Tokenizer
-
-nn = torch.nn
-
 
 # --- tracking the token embeddings -------------------------------------------------------
 
