@@ -594,14 +594,10 @@ def load_vectors(
     [('queen', 0.99388...)]
     """
     parts = formats.read(path, format, limit=limit, encoding_errors=encoding_errors, mmap=mmap)
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        try:
-            vectors = Vectors(
-                parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=on_duplicate
-            )
-        except ValueError as exc:
-            raise VectorFormatError(f"{parts.path}: {exc}") from None
+    try:  # a duplicate-key warning follows the caller's warning filters
+        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=on_duplicate)
+    except ValueError as exc:
+        raise VectorFormatError(f"{parts.path}: {exc}") from None
     if parts.ann is not None:
         _attach_ann(vectors, parts.ann)
     return vectors
