@@ -137,6 +137,12 @@ def test_1_temporaries_of_killed_saves_are_cleaned_by_the_next_save(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["v", live.name, other.name])
     assert clean_stale(target) == 0
+    # A folder where a file save's temporary would be is not one: it is left alone.
+    odd = tmp_path / f".f.txt.tokenvec-{dead}-mnop.tmp"
+    odd.mkdir()
+    (odd / "notes").write_text("mine")
+    small().save(tmp_path / "f.txt", format="glove")
+    assert (odd / "notes").read_text() == "mine"
 
 
 def test_1_folder_swap_leaves_no_moment_without_target(tmp_path, monkeypatch):

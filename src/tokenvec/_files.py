@@ -111,13 +111,17 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_owned(path: Path, files: frozenset[str] | None) -> None:
-    """Remove a temporary this module made: a file, or a flat folder of the named files."""
+    """Remove a temporary this module made: a file (``files`` is None), or a flat folder of
+    the named files and of temporaries of its own saves. Anything else is left in place."""
     try:
         if path.is_symlink() or not path.is_dir():
             path.unlink(missing_ok=True)
             return
+        if files is None:
+            return  # a file save never makes a folder: this one is not ours
         for e in os.scandir(path):
-            if e.is_file(follow_symlinks=False) and (files is None or e.name in files):
+            ours = e.name in files or _STALE.match(e.name)
+            if ours and e.is_file(follow_symlinks=False):
                 os.unlink(e.path)
         os.rmdir(path)  # fails, and so keeps the folder, if anything else is inside
     except OSError:
