@@ -592,3 +592,25 @@ def test_1_killed_saves_never_lose_the_target():
     )
     assert res.returncode == 0, res.stdout + res.stderr[-2000:]
     assert res.stdout.count("missing 0, broken 0") == 3, res.stdout
+
+
+def test_1_fallback_swap_puts_the_old_folder_back_if_the_new_one_cannot_move(tmp_path, monkeypatch):
+    # Where renameat2 is missing, two renames are used; if the second fails, the old
+    # artefact must be back at the target, not left under a temporary name.
+    import tokenvec._files as files
+
+    target = small().save(tmp_path / "v")
+    monkeypatch.setattr(files, "_renameat2", lambda *a: False)
+    real = os.rename
+
+    def second_fails(a, b):
+        if str(a).endswith(".tmp"):
+            raise OSError("disk gone")
+        return real(a, b)
+
+    monkeypatch.setattr(os, "rename", second_fails)
+    with pytest.raises(OSError, match="disk gone"):
+        tv.Vectors(["q"], np.ones((1, 2), np.float32)).save(target, overwrite=True)
+    monkeypatch.undo()
+    assert tv.load_vectors(target).index_to_key == ["a", "b", "c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v"]

@@ -167,8 +167,21 @@ def _renameat2(src: Path, dst: Path, flags: int) -> bool:
     raise OSError(err, os.strerror(err), str(dst))
 
 
-def _check_target(target: Path, overwrite: bool, kind: FolderKind | None) -> bool:
-    """Whether ``target`` exists; raise if it may not be replaced."""
+def check_replaceable(
+    target: str | os.PathLike[str],
+    *,
+    overwrite: bool,
+    kind: FolderKind | None = None,
+    hint: str = "pass overwrite=True (CLI: --overwrite) to replace it",
+) -> bool:
+    """Whether ``target`` exists; raise if a save may not replace it. Call it before a long
+    job whose save comes at the end; :func:`atomic_path` applies the same rules.
+
+    >>> import tempfile, pathlib
+    >>> check_replaceable(pathlib.Path(tempfile.mkdtemp()) / "new.txt", overwrite=False)
+    False
+    """
+    target = Path(target)
     if not os.path.lexists(target):
         return False
     is_dir = target.is_dir() and not target.is_symlink()
@@ -179,9 +192,7 @@ def _check_target(target: Path, overwrite: bool, kind: FolderKind | None) -> boo
     if kind is not None:
         kind.check(target)
     if not overwrite:
-        raise FileExistsError(
-            f"{target} exists; pass overwrite=True (CLI: --overwrite) to replace it"
-        )
+        raise FileExistsError(f"{target} exists; {hint}")
     return True
 
 
@@ -208,7 +219,7 @@ def atomic_path(
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     files = kind.files if kind else None
-    exists = _check_target(target, overwrite, kind)
+    exists = check_replaceable(target, overwrite=overwrite, kind=kind)
     clean_stale(target, files)
     prefix = f".{target.name}.{_TAG}-{os.getpid()}-"
     mask = umask()
@@ -241,7 +252,11 @@ def atomic_path(
             return
         old = target.with_name(f"{prefix}{os.urandom(4).hex()}.old")
         os.rename(target, old)
-        os.rename(tmp, target)
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            os.rename(old, target)  # put the old artefact back before reporting
+            raise
         _remove_owned(old, files)
     except BaseException:
         _remove_owned(tmp, files)

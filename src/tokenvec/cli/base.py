@@ -98,17 +98,8 @@ def _scored(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
 
 def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
     """Refuse, before a long job, an output that its save would refuse at the end."""
-    import os
+    from tokenvec._files import check_replaceable
+    from tokenvec.formats import NATIVE_KIND
 
-    if not os.path.lexists(path):
-        return
-    if fmt == "native":
-        from tokenvec.formats import NATIVE_KIND
-
-        if not path.is_dir():
-            raise FileExistsError(f"{path} exists and is not a folder; it is left as it is")
-        NATIVE_KIND.check(path)
-    elif path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; a {fmt} file cannot replace it")
-    if not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
+    kind = NATIVE_KIND if fmt == "native" else None
+    check_replaceable(path, overwrite=overwrite, kind=kind, hint="pass --overwrite to replace it")

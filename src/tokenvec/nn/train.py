@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from tokenvec._checks import check_float, check_int
+from tokenvec._files import check_replaceable
 from tokenvec.nn.gpt import GPT, GPTConfig
 from tokenvec.tokenizers import Tokenizer
 
@@ -229,9 +230,11 @@ def train_lm(
         ckpt = Path(checkpoint)
         if resume and not ckpt.is_file():
             raise FileNotFoundError(f"cannot resume: no checkpoint file at {ckpt}")
-        if not resume and os.path.lexists(ckpt) and not overwrite:
-            raise FileExistsError(
-                f"{ckpt} exists; pass resume=True to continue it or overwrite=True to replace it"
+        if not resume:
+            check_replaceable(
+                ckpt,
+                overwrite=overwrite,
+                hint="pass resume=True to continue it or overwrite=True to replace it",
             )
 
     rank, world, local_rank = _distributed()

@@ -27,7 +27,7 @@ import numpy as np
 
 from tokenvec import _memory
 from tokenvec._checks import check_float, check_int
-from tokenvec._files import FolderKind, atomic_path, decode_keys, encode_keys
+from tokenvec._files import FolderKind, atomic_path, check_replaceable, decode_keys, encode_keys
 from tokenvec.vectors import Vectors
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
@@ -455,18 +455,12 @@ class Word2Vec:
 
 def _check_checkpoint_target(checkpoint: str | os.PathLike[str] | None, overwrite: bool) -> None:
     """Refuse, before any training, a checkpoint target that the run may not replace."""
-    if checkpoint is None or not os.path.lexists(checkpoint):
-        return
-    target = Path(checkpoint)
-    if not target.is_dir():
-        raise FileExistsError(
-            f"{target} exists and is not a checkpoint folder; it is left as it is"
-        )
-    CHECKPOINT_KIND.check(target)
-    if not overwrite:
-        raise FileExistsError(
-            f"{target} holds a word2vec checkpoint; continue it with Word2Vec.resume or pass "
-            f"overwrite=True to start again there"
+    if checkpoint is not None:
+        check_replaceable(
+            checkpoint,
+            overwrite=overwrite,
+            kind=CHECKPOINT_KIND,
+            hint="continue it with Word2Vec.resume or pass overwrite=True to start again there",
         )
 
 
