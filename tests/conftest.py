@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import tokenvec as tv
+
+# Tests write only under tmp_path: no example database in the working directory.
+settings.register_profile("tokenvec", database=None)
+settings.load_profile("tokenvec")
 
 
 @pytest.fixture

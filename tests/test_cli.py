@@ -42,16 +42,17 @@ def test_train_writes_vectors(tmp_path):
     assert len(v) == 7 and v.vector_size == 8
 
 
-def test_train_errors_are_one_line():
-    res = cli("train", "/no/such/corpus.txt", "-o", "/tmp/x")
+def test_train_errors_are_one_line(tmp_path):
+    out = str(tmp_path / "x")
+    res = cli("train", "/no/such/corpus.txt", "-o", out)
     assert res.returncode == 1
     assert res.stderr.strip() == "error: no such corpus file or folder: /no/such/corpus.txt"
-    res = cli("train", "--window", "0", "-o", "/tmp/x")
+    res = cli("train", "--window", "0", "-o", out)
     assert res.returncode == 1 and "window must be between 1 and" in res.stderr
     assert "Traceback" not in res.stderr
     res = cli("train", "--bogus")
     assert res.returncode == 2 and "No such option: --bogus" in res.stderr
-    res = cli("train", "--resume", "-o", "/tmp/x")
+    res = cli("train", "--resume", "-o", out)
     assert res.returncode == 2 and "--resume needs --checkpoint" in res.stderr
 
 

@@ -107,6 +107,7 @@ def test_glove_3cosmul_equals_gensim_cosmul(glove, tmp_path):
     assert r.total.correct == theirs
 
 
+@pytest.mark.slow
 def test_glove_default_figure(glove):
     r = evaluate.analogies(glove)  # restrict_vocab=300000
     assert r.accuracy == pytest.approx(0.464, abs=0.002)

@@ -95,6 +95,7 @@ def group_hits(weight, tok, candidates):
     )
 
 
+@pytest.mark.slow
 def test_training_lowers_loss_and_organises_embeddings(corpus_ids):
     tok = gpt2()
     cfg = GPTConfig(block_size=32, n_layer=1, n_head=2, n_embd=32)
@@ -157,6 +158,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
     script = tmp_path / "ddp.py"
     script.write_text(

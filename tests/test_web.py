@@ -33,7 +33,7 @@ def test_api_answers(client):
     }
     r = client.get("/api/similar", params={"word": "king", "topn": 2}).json()
     assert r["word"] == "king" and [n["word"] for n in r["neighbours"]] == ["queen", "woman"]
-    a = client.get("/api/analogy", params={"a": "king", "b": "man", "c": "woman", "topn": 1}).json()
+    a = client.get("/api/analogy", params={"a": "man", "b": "king", "c": "woman", "topn": 1}).json()
     assert a["answers"][0]["word"] == "queen" and a["expression"] == "king - man + woman"
     d = client.get("/api/similarity", params={"a": "man", "b": "woman"}).json()
     assert d["euclidean_distance"] == pytest.approx(2.0)
@@ -119,7 +119,7 @@ def test_page_in_headless_chromium(server, tmp_path):
                     b[i].y < b[j].y + b[j].height && b[j].y < b[i].y + b[i].height) n++;
             return n; }""")
         assert overlaps == 0
-        page.click("#analogy-btn")  # the form starts as king - man + woman
+        page.click("#analogy-btn")  # the form starts as man : king :: woman : ?
         page.wait_for_selector("#analogy-result li")
         assert page.locator("#analogy-result li .w").first.inner_text() == "queen"
         page.click("#distance-btn")

@@ -1,7 +1,8 @@
 """The main job: a guided run through token embeddings on built-in defaults.
 
-Each section is a function that returns plain data (so tests can check it) and a printer that
-renders it with rich.
+Each section is a function that returns plain data (a frozen dataclass, so tests check the data)
+and a ``show_*`` printer that renders it with rich; :func:`run` calls them in order and returns
+every section's data as a :class:`DemoResult`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class DemoConfig:
     batch: int = 8
     timing_ids: int = 512
     seed: int = 0
+    word2vec_epochs: int = 3
     lm_seconds: float = 60.0
 
 
@@ -123,147 +125,87 @@ def time_lookup_vs_one_hot(emb: Embedding, n_ids: int, seed: int = 0) -> TimingR
     return TimingResult(n_ids, lookup_s, one_hot_s)
 
 
-def run(config: DemoConfig = DemoConfig()) -> None:
-    """Print the demo to the terminal."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+@dataclass(frozen=True)
+class TokensResult:
+    """A sentence as GPT-2 ids, cut into next-token windows and embedded."""
 
-    console = Console()
-    tokens(console)
-    console.rule("[bold]tokenvec demo: the token embedding layer")
-
-    start = time.perf_counter()
-    layer = InputEmbedding(config.vocab_size, config.dim, max_len=config.max_len, seed=config.seed)
-    emb = layer.wte
-    mib = emb.weight.nbytes / 2**20
-    console.print(
-        f"Token embedding matrix W: [bold]{emb.weight.shape[0]:,} x {emb.weight.shape[1]}[/] "
-        f"{emb.weight.dtype} ({mib:.0f} MiB), N(0, 0.02²) init, "
-        f"std {emb.weight.std():.4f}, built in {time.perf_counter() - start:.2f} s"
-    )
-
-    ids = [i for i in HELLO_IDS if i < config.vocab_size] or [0]
-    res = lookup_vs_one_hot(emb, ids)
-    table = Table(title='Lookup of "Hello, world!" ids = one_hot(ids) @ W')
-    table.add_column("id", justify="right")
-    table.add_column(escape("W[id][:4] (lookup)"))
-    table.add_column(escape("(one_hot(id) @ W)[:4]"))
-    for row, i in enumerate(res.ids):
-        table.add_row(
-            str(i),
-            _fmt(res.lookup[row, :4]),
-            _fmt(res.one_hot_product[row, :4]),
-        )
-    console.print(table)
-    console.print(f"max |lookup - one_hot @ W| = [bold]{res.max_abs_diff:g}[/]")
-
-    timing = time_lookup_vs_one_hot(emb, config.timing_ids, seed=config.seed)
-    t = Table(title=f"{timing.n_ids} ids at {config.vocab_size:,} x {config.dim}")
-    t.add_column("method")
-    t.add_column("time", justify="right")
-    t.add_column("relative", justify="right")
-    t.add_row(escape("lookup W[ids]"), f"{timing.lookup_s * 1e3:.3f} ms", "1x")
-    t.add_row("one_hot(ids) @ W", f"{timing.one_hot_s * 1e3:.1f} ms", f"{timing.speedup:,.0f}x")
-    console.print(t)
-
-    batch_ids = np.random.default_rng(config.seed).integers(
-        0, config.vocab_size, size=(config.batch, config.max_len)
-    )
-    x = layer(batch_ids)  # (B, T, C)
-    s = Table(title="Input embedding = token embedding + learned positional embedding")
-    s.add_column("tensor")
-    s.add_column("shape")
-    s.add_row("token ids", str(batch_ids.shape))
-    s.add_row("wte(ids)", str((*batch_ids.shape, config.dim)))
-    s.add_row("wpe(positions)", str(layer.wpe.positions(config.max_len).shape))
-    s.add_row("wte(ids) + wpe(positions)", str(x.shape))
-    console.print(s)
-
-    glove = semantics(console)
-    training(console, glove)
-    language_model(console, seconds=config.lm_seconds)
+    sentence: str
+    vocab_size: int
+    ids: list[int]
+    tokens: list[str]  # the text of each token
+    inputs: np.ndarray  # (windows, max_length)
+    targets: np.ndarray  # the inputs shifted by one token
+    inputs0_text: str
+    targets0_text: str
+    wte_shape: tuple[int, int]
+    wpe_shape: tuple[int, int]
+    embedded_shape: tuple[int, ...]  # (batch, seq, dim)
 
 
 SENTENCE = "Every token of a language model starts as a row of the embedding matrix."
 
 
-def tokens(console: Any) -> None:
+def tokens_section(sentence: str = SENTENCE, window: int = 4) -> TokensResult:
     """Text -> GPT-2 token ids -> sliding windows -> token + position embeddings."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from tokenvec.tokenizers import gpt2
     from tokenvec.windows import sliding_windows
 
-    console.rule("[bold]From text to token ids: GPT-2's byte-level BPE")
     tok = gpt2()
-    ids = tok.encode(SENTENCE)
-    console.print(f"text: {SENTENCE!r}")
-    t = Table(title=f"{len(ids)} GPT-2 tokens (vocabulary {tok.vocab_size:,})")
-    t.add_column("position", justify="right")
-    t.add_column("token id", justify="right")
-    t.add_column("token")
-    for pos, i in enumerate(ids):
-        t.add_row(str(pos), str(i), escape(repr(tok.token_text(i))))
-    console.print(t)
-    x, y = sliding_windows(np.array(ids), max_length=4, stride=4)
-    console.print(
-        f"sliding windows, max_length 4, stride 4: inputs {x.shape}, targets {y.shape} "
-        f"(targets are the inputs shifted by one token)"
-    )
-    console.print(f"  inputs[0]  = {x[0].tolist()} -> {escape(repr(tok.decode(x[0].tolist())))}")
-    console.print(f"  targets[0] = {y[0].tolist()} -> {escape(repr(tok.decode(y[0].tolist())))}")
-    layer = InputEmbedding(tok.vocab_size, 768, max_len=1024, seed=0)
+    ids = tok.encode(sentence)
+    x, y = sliding_windows(np.array(ids), max_length=window, stride=window)
+    layer = InputEmbedding(tok.vocab_size, GPT2_DIM, max_len=GPT2_CONTEXT, seed=0)
     out = layer(x)
-    console.print(
-        f"token embedding wte {layer.wte.shape} + position embedding wpe "
-        f"{layer.wpe.weight.shape} -> input embeddings {out.shape} (batch, seq, dim)"
+    return TokensResult(
+        sentence=sentence,
+        vocab_size=tok.vocab_size,
+        ids=ids,
+        tokens=[tok.token_text(i) for i in ids],
+        inputs=x,
+        targets=y,
+        inputs0_text=tok.decode(x[0].tolist()),
+        targets0_text=tok.decode(y[0].tolist()),
+        wte_shape=layer.wte.shape,
+        wpe_shape=layer.wpe.weight.shape,
+        embedded_shape=out.shape,
     )
 
 
-def language_model(console: Any, seconds: float = 60.0) -> None:
-    """Train a small GPT on the built-in corpus and show its token embeddings organise."""
-    from rich.table import Table
+@dataclass(frozen=True)
+class LayerResult:
+    """The token embedding layer at GPT-2 size: lookup = one-hot product, and its cost."""
 
-    try:
-        from tokenvec.nn import GPTConfig, TrainConfig, train_lm
-    except ImportError as exc:
-        console.rule("[bold]A small GPT learns its token embeddings")
-        console.print(f"[yellow]skipped:[/] {exc}")
-        return
-    from tokenvec.tokenizers import gpt2
-    from tokenvec.windows import builtin_corpus_ids
+    shape: tuple[int, int]
+    dtype: str
+    std: float
+    build_s: float
+    lookup: LookupResult
+    timing: TimingResult
+    batch_shape: tuple[int, int]  # (B, T) token ids
+    positions_shape: tuple[int, int]  # (T, C)
+    output_shape: tuple[int, int, int]  # (B, T, C)
 
-    console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
-    tok = gpt2()
-    ids = builtin_corpus_ids(tok)
-    mcfg = GPTConfig(block_size=64, n_layer=2, n_head=4, n_embd=64)
-    tcfg = TrainConfig(
-        # ~150 steps fill a minute on 2 CPU cores, so the learning-rate schedule runs its
-        # course; max_seconds stops slower machines (and short test runs) on time.
-        max_steps=150, batch_size=16, lr=1e-2, min_lr=1e-3, eval_interval=50,
-        track_every=1000, max_seconds=seconds,
-    )  # fmt: skip
-    console.print(
-        f"{len(ids):,} tokens; GPT with {mcfg.n_layer} layers, {mcfg.n_embd} dimensions, "
-        f"context {mcfg.block_size}, tied 50,257 x {mcfg.n_embd} token embeddings; "
-        f"training for about {seconds:.0f} s"
+
+def layer_section(config: DemoConfig = DemoConfig()) -> LayerResult:
+    """Build GPT-2's input embedding, check lookup against one_hot @ W and time both."""
+    start = time.perf_counter()
+    layer = InputEmbedding(config.vocab_size, config.dim, max_len=config.max_len, seed=config.seed)
+    build_s = time.perf_counter() - start
+    emb = layer.wte
+    ids = [i for i in HELLO_IDS if i < config.vocab_size] or [0]
+    batch_ids = np.random.default_rng(config.seed).integers(
+        0, config.vocab_size, size=(config.batch, config.max_len)
     )
-    res = train_lm(ids, mcfg, tcfg, tokenizer=tok, progress=True)
-    before, after = res.snapshots[0], res.snapshots[-1]
-    t = Table(title=f"Nearest tokens before training and after {res.steps} steps")
-    t.add_column("token")
-    t.add_column("random init")
-    t.add_column(f"step {res.steps}")
-    for token in after.neighbours:
-        t.add_row(repr(token), ", ".join(map(repr, before.neighbours.get(token, []))),
-                  ", ".join(map(repr, after.neighbours[token])))  # fmt: skip
-    console.print(t)
-    first, last = res.train_losses[0][1], res.train_losses[-1][1]
-    console.print(
-        f"loss {first:.2f} -> {last:.2f} (validation {res.val_losses[-1][1]:.2f}); "
-        f"{res.tokens_per_second:,.0f} tokens/s"
+    x = layer(batch_ids)  # (B, T, C)
+    return LayerResult(
+        shape=emb.weight.shape,
+        dtype=str(emb.weight.dtype),
+        std=float(emb.weight.std()),
+        build_s=build_s,
+        lookup=lookup_vs_one_hot(emb, ids),
+        timing=time_lookup_vs_one_hot(emb, config.timing_ids, seed=config.seed),
+        batch_shape=batch_ids.shape,
+        positions_shape=layer.wpe.positions(config.max_len).shape,
+        output_shape=x.shape,
     )
 
 
@@ -277,44 +219,310 @@ SIMILARITY_PAIRS = [
 ]
 UNRELATED_PAIRS = [("king", "banana"), ("boy", "volcano"), ("paper", "water")]
 MINILM_TOKENS = ["king", "paris", "happy", "##ing"]
+TRAIN_WORDS = ["king", "woman", "ship", "love", "sword"]
 
 
-def semantics(console: Any) -> Any:
-    """The semantic half: real GloVe vectors and a real transformer's token embeddings."""
-    from rich.table import Table
+@dataclass(frozen=True)
+class SemanticsResult:
+    """Queries on real GloVe vectors: an analogy, pair similarities, neighbours."""
+
+    description: str
+    load_s: float
+    analogy: list[tuple[str, float]]  # king - man + woman
+    pairs: list[tuple[str, str, float, float]]  # a, b, cosine, ||a - b||
+    related_distance: float  # mean ||a - b|| of the related pairs
+    unrelated_distance: float
+    tower: list[tuple[str, float]]
+
+
+def semantics_section(glove: Any, load_s: float = 0.0) -> SemanticsResult:
+    """The semantic half on real vectors: analogy arithmetic and distances."""
+    pairs = [
+        (a, b, float(glove.similarity(a, b)), float(glove.norm_distance(a, b)))
+        for a, b in SIMILARITY_PAIRS
+    ]
+    related = np.mean([glove.norm_distance(a, b) for a, b in SIMILARITY_PAIRS[:-1]])
+    unrelated = np.mean([glove.norm_distance(a, b) for a, b in UNRELATED_PAIRS])
+    return SemanticsResult(
+        description=repr(glove),
+        load_s=load_s,
+        analogy=glove.most_similar(["king", "woman"], ["man"], topn=5),
+        pairs=pairs,
+        related_distance=float(related),
+        unrelated_distance=float(unrelated),
+        tower=glove.most_similar("tower", topn=8),
+    )
+
+
+def neighbours_of(vectors: Any, words: list[str], topn: int) -> dict[str, list[str]]:
+    """The ``topn`` nearest keys of each word."""
+    return {w: [k for k, _ in vectors.most_similar(w, topn=topn)] for w in words}
+
+
+@dataclass(frozen=True)
+class Word2VecResult:
+    """word2vec on the built-in corpus: neighbours before and after training."""
+
+    raw_words: int
+    vocab_size: int
+    min_count: int
+    vector_size: int
+    epochs: int
+    words_per_second: float
+    before: dict[str, list[str]]  # random init
+    after: dict[str, list[str]]
+    glove: dict[str, list[str]] | None  # the same words in GloVe, when it is installed
+
+
+def word2vec_section(glove: Any = None, epochs: int = 3, progress: bool = True) -> Word2VecResult:
+    """Train word2vec (CBOW) on the built-in corpus: random vectors become meaningful."""
+    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+
+    model = Word2Vec(Word2VecConfig(sg=False, epochs=epochs))
+    vocab = model.build_vocab()
+    assert model.wv is not None  # build_vocab draws the random initial vectors
+    before = neighbours_of(model.wv, TRAIN_WORDS, 4)
+    start = time.perf_counter()
+    wv = model.train(progress=progress)
+    seconds = time.perf_counter() - start
+    return Word2VecResult(
+        raw_words=vocab.raw_words,
+        vocab_size=len(vocab),
+        min_count=model.config.min_count,
+        vector_size=model.config.vector_size,
+        epochs=epochs,
+        words_per_second=vocab.raw_words * epochs / seconds,
+        before=before,
+        after=neighbours_of(wv, TRAIN_WORDS, 4),
+        glove=neighbours_of(glove, TRAIN_WORDS, 4) if glove is not None else None,
+    )
+
+
+LM_LAYERS, LM_DIM, LM_CONTEXT = 2, 64, 64  # the demo's small GPT
+
+
+@dataclass(frozen=True)
+class LMResult:
+    """A small GPT trained on the built-in corpus, and its token embeddings."""
+
+    n_tokens: int
+    n_layer: int
+    n_embd: int
+    block_size: int
+    seconds: float  # the training budget
+    steps: int
+    before: dict[str, list[str]]
+    after: dict[str, list[str]]
+    first_loss: float
+    last_loss: float
+    val_loss: float
+    tokens_per_second: float
+
+
+def lm_section(seconds: float = 60.0, progress: bool = True) -> LMResult:
+    """Train a small GPT on the built-in corpus and show its token embeddings organise
+    (needs the ``torch`` extra: ``ImportError`` otherwise)."""
+    from tokenvec.nn import GPTConfig, TrainConfig, train_lm
+    from tokenvec.tokenizers import gpt2
+    from tokenvec.windows import builtin_corpus_ids
+
+    tok = gpt2()
+    ids = builtin_corpus_ids(tok)
+    mcfg = GPTConfig(block_size=LM_CONTEXT, n_layer=LM_LAYERS, n_head=4, n_embd=LM_DIM)
+    tcfg = TrainConfig(
+        # ~150 steps fill a minute on 2 CPU cores, so the learning-rate schedule runs its
+        # course; max_seconds stops slower machines (and short test runs) on time.
+        max_steps=150, batch_size=16, lr=1e-2, min_lr=1e-3, eval_interval=50,
+        track_every=1000, max_seconds=seconds,
+    )  # fmt: skip
+    res = train_lm(ids, mcfg, tcfg, tokenizer=tok, progress=progress)
+    before, after = res.snapshots[0], res.snapshots[-1]
+    return LMResult(
+        n_tokens=len(ids),
+        n_layer=mcfg.n_layer,
+        n_embd=mcfg.n_embd,
+        block_size=mcfg.block_size,
+        seconds=seconds,
+        steps=res.steps,
+        before={t: before.neighbours.get(t, []) for t in after.neighbours},
+        after=dict(after.neighbours),
+        first_loss=res.train_losses[0][1],
+        last_loss=res.train_losses[-1][1],
+        val_loss=res.val_losses[-1][1],
+        tokens_per_second=res.tokens_per_second,
+    )
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Every section's data; a section that could not run is None, its reason in ``skipped``."""
+
+    tokens: TokensResult
+    layer: LayerResult
+    meaning: MeaningResult
+    semantics: SemanticsResult | None
+    minilm: dict[str, list[str]] | None  # WordPiece token -> nearest tokens
+    word2vec: Word2VecResult
+    lm: LMResult | None
+    skipped: dict[str, str]
+
+
+def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
+    """Run every section, print each as it finishes (to ``console``, a rich ``Console``) and
+    return their data."""
+    from rich.console import Console
 
     from tokenvec.builtin import load
 
+    console = console or Console()
+    skipped: dict[str, str] = {}
+
+    console.rule("[bold]From text to token ids: GPT-2's byte-level BPE")
+    toks = tokens_section()
+    show_tokens(console, toks)
+
+    console.rule("[bold]tokenvec demo: the token embedding layer")
+    layer = layer_section(config)
+    show_layer(console, layer, config)
+
     console.rule("[bold]Trained vectors carry meaning: GloVe 6B 50d")
+    glove = sem = None
     try:
         start = time.perf_counter()
         glove = load("glove-6b-50d")
+        sem = semantics_section(glove, time.perf_counter() - start)
     except ModuleNotFoundError as exc:
+        skipped["semantics"] = str(exc)
         console.print(f"[yellow]skipped:[/] {exc}")
-        return None
-    console.print(f"loaded {glove!r} in {time.perf_counter() - start:.2f} s")
-
     meaning = one_hot_meaning(trained=glove)
+    if sem is not None:
+        console.print(f"loaded {sem.description} in {sem.load_s:.2f} s")
+    show_meaning(console, meaning)
+    if sem is not None:
+        show_semantics(console, sem)
+
+    console.rule("[bold]A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)")
+    minilm = None
+    try:
+        minilm = neighbours_of(load("minilm-l6-tokens"), MINILM_TOKENS, 6)
+        show_neighbours(console, "Nearest WordPiece tokens", minilm)
+    except ModuleNotFoundError as exc:
+        skipped["minilm"] = str(exc)
+        console.print(f"[yellow]skipped:[/] {exc}")
+
+    console.rule("[bold]Learning embeddings: word2vec on the built-in corpus")
+    w2v = word2vec_section(glove, epochs=config.word2vec_epochs)
+    show_word2vec(console, w2v)
+
+    console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
+    lm = None
+    try:
+        import tokenvec.nn  # noqa: F401  (checks the torch extra once)
+    except ImportError as exc:
+        skipped["lm"] = str(exc)
+        console.print(f"[yellow]skipped:[/] {exc}")
+    else:
+        console.print(
+            f"GPT with {LM_LAYERS} layers, {LM_DIM} dimensions, context {LM_CONTEXT}, tied "
+            f"{GPT2_VOCAB:,} x {LM_DIM} token embeddings; training for about "
+            f"{config.lm_seconds:.0f} s on the built-in corpus"
+        )
+        lm = lm_section(config.lm_seconds)
+        show_lm(console, lm)
+    return DemoResult(toks, layer, meaning, sem, minilm, w2v, lm, skipped)
+
+
+# Printers: views of the sections' data.
+
+
+def show_tokens(console: Any, r: TokensResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"text: {r.sentence!r}")
+    t = Table(title=f"{len(r.ids)} GPT-2 tokens (vocabulary {r.vocab_size:,})")
+    t.add_column("position", justify="right")
+    t.add_column("token id", justify="right")
+    t.add_column("token")
+    for pos, (i, text) in enumerate(zip(r.ids, r.tokens, strict=True)):
+        t.add_row(str(pos), str(i), escape(repr(text)))
+    console.print(t)
+    console.print(
+        f"sliding windows, max_length {r.inputs.shape[1]}, stride {r.inputs.shape[1]}: "
+        f"inputs {r.inputs.shape}, targets {r.targets.shape} "
+        f"(targets are the inputs shifted by one token)"
+    )
+    console.print(f"  inputs[0]  = {r.inputs[0].tolist()} -> {escape(repr(r.inputs0_text))}")
+    console.print(f"  targets[0] = {r.targets[0].tolist()} -> {escape(repr(r.targets0_text))}")
+    console.print(
+        f"token embedding wte {r.wte_shape} + position embedding wpe {r.wpe_shape} "
+        f"-> input embeddings {r.embedded_shape} (batch, seq, dim)"
+    )
+
+
+def show_layer(console: Any, r: LayerResult, config: DemoConfig) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    mib = r.shape[0] * r.shape[1] * np.dtype(r.dtype).itemsize / 2**20
+    console.print(
+        f"Token embedding matrix W: [bold]{r.shape[0]:,} x {r.shape[1]}[/] {r.dtype} "
+        f"({mib:.0f} MiB), N(0, 0.02²) init, std {r.std:.4f}, built in {r.build_s:.2f} s"
+    )
+    table = Table(title='Lookup of "Hello, world!" ids = one_hot(ids) @ W')
+    table.add_column("id", justify="right")
+    table.add_column(escape("W[id][:4] (lookup)"))
+    table.add_column(escape("(one_hot(id) @ W)[:4]"))
+    for row, i in enumerate(r.lookup.ids):
+        table.add_row(str(i), _fmt(r.lookup.lookup[row, :4]),
+                      _fmt(r.lookup.one_hot_product[row, :4]))  # fmt: skip
+    console.print(table)
+    console.print(f"max |lookup - one_hot @ W| = [bold]{r.lookup.max_abs_diff:g}[/]")
+
+    timing = r.timing
+    t = Table(title=f"{timing.n_ids} ids at {config.vocab_size:,} x {config.dim}")
+    t.add_column("method")
+    t.add_column("time", justify="right")
+    t.add_column("relative", justify="right")
+    t.add_row(escape("lookup W[ids]"), f"{timing.lookup_s * 1e3:.3f} ms", "1x")
+    t.add_row("one_hot(ids) @ W", f"{timing.one_hot_s * 1e3:.1f} ms", f"{timing.speedup:,.0f}x")
+    console.print(t)
+
+    s = Table(title="Input embedding = token embedding + learned positional embedding")
+    s.add_column("tensor")
+    s.add_column("shape")
+    s.add_row("token ids", str(r.batch_shape))
+    s.add_row("wte(ids)", str((*r.batch_shape, r.shape[1])))
+    s.add_row("wpe(positions)", str(r.positions_shape))
+    s.add_row("wte(ids) + wpe(positions)", str(r.output_shape))
+    console.print(s)
+
+
+def show_meaning(console: Any, m: MeaningResult) -> None:
+    from rich.table import Table
+
     t = Table(title="One-hot vectors carry no meaning; trained vectors do")
     t.add_column("pair")
     t.add_column("one-hot cosine", justify="right")
     t.add_column("one-hot ||a - b||", justify="right")
-    t.add_column("GloVe cosine", justify="right")
-    for (a, b), c, d, g in zip(
-        meaning.pairs,
-        meaning.one_hot_cosine,
-        meaning.one_hot_distance,
-        meaning.trained_cosine or [],
-        strict=True,
-    ):
-        t.add_row(f"{a} / {b}", f"{c:.0f}", f"{d:.4f}", f"{g:.3f}")
+    if m.trained_cosine is not None:
+        t.add_column("GloVe cosine", justify="right")
+    for i, (a, b) in enumerate(m.pairs):
+        row = [f"{a} / {b}", f"{m.one_hot_cosine[i]:.0f}", f"{m.one_hot_distance[i]:.4f}"]
+        if m.trained_cosine is not None:
+            row.append(f"{m.trained_cosine[i]:.3f}")
+        t.add_row(*row)
     console.print(t)
+
+
+def show_semantics(console: Any, r: SemanticsResult) -> None:
+    from rich.table import Table
 
     t = Table(title="king - man + woman = ?")
     t.add_column("rank", justify="right")
     t.add_column("word")
     t.add_column("cosine", justify="right")
-    for i, (word, score) in enumerate(glove.most_similar(["king", "woman"], ["man"], topn=5), 1):
+    for i, (word, score) in enumerate(r.analogy, 1):
         t.add_row(str(i), word, f"{score:.3f}")
     console.print(t)
 
@@ -322,58 +530,64 @@ def semantics(console: Any) -> Any:
     t.add_column("pair")
     t.add_column("cosine", justify="right")
     t.add_column("||a - b||", justify="right")
-    for a, b in SIMILARITY_PAIRS:
-        t.add_row(f"{a} / {b}", f"{glove.similarity(a, b):.3f}", f"{glove.norm_distance(a, b):.2f}")
+    for a, b, cos, dist in r.pairs:
+        t.add_row(f"{a} / {b}", f"{cos:.3f}", f"{dist:.2f}")
     console.print(t)
-    rel = np.mean([glove.norm_distance(a, b) for a, b in SIMILARITY_PAIRS[:-1]])
-    unrel = np.mean([glove.norm_distance(a, b) for a, b in UNRELATED_PAIRS])
-    console.print(f"mean ||a - b||: related pairs {rel:.2f}, unrelated pairs {unrel:.2f}")
-
-    near = ", ".join(f"{w} ({s:.2f})" for w, s in glove.most_similar("tower", topn=8))
+    console.print(
+        f"mean ||a - b||: related pairs {r.related_distance:.2f}, "
+        f"unrelated pairs {r.unrelated_distance:.2f}"
+    )
+    near = ", ".join(f"{w} ({s:.2f})" for w, s in r.tower)
     console.print(f"most_similar('tower'): {near}")
 
-    console.rule("[bold]A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)")
-    try:
-        minilm = load("minilm-l6-tokens")
-    except ModuleNotFoundError as exc:
-        console.print(f"[yellow]skipped:[/] {exc}")
-        return glove
-    t = Table(title="Nearest WordPiece tokens")
-    t.add_column("token")
-    t.add_column("neighbours")
-    for tok in MINILM_TOKENS:
-        t.add_row(tok, ", ".join(w for w, _ in minilm.most_similar(tok, topn=6)))
-    console.print(t)
-    return glove
 
-
-TRAIN_WORDS = ["king", "woman", "ship", "love", "sword"]
-
-
-def training(console: Any, glove: Any, epochs: int = 3) -> None:
-    """Train word2vec (CBOW) on the built-in corpus and show random vectors becoming meaningful."""
+def show_neighbours(console: Any, title: str, neighbours: dict[str, list[str]]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+    t = Table(title=title)
+    t.add_column("token")
+    t.add_column("neighbours")
+    for token, near in neighbours.items():
+        t.add_row(escape(token), escape(", ".join(near)))
+    console.print(t)
 
-    console.rule("[bold]Learning embeddings: word2vec on the built-in corpus")
-    model = Word2Vec(Word2VecConfig(sg=False, epochs=epochs))
-    vocab = model.build_vocab()
+
+def show_word2vec(console: Any, r: Word2VecResult) -> None:
+    from rich.table import Table
+
     console.print(
-        f"corpus: {vocab.raw_words:,} words, vocabulary {len(vocab):,} words (min_count 5); "
-        f"CBOW, {model.config.vector_size} dimensions, {epochs} epochs"
+        f"corpus: {r.raw_words:,} words, vocabulary {r.vocab_size:,} words "
+        f"(min_count {r.min_count}); CBOW, {r.vector_size} dimensions, {r.epochs} epochs, "
+        f"{r.words_per_second:,.0f} words/s"
     )
-    before = {w: [k for k, _ in model.wv.most_similar(w, topn=4)] for w in TRAIN_WORDS}  # type: ignore[union-attr]
-    wv = model.train(progress=True)
     t = Table(title="Nearest neighbours: random init -> trained here -> GloVe (6B tokens)")
     t.add_column("word")
     t.add_column("random init")
-    t.add_column(f"after {epochs} epochs")
-    if glove is not None:
+    t.add_column(f"after {r.epochs} epochs")
+    if r.glove is not None:
         t.add_column("GloVe 6B 50d")
-    for w in TRAIN_WORDS:
-        row = [w, ", ".join(before[w]), ", ".join(k for k, _ in wv.most_similar(w, topn=4))]
-        if glove is not None:
-            row.append(", ".join(k for k, _ in glove.most_similar(w, topn=4)))
+    for w in r.after:
+        row = [w, ", ".join(r.before[w]), ", ".join(r.after[w])]
+        if r.glove is not None:
+            row.append(", ".join(r.glove[w]))
         t.add_row(*row)
     console.print(t)
+
+
+def show_lm(console: Any, r: LMResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"Nearest tokens before training and after {r.steps} steps")
+    t.add_column("token")
+    t.add_column("random init")
+    t.add_column(f"step {r.steps}")
+    for token, near in r.after.items():
+        t.add_row(escape(repr(token)), escape(", ".join(map(repr, r.before[token]))),
+                  escape(", ".join(map(repr, near))))  # fmt: skip
+    console.print(t)
+    console.print(
+        f"{r.n_tokens:,} tokens; loss {r.first_loss:.2f} -> {r.last_loss:.2f} "
+        f"(validation {r.val_loss:.2f}) after {r.steps} steps; {r.tokens_per_second:,.0f} tokens/s"
+    )

@@ -7,17 +7,23 @@ from typing import Any
 import typer
 
 from tokenvec.cli.base import _emit, _table, app
+from tokenvec.demo import DemoConfig
 
 
 @app.command()
 def demo(
     seed: int = typer.Option(0, help="Seed of the random initialisation."),
-    lm_seconds: float = typer.Option(60.0, help="Seconds of small-GPT training at the end."),
+    word2vec_epochs: int = typer.Option(
+        DemoConfig.word2vec_epochs, help="Epochs of word2vec on the built-in corpus."
+    ),
+    lm_seconds: float = typer.Option(
+        DemoConfig.lm_seconds, help="Seconds of small-GPT training at the end."
+    ),
 ) -> None:
     """Walk through token embeddings on built-in defaults (GPT-2 sizes)."""
-    from tokenvec.demo import DemoConfig, run
+    from tokenvec.demo import run
 
-    run(DemoConfig(seed=seed, lm_seconds=lm_seconds))
+    run(DemoConfig(seed=seed, word2vec_epochs=word2vec_epochs, lm_seconds=lm_seconds))
 
 
 @app.command()

@@ -229,14 +229,9 @@ def _curves(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
         losses = Word2Vec.load_checkpoint(checkpoint).progress.losses
         return {"word2vec loss": losses}, {"xlabel": "epoch", "title": "word2vec training"}
-    from tokenvec._optional import require
+    from tokenvec.nn import loss_curves
 
-    require("torch", "torch")
-    from tokenvec.nn import read_checkpoint
-
-    state = read_checkpoint(checkpoint)
-    curves = {"train": [tuple(x) for x in state["train_losses"]],
-              "validation": [tuple(x) for x in state["val_losses"]]}  # fmt: skip
+    curves = loss_curves(checkpoint)
     return curves, {"xlabel": "step", "title": "small GPT training"}
 
 

@@ -406,6 +406,15 @@ def read_checkpoint(path: str | os.PathLike[str], device: Any = "cpu") -> dict[s
     return state
 
 
+def loss_curves(path: str | os.PathLike[str]) -> dict[str, list[tuple[int, float]]]:
+    """The training and validation losses (step, loss) recorded in a checkpoint."""
+    state = read_checkpoint(path)
+    return {
+        "train": [(int(s), float(v)) for s, v in state["train_losses"]],
+        "validation": [(int(s), float(v)) for s, v in state["val_losses"]],
+    }
+
+
 def load_model(path: str | os.PathLike[str], device: str = "cpu") -> GPT:
     """A GPT from a checkpoint written by :func:`train_lm` (tensors only: no pickle code runs)."""
     state = read_checkpoint(path, device)

@@ -156,10 +156,11 @@ def create_app(
         c: str = word_q(),
         topn: int = Query(5, ge=1, le=MAX_TOPN),
     ) -> Analogy:
-        """a - b + c: the words nearest to vec(a) - vec(b) + vec(c) (3CosAdd)."""
-        res = vectors.most_similar(positive=[known(a), known(c)], negative=[known(b)], topn=topn)
+        """a : b :: c : ? (as everywhere in tokenvec): the words nearest to
+        vec(b) - vec(a) + vec(c) (3CosAdd); man : king :: woman : queen."""
+        res = vectors.most_similar(positive=[known(b), known(c)], negative=[known(a)], topn=topn)
         return Analogy(
-            expression=f"{a} - {b} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
+            expression=f"{b} - {a} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
         )
 
     @app.get("/api/similarity", response_model=Pair)
