@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+
 import tokenvec as tv
 
 
@@ -167,3 +169,20 @@ def test_plot_command(tmp_path):
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
     r = cli("plot", "pie", "-o", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "choose map, analogy, heatmap or curves" in r.stderr
+
+
+def test_evaluate_needs_no_other_package(tmp_path):
+    # WordSim353 and SimLex-999 ship with tokenvec: scores, never "-", on the core install.
+    from tokenvec.evaluate import pair_set_path
+
+    words = sorted({w.lower() for line in pair_set_path("wordsim353").read_text().splitlines()
+                    if not line.startswith("#") for w in line.split("\t")[:2]})  # fmt: skip
+    rng = np.random.default_rng(0)
+    path = tv.Vectors(words, rng.standard_normal((len(words), 8)).astype(np.float32)).save(
+        tmp_path / "v.txt", format="glove"
+    )
+    r = cli("evaluate", "--vectors", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    pairs = json.loads(r.stdout)["pairs"]
+    assert pairs["wordsim353"]["oov_percent"] == 0.0 and -1 <= pairs["wordsim353"]["spearman"] <= 1
+    assert "spearman" in pairs["simlex999"]

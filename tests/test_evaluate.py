@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -111,3 +114,21 @@ def test_glove_3cosmul_equals_gensim_cosmul(glove, tmp_path):
 def test_glove_default_figure(glove):
     r = evaluate.analogies(glove)  # restrict_vocab=300000
     assert r.accuracy == pytest.approx(0.464, abs=0.002)
+
+
+def test_pair_sets_are_shipped(tiny):
+    from tokenvec.evaluate import PAIR_SETS, pair_set_path
+
+    for name in PAIR_SETS:  # no gensim needed: the files ship with tokenvec
+        lines = pair_set_path(name).read_text(encoding="utf-8").splitlines()
+        assert (
+            len([ln for ln in lines if not ln.startswith("#")])
+            == {"wordsim353": 353, "simlex999": 999}[name]
+        )
+    r = tv.evaluate.word_pairs(tiny, "wordsim353")  # two of 353 pairs are among tiny's words
+    assert r.oov_ratio == pytest.approx(100 * 351 / 353)
+    if importlib.util.find_spec("gensim") is not None:  # the same bytes as gensim's copies
+        from gensim.test.utils import datapath
+
+        for name, file in PAIR_SETS.items():
+            assert pair_set_path(name).read_bytes() == Path(datapath(file)).read_bytes()

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenvec.embedding import Embedding, one_hot
 from tokenvec.positional import InputEmbedding
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tokenvec.vectors import Vectors
 
 GPT2_VOCAB = 50257
 GPT2_DIM = 768
@@ -70,7 +75,7 @@ MEANING_PAIRS = [("cat", "kitten"), ("cat", "banana"), ("king", "queen"), ("king
 
 
 def one_hot_meaning(
-    pairs: list[tuple[str, str]] = MEANING_PAIRS, trained: Any = None
+    pairs: list[tuple[str, str]] = MEANING_PAIRS, trained: Vectors | None = None
 ) -> MeaningResult:
     """Cosine and distance of word pairs as one-hot vectors (over the pairs' own vocabulary)
     and, given trained ``Vectors``, their trained cosine.
@@ -235,7 +240,7 @@ class SemanticsResult:
     tower: list[tuple[str, float]]
 
 
-def semantics_section(glove: Any, load_s: float = 0.0) -> SemanticsResult:
+def semantics_section(glove: Vectors, load_s: float = 0.0) -> SemanticsResult:
     """The semantic half on real vectors: analogy arithmetic and distances."""
     pairs = [
         (a, b, float(glove.similarity(a, b)), float(glove.norm_distance(a, b)))
@@ -254,7 +259,7 @@ def semantics_section(glove: Any, load_s: float = 0.0) -> SemanticsResult:
     )
 
 
-def neighbours_of(vectors: Any, words: list[str], topn: int) -> dict[str, list[str]]:
+def neighbours_of(vectors: Vectors, words: list[str], topn: int) -> dict[str, list[str]]:
     """The ``topn`` nearest keys of each word."""
     return {w: [k for k, _ in vectors.most_similar(w, topn=topn)] for w in words}
 
@@ -274,7 +279,9 @@ class Word2VecResult:
     glove: dict[str, list[str]] | None  # the same words in GloVe, when it is installed
 
 
-def word2vec_section(glove: Any = None, epochs: int = 3, progress: bool = True) -> Word2VecResult:
+def word2vec_section(
+    glove: Vectors | None = None, epochs: int = 3, progress: bool = True
+) -> Word2VecResult:
     """Train word2vec (CBOW) on the built-in corpus: random vectors become meaningful."""
     from tokenvec.word2vec import Word2Vec, Word2VecConfig
 
@@ -353,6 +360,17 @@ def lm_section(seconds: float = 60.0, progress: bool = True) -> LMResult:
     )
 
 
+# The rule over each section, in the order run() prints them.
+SECTION_TITLES = {
+    "tokens": "From text to token ids: GPT-2's byte-level BPE",
+    "layer": "tokenvec demo: the token embedding layer",
+    "semantics": "Trained vectors carry meaning: GloVe 6B 50d",
+    "minilm": "A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)",
+    "word2vec": "Learning embeddings: word2vec on the built-in corpus",
+    "lm": "A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)",
+}
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """Every section's data; a section that could not run is None, its reason in ``skipped``."""
@@ -367,7 +385,7 @@ class DemoResult:
     skipped: dict[str, str]
 
 
-def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
+def run(config: DemoConfig = DemoConfig(), console: Console | None = None) -> DemoResult:
     """Run every section, print each as it finishes (to ``console``, a rich ``Console``) and
     return their data."""
     from rich.console import Console
@@ -377,16 +395,17 @@ def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
     console = console or Console()
     skipped: dict[str, str] = {}
 
-    console.rule("[bold]From text to token ids: GPT-2's byte-level BPE")
+    console.rule(f"[bold]{SECTION_TITLES['tokens']}")
     toks = tokens_section()
     show_tokens(console, toks)
 
-    console.rule("[bold]tokenvec demo: the token embedding layer")
+    console.rule(f"[bold]{SECTION_TITLES['layer']}")
     layer = layer_section(config)
     show_layer(console, layer, config)
 
-    console.rule("[bold]Trained vectors carry meaning: GloVe 6B 50d")
-    glove = sem = None
+    console.rule(f"[bold]{SECTION_TITLES['semantics']}")
+    glove: Vectors | None = None
+    sem: SemanticsResult | None = None
     try:
         start = time.perf_counter()
         glove = load("glove-6b-50d")
@@ -401,7 +420,7 @@ def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
     if sem is not None:
         show_semantics(console, sem)
 
-    console.rule("[bold]A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)")
+    console.rule(f"[bold]{SECTION_TITLES['minilm']}")
     minilm = None
     try:
         minilm = neighbours_of(load("minilm-l6-tokens"), MINILM_TOKENS, 6)
@@ -410,11 +429,11 @@ def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
         skipped["minilm"] = str(exc)
         console.print(f"[yellow]skipped:[/] {exc}")
 
-    console.rule("[bold]Learning embeddings: word2vec on the built-in corpus")
+    console.rule(f"[bold]{SECTION_TITLES['word2vec']}")
     w2v = word2vec_section(glove, epochs=config.word2vec_epochs)
     show_word2vec(console, w2v)
 
-    console.rule("[bold]A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)")
+    console.rule(f"[bold]{SECTION_TITLES['lm']}")
     lm = None
     try:
         import tokenvec.nn  # noqa: F401  (checks the torch extra once)
@@ -435,7 +454,7 @@ def run(config: DemoConfig = DemoConfig(), console: Any = None) -> DemoResult:
 # Printers: views of the sections' data.
 
 
-def show_tokens(console: Any, r: TokensResult) -> None:
+def show_tokens(console: Console, r: TokensResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -460,7 +479,7 @@ def show_tokens(console: Any, r: TokensResult) -> None:
     )
 
 
-def show_layer(console: Any, r: LayerResult, config: DemoConfig) -> None:
+def show_layer(console: Console, r: LayerResult, config: DemoConfig) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -498,7 +517,7 @@ def show_layer(console: Any, r: LayerResult, config: DemoConfig) -> None:
     console.print(s)
 
 
-def show_meaning(console: Any, m: MeaningResult) -> None:
+def show_meaning(console: Console, m: MeaningResult) -> None:
     from rich.table import Table
 
     t = Table(title="One-hot vectors carry no meaning; trained vectors do")
@@ -515,7 +534,7 @@ def show_meaning(console: Any, m: MeaningResult) -> None:
     console.print(t)
 
 
-def show_semantics(console: Any, r: SemanticsResult) -> None:
+def show_semantics(console: Console, r: SemanticsResult) -> None:
     from rich.table import Table
 
     t = Table(title="king - man + woman = ?")
@@ -541,7 +560,7 @@ def show_semantics(console: Any, r: SemanticsResult) -> None:
     console.print(f"most_similar('tower'): {near}")
 
 
-def show_neighbours(console: Any, title: str, neighbours: dict[str, list[str]]) -> None:
+def show_neighbours(console: Console, title: str, neighbours: dict[str, list[str]]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -553,7 +572,7 @@ def show_neighbours(console: Any, title: str, neighbours: dict[str, list[str]]) 
     console.print(t)
 
 
-def show_word2vec(console: Any, r: Word2VecResult) -> None:
+def show_word2vec(console: Console, r: Word2VecResult) -> None:
     from rich.table import Table
 
     console.print(
@@ -575,7 +594,7 @@ def show_word2vec(console: Any, r: Word2VecResult) -> None:
     console.print(t)
 
 
-def show_lm(console: Any, r: LMResult) -> None:
+def show_lm(console: Console, r: LMResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 

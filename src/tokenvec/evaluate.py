@@ -7,7 +7,6 @@ published ones; the work is batched into blocked matrix products instead of one 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,18 +159,10 @@ def analogies(
 
 
 def pair_set_path(name: str) -> Path:
-    """Path of a named word-pair set (``wordsim353``, ``simlex999``) from the gensim package."""
+    """Path of a word-pair set shipped in assets/ (``wordsim353``, ``simlex999``)."""
     if name not in PAIR_SETS:
         raise KeyError(f"unknown word-pair set {name!r}; known: {', '.join(PAIR_SETS)} or a path")
-    spec = importlib.util.find_spec("gensim")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            f"the {name} file is read from the gensim package, which is not installed; "
-            f"pip install gensim, or pass the path of your copy"
-        )
-    return (
-        Path(next(iter(spec.submodule_search_locations))) / "test" / "test_data" / PAIR_SETS[name]
-    )
+    return DATA / PAIR_SETS[name]
 
 
 def _rank(x: np.ndarray) -> np.ndarray:
@@ -195,7 +186,7 @@ def word_pairs(
     """Pearson and Spearman correlation of cosine similarity with human scores.
 
     ``path`` is a file of ``word1<TAB>word2<TAB>score`` lines (``#`` starts a comment) or the
-    name of a set shipped with gensim (``wordsim353``, ``simlex999``).
+    name of a set shipped with tokenvec (``wordsim353``, ``simlex999``).
     """
     p = Path(path)
     if not p.exists() and str(path) in PAIR_SETS:

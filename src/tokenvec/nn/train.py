@@ -186,6 +186,136 @@ def _batch(
     return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
 
 
+def _split(data: np.ndarray, mcfg: GPTConfig, tcfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Check the ids against the model and cut off the validation tail."""
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise ValueError(f"ids must be a 1-D integer array, got {data.dtype} {data.shape}")
+    if data.size and int(data.max()) >= mcfg.vocab_size:
+        raise ValueError(
+            f"token id {int(data.max())} does not fit the model's vocab_size {mcfg.vocab_size}: "
+            f"the tokenizer and the embedding disagree"
+        )
+    n_val = max(mcfg.block_size + 2, int(len(data) * tcfg.val_fraction))
+    if len(data) - n_val < mcfg.block_size + 2:
+        raise ValueError(
+            f"{len(data)} tokens are too few for block_size {mcfg.block_size} plus a "
+            f"validation split; use more text or a shorter block_size"
+        )
+    return data[:-n_val], data[-n_val:]
+
+
+def _check_checkpoint(checkpoint: Path | None, resume: bool, overwrite: bool) -> None:
+    """Refuse, before training, a checkpoint target the run could not use or write."""
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH")
+    if checkpoint is None:
+        return
+    if resume and not checkpoint.is_file():
+        raise FileNotFoundError(f"cannot resume: no checkpoint file at {checkpoint}")
+    if not resume:
+        check_replaceable(
+            checkpoint,
+            overwrite=overwrite,
+            hint="pass resume=True to continue it or overwrite=True to replace it",
+        )
+
+
+def _start_processes(tcfg: TrainConfig) -> tuple[int, int, torch.device]:
+    """(rank, world size, device), joining torchrun's process group when there is one."""
+    rank, world, local_rank = _distributed()
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and tcfg.device != "cpu" else "gloo"
+        torch.distributed.init_process_group(backend=backend)
+    device = _device(tcfg.device, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return rank, world, device
+
+
+@dataclass
+class _Run:
+    """The state of one training run that a checkpoint holds."""
+
+    model: GPT
+    optim: torch.optim.Optimizer
+    gen: np.random.Generator  # draws the training batches
+    mcfg: GPTConfig
+    tcfg: TrainConfig
+    result: TrainResult
+    step: int = 0
+
+    def save(self, path: Path) -> None:
+        """Write the whole state atomically (the target was checked before training)."""
+        from tokenvec._files import atomic_path
+
+        state = {
+            "model": self.model.state_dict(),
+            "optim": self.optim.state_dict(),
+            "step": self.step,
+            "gen": self.gen.bit_generator.state,
+            "model_config": asdict(self.mcfg),
+            "train_config": asdict(self.tcfg),
+            "train_losses": self.result.train_losses,
+            "val_losses": self.result.val_losses,
+        }
+        with atomic_path(path, overwrite=True) as tmp:
+            torch.save(state, tmp)
+
+    def snapshot(self, tokenizer: Tokenizer, candidates: np.ndarray) -> None:
+        """Record where the token embeddings stand now."""
+        w = self.model.wte.weight.detach().float().cpu().numpy()
+        snap = embedding_snapshot(w, tokenizer, self.step, candidates=candidates)
+        self.result.snapshots.append(snap)
+
+    def restore(self, path: Path, device: torch.device) -> None:
+        """Continue from a checkpoint of the same model configuration."""
+        state = read_checkpoint(path, device)
+        if state["model_config"] != asdict(self.mcfg):
+            raise ValueError(f"{path} was saved for another model configuration")
+        self.model.load_state_dict(state["model"])
+        self.optim.load_state_dict(state["optim"])
+        self.step = int(state["step"])
+        self.gen.bit_generator.state = state["gen"]
+        self.result.train_losses = [tuple(x) for x in state["train_losses"]]  # type: ignore[misc]
+        self.result.val_losses = [tuple(x) for x in state["val_losses"]]  # type: ignore[misc]
+
+
+@torch.no_grad()
+def validation_loss(
+    model: GPT, val_data: np.ndarray, tcfg: TrainConfig, device: torch.device
+) -> float:
+    """Mean loss over ``tcfg.eval_batches`` batches drawn with a fixed seed (comparable across
+    steps and runs)."""
+    model.eval()
+    g = np.random.default_rng(12345)
+    block = model.config.block_size
+    losses = [
+        float(model(*_batch(val_data, block, tcfg.batch_size, g, device))[1])
+        for _ in range(tcfg.eval_batches)
+    ]
+    model.train()
+    return float(np.mean(losses))
+
+
+def _train_step(net: nn.Module, run: _Run, train_data: np.ndarray, device: torch.device) -> float:
+    """One optimizer step at the scheduled learning rate; returns the batch loss."""
+    tcfg = run.tcfg
+    for group in run.optim.param_groups:
+        group["lr"] = lr_at(run.step, tcfg)
+    x, y = _batch(train_data, run.mcfg.block_size, tcfg.batch_size, run.gen, device)
+    _, loss = net(x, y)
+    run.optim.zero_grad(set_to_none=True)
+    loss.backward()
+    if tcfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), tcfg.grad_clip)
+    run.optim.step()
+    run.step += 1
+    lv = float(loss.detach())
+    if not math.isfinite(lv):
+        raise FloatingPointError(f"the loss became {lv} at step {run.step}; lower lr")
+    return lv
+
+
 def train_lm(
     ids: Any,
     model_config: GPTConfig | None = None,
@@ -209,144 +339,68 @@ def train_lm(
     """
     mcfg = model_config or GPTConfig()
     tcfg = train_config or TrainConfig()
-    data = np.asarray(ids)
-    if data.ndim != 1 or data.dtype.kind not in "iu":
-        raise ValueError(f"ids must be a 1-D integer array, got {data.dtype} {data.shape}")
-    if data.size and int(data.max()) >= mcfg.vocab_size:
-        raise ValueError(
-            f"token id {int(data.max())} does not fit the model's vocab_size {mcfg.vocab_size}: "
-            f"the tokenizer and the embedding disagree"
-        )
-    n_val = max(mcfg.block_size + 2, int(len(data) * tcfg.val_fraction))
-    if len(data) - n_val < mcfg.block_size + 2:
-        raise ValueError(
-            f"{len(data)} tokens are too few for block_size {mcfg.block_size} plus a "
-            f"validation split; use more text or a shorter block_size"
-        )
-    train_data, val_data = data[:-n_val], data[-n_val:]
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs checkpoint=PATH")
-    if checkpoint is not None:
-        ckpt = Path(checkpoint)
-        if resume and not ckpt.is_file():
-            raise FileNotFoundError(f"cannot resume: no checkpoint file at {ckpt}")
-        if not resume:
-            check_replaceable(
-                ckpt,
-                overwrite=overwrite,
-                hint="pass resume=True to continue it or overwrite=True to replace it",
-            )
+    train_data, val_data = _split(np.asarray(ids), mcfg, tcfg)
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    _check_checkpoint(ckpt, resume, overwrite)
 
-    rank, world, local_rank = _distributed()
-    if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() and tcfg.device != "cpu" else "gloo"
-        torch.distributed.init_process_group(backend=backend)
-    device = _device(tcfg.device, local_rank)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
+    rank, world, device = _start_processes(tcfg)
     torch.manual_seed(tcfg.seed)  # the same initial weights on every rank
     model = GPT(mcfg).to(device)
-    optim = model.configure_optimizers(tcfg.lr, tcfg.weight_decay, (tcfg.beta1, tcfg.beta2))
-    gen = np.random.default_rng([tcfg.seed, rank])  # each rank draws its own batches
-    result = TrainResult(model=model, steps=0)
-    step = 0
-    if resume and checkpoint is not None:
-        state = read_checkpoint(checkpoint, device)
-        if state["model_config"] != asdict(mcfg):
-            raise ValueError(f"{checkpoint} was saved for another model configuration")
-        model.load_state_dict(state["model"])
-        optim.load_state_dict(state["optim"])
-        step = int(state["step"])
-        gen.bit_generator.state = state["gen"]
-        result.train_losses = [tuple(x) for x in state["train_losses"]]  # type: ignore[misc]
-        result.val_losses = [tuple(x) for x in state["val_losses"]]  # type: ignore[misc]
+    run = _Run(
+        model=model,
+        optim=model.configure_optimizers(tcfg.lr, tcfg.weight_decay, (tcfg.beta1, tcfg.beta2)),
+        gen=np.random.default_rng([tcfg.seed, rank]),  # each rank draws its own batches
+        mcfg=mcfg,
+        tcfg=tcfg,
+        result=TrainResult(model=model, steps=0),
+    )
+    if resume and ckpt is not None:
+        run.restore(ckpt, device)
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    lead = rank == 0
+    lead = rank == 0  # reports, snapshots and saves
+    result = run.result
     candidates = np.unique(np.asarray(train_data[:200_000]))  # tokens seen in the text
+    track = tokenizer if lead else None
 
-    def snapshot() -> None:
-        if tokenizer is not None and lead:
-            w = model.wte.weight.detach().float().cpu().numpy()
-            result.snapshots.append(embedding_snapshot(w, tokenizer, step, candidates=candidates))
-
-    @torch.no_grad()
-    def evaluate() -> float:
-        model.eval()
-        g = np.random.default_rng(12345)
-        losses = [
-            float(model(*_batch(val_data, mcfg.block_size, tcfg.batch_size, g, device))[1])
-            for _ in range(tcfg.eval_batches)
-        ]
-        model.train()
-        return float(np.mean(losses))
-
-    def save() -> None:
-        if checkpoint is None or not lead:
-            return
-        from tokenvec._files import atomic_path
-
-        state = {
-            "model": model.state_dict(),
-            "optim": optim.state_dict(),
-            "step": step,
-            "gen": gen.bit_generator.state,
-            "model_config": asdict(mcfg),
-            "train_config": asdict(tcfg),
-            "train_losses": result.train_losses,
-            "val_losses": result.val_losses,
-        }
-        with atomic_path(Path(checkpoint), overwrite=True) as tmp:  # checked at the start
-            torch.save(state, tmp)
-
-    bar = _Bar(progress and lead, tcfg.max_steps, step)
+    bar = _Bar(progress and lead, tcfg.max_steps, run.step)
     tokens_per_step = tcfg.batch_size * mcfg.block_size * world
     t0 = time.perf_counter()
-    start_step = step
-    if step == 0:
-        snapshot()
+    start_step = run.step
+    if run.step == 0 and track is not None:
+        run.snapshot(track, candidates)
     model.train()
     with bar:
-        while step < tcfg.max_steps:
+        while run.step < tcfg.max_steps:
             if tcfg.max_seconds is not None and time.perf_counter() - t0 > tcfg.max_seconds:
                 break
-            for group in optim.param_groups:
-                group["lr"] = lr_at(step, tcfg)
-            x, y = _batch(train_data, mcfg.block_size, tcfg.batch_size, gen, device)
-            _, loss = net(x, y)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            if tcfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-            optim.step()
-            step += 1
-            lv = float(loss.detach())
-            if not math.isfinite(lv):
-                raise FloatingPointError(f"the loss became {lv} at step {step}; lower lr")
+            lv = _train_step(net, run, train_data, device)
+            step = run.step
             result.train_losses.append((step, lv))
             elapsed = time.perf_counter() - t0
             bar.update(step, lv, (step - start_step) * tokens_per_step / max(elapsed, 1e-9))
             if step % tcfg.eval_interval == 0 or step == tcfg.max_steps:
-                vl = evaluate()
+                vl = validation_loss(model, val_data, tcfg, device)
                 result.val_losses.append((step, vl))
                 bar.note(vl)
                 if on_eval is not None and lead:
                     on_eval(step, vl)
-            if step % tcfg.track_every == 0:
-                snapshot()
-            if step % tcfg.checkpoint_every == 0:
-                save()
-    if not result.val_losses or result.val_losses[-1][0] != step:
-        result.val_losses.append((step, evaluate()))  # a run stopped by max_seconds ends here
-    if not result.snapshots or result.snapshots[-1].step != step:
-        snapshot()
-    save()
-    result.steps = step
+            if step % tcfg.track_every == 0 and track is not None:
+                run.snapshot(track, candidates)
+            if step % tcfg.checkpoint_every == 0 and ckpt is not None and lead:
+                run.save(ckpt)
+    if not result.val_losses or result.val_losses[-1][0] != run.step:  # stopped by max_seconds
+        result.val_losses.append((run.step, validation_loss(model, val_data, tcfg, device)))
+    if track is not None and (not result.snapshots or result.snapshots[-1].step != run.step):
+        run.snapshot(track, candidates)
+    if ckpt is not None and lead:
+        run.save(ckpt)
+    result.steps = run.step
     result.tokens_per_second = (
-        (step - start_step) * tokens_per_step / max(time.perf_counter() - t0, 1e-9)
+        (run.step - start_step) * tokens_per_step / max(time.perf_counter() - t0, 1e-9)
     )
     return result
 
