@@ -17,12 +17,7 @@ from typing import Any
 import numpy as np
 
 from tokenvec._jit import LazyKernel
-
-MAX_EXP = 6.0
-EXP_TABLE_SIZE = 1000
-LCG_MUL = 25214903917
-LCG_ADD = 11
-MASK48 = (1 << 48) - 1
+from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 
 def tables() -> tuple[np.ndarray, np.ndarray]:
@@ -237,187 +232,13 @@ def train_chunk_reference(
 # --- compiled kernel ----------------------------------------------------------------------------
 
 
-def _compile() -> object:
-    import numba
+def _build() -> object:
+    from tokenvec.word2vec import _numba  # imports numba; compiled on first call, then cached
 
-    njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
-    inline = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False, inline="always")
-
-    @inline
-    def rnd(state):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        state[0] = (state[0] * np.uint64(LCG_MUL) + np.uint64(LCG_ADD)) & np.uint64(MASK48)
-        return (state[0] >> np.uint64(16)) & np.uint64(0xFFFFFFFF)
-
-    @inline
-    def bisect(cum, x):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        lo, hi = 0, cum.shape[0]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if cum[mid] <= x:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    @inline
-    def sigmoid_g(f, label, alpha, sig_table):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        if f >= MAX_EXP:
-            s = 1.0
-        elif f <= -MAX_EXP:
-            s = 0.0
-        else:
-            s = sig_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]
-        return np.float32((label - s) * alpha)
-
-    @inline
-    def logsig(f, log_table):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        if f >= MAX_EXP:
-            return 0.0
-        if f <= -MAX_EXP:
-            return f
-        return log_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2))]
-
-    @inline
-    def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_table,  # type: ignore[no-untyped-def]  # noqa: ANN001
-                negative, hs, alpha, state, sig_table, log_table):  # fmt: skip
-        dim = l1.shape[0]
-        loss = 0.0
-        if hs:
-            for k in range(code_lens[target]):
-                node = points[target, k]
-                row = syn1[node]
-                f = np.float32(0.0)
-                for c in range(dim):
-                    f += l1[c] * row[c]
-                label = 1.0 - codes[target, k]
-                g = sigmoid_g(f, label, alpha, sig_table)
-                loss -= logsig(f if label == 1.0 else -f, log_table)
-                for c in range(dim):
-                    neu1e[c] += g * row[c]
-                    row[c] += g * l1[c]
-        if negative > 0:
-            # One pass over the dimensions per target: apply the previous target's update and
-            # compute this target's dot product together (halves the passes over memory).
-            prev = -1
-            g_prev = np.float32(0.0)
-            cum_max = cum_table[cum_table.shape[0] - 1]
-            for d in range(negative + 1):
-                if d == 0:
-                    t = target
-                    label = 1.0
-                else:
-                    t = bisect(cum_table, rnd(state) % cum_max)
-                    if t == target:
-                        continue
-                    label = 0.0
-                row = syn1neg[t]
-                f = np.float32(0.0)
-                if prev >= 0:
-                    prow = syn1neg[prev]
-                    for c in range(dim):
-                        old = prow[c]
-                        neu1e[c] += g_prev * old
-                        prow[c] = old + g_prev * l1[c]
-                        f += l1[c] * row[c]
-                else:
-                    for c in range(dim):
-                        f += l1[c] * row[c]
-                g = sigmoid_g(f, label, alpha, sig_table)
-                loss -= logsig(f if label == 1.0 else -f, log_table)
-                prev = t
-                g_prev = g
-            if prev >= 0:
-                prow = syn1neg[prev]
-                for c in range(dim):
-                    old = prow[c]
-                    neu1e[c] += g_prev * old
-                    prow[c] = old + g_prev * l1[c]
-        return loss
-
-    @njit
-    def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,  # type: ignore[no-untyped-def]  # noqa: ANN001
-                    code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
-                    seed, sig_table, log_table):  # fmt: skip
-        dim = syn0.shape[1]
-        state = np.empty(1, dtype=np.uint64)
-        state[0] = np.uint64(seed) & np.uint64(MASK48)
-        neu1e = np.zeros(dim, dtype=np.float32)
-        l1 = np.zeros(dim, dtype=np.float32)
-        longest = 0
-        for s in range(bounds.shape[0] - 1):
-            longest = max(longest, bounds[s + 1] - bounds[s])
-        kept = np.empty(max(longest, 1), dtype=np.int32)
-        total = bounds[bounds.shape[0] - 1] - bounds[0]
-        loss = 0.0
-        pairs = 0
-        kept_total = 0
-        seen = 0
-        for s in range(bounds.shape[0] - 1):
-            alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
-            n = 0
-            for p in range(bounds[s], bounds[s + 1]):
-                w = words[p]
-                if sample_int[w] >= rnd(state):
-                    kept[n] = w
-                    n += 1
-            seen += bounds[s + 1] - bounds[s]
-            kept_total += n
-            for i in range(n):
-                center = kept[i]
-                b = np.int64(rnd(state) % np.uint64(window))
-                lo = max(0, i - window + b)
-                hi = min(n, i + window + 1 - b)
-                if sg:
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        ctx_row = syn0[kept[j]]
-                        for c in range(dim):
-                            neu1e[c] = 0.0
-                        loss += predict(ctx_row, center, neu1e, syn1neg, syn1, codes, points,
-                                        code_lens, cum_table, negative, hs, alpha, state,
-                                        sig_table, log_table)  # fmt: skip
-                        for c in range(dim):
-                            ctx_row[c] += neu1e[c]
-                        pairs += 1
-                else:
-                    count = 0
-                    for c in range(dim):
-                        l1[c] = 0.0
-                        neu1e[c] = 0.0
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        row = syn0[kept[j]]
-                        for c in range(dim):
-                            l1[c] += row[c]
-                        count += 1
-                    if count == 0:
-                        continue
-                    if cbow_mean:
-                        inv = np.float32(1.0 / count)
-                        for c in range(dim):
-                            l1[c] *= inv
-                    loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
-                                    cum_table, negative, hs, alpha, state, sig_table,
-                                    log_table)  # fmt: skip
-                    if not cbow_mean:
-                        inv = np.float32(1.0 / count)
-                        for c in range(dim):
-                            neu1e[c] *= inv
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        row = syn0[kept[j]]
-                        for c in range(dim):
-                            row[c] += neu1e[c]
-                    pairs += 1
-        return loss, pairs, kept_total
-
-    return train_chunk
+    return _numba.train_chunk
 
 
-_kernel = LazyKernel(_compile)  # type: ignore[arg-type]
+_kernel = LazyKernel(_build)  # type: ignore[arg-type]
 
 
 def kernel() -> Any:
