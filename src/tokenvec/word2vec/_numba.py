@@ -13,9 +13,8 @@ import numpy as np
 
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
-_OPTIONS = {"nogil": True, "fastmath": True, "cache": True, "boundscheck": False}
-njit = numba.njit(**_OPTIONS)
-inline = numba.njit(**_OPTIONS, inline="always")
+njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+inline = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False, inline="always")
 
 
 @inline
