@@ -190,3 +190,42 @@ def test_huge_finite_values_are_not_mistaken_for_inf():
     big[1, 2] = np.inf
     with pytest.raises(ValueError, match=r"vector of 'b' \(row 1\)"):
         tv.Vectors(["a", "b", "c"], big)
+
+
+def test_single_row_top_k_has_one_answer_with_or_without_the_kernel():
+    # numpy's single-row path and the compiled scan agree exactly with the plain reference,
+    # ties included (lower index first), on short rows and on rows long enough for blocks.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tokenvec._topk import topk_row_numpy, topk_rows, topk_rows_reference
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(st.integers(-3, 3), min_size=1, max_size=60),  # small ints: many ties
+        st.integers(0, 70),
+        st.integers(1, 400),  # repeats: rows of up to 24,000 scores take the block path
+    )
+    def check(values, k, repeat):
+        s = np.tile(np.array(values, dtype=np.float32), repeat)
+        s[:: max(1, len(s) // 7)] += 0.5  # a few distinct best scores among the ties
+        want = topk_rows_reference(s[None, :], k)[0].tolist()
+        assert topk_row_numpy(s, k).tolist() == want
+        assert topk_rows(s[None, :], k)[0].tolist() == want
+
+    check()
+
+
+def test_a_fresh_process_answers_a_query_without_loading_numba():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, tokenvec as tv\n"
+        "rng = np.random.default_rng(0)\n"
+        "v = tv.Vectors([f'w{i}' for i in range(5000)], rng.standard_normal((5000, 8)).astype(np.float32))\n"
+        "print(v.most_similar('w1', topn=3)[0][0], 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[1] == "False"
