@@ -123,6 +123,48 @@ def bench_set(
     return rows
 
 
+def bench_float16(vectors: tv.Vectors, n_queries: int = 20) -> list[str]:
+    """Exact most_similar over float16 storage against float32 storage of the same table, and
+    the top-10 against a float64 brute-force search over the same float16 vectors."""
+    v32 = tv.Vectors(
+        vectors.index_to_key, np.asarray(vectors.vectors, np.float32), on_duplicate="ignore"
+    )
+    half = np.asarray(vectors.vectors).astype(np.float16)
+    v16 = tv.Vectors(vectors.index_to_key, half, on_duplicate="ignore")
+    t = time.perf_counter()
+    v16.unit  # noqa: B018
+    unit16 = time.perf_counter() - t
+    t = time.perf_counter()
+    v32.unit  # noqa: B018
+    unit32 = time.perf_counter() - t
+    words = v32.index_to_key[1 : 1 + n_queries]
+    t32 = median_time(lambda: [v32.most_similar(w, topn=10) for w in words], 5) / n_queries
+    t16 = median_time(lambda: [v16.most_similar(w, topn=10) for w in words], 5) / n_queries
+    same = 0
+    step = max(1, 2**24 // half.shape[1])
+    norms = np.concatenate(
+        [
+            np.linalg.norm(half[lo : lo + step].astype(np.float64), axis=1)
+            for lo in range(0, len(half), step)
+        ]
+    )
+    for w in words[:5]:
+        i = v16.key_to_index[w]
+        q = half[i].astype(np.float64) / norms[i]
+        scores = np.concatenate(
+            [half[lo : lo + step].astype(np.float64) @ q for lo in range(0, len(half), step)]
+        ) / np.where(norms == 0, 1, norms)
+        scores[i] = -np.inf
+        ref = np.argsort(-scores, kind="stable")[:10].tolist()
+        same += [v16.key_to_index[k] for k, _ in v16.most_similar(w, topn=10)] == ref
+    return [
+        f"{len(half) // 1000}kx{half.shape[1]} most_similar, float16 storage {t16 * 1e3:.1f} ms "
+        f"vs float32 {t32 * 1e3:.1f} ms -> {t32 / t16:.2f}x (target >= 1.8x); top-10 identical "
+        f"to float64 brute force for {same}/5 queries; unit table {unit16:.2f} s "
+        f"({v16.unit.nbytes / 2**20:.0f} MiB) vs {unit32:.2f} s ({v32.unit.nbytes / 2**20:.0f} MiB)"
+    ]
+
+
 def bench_ann(glove: tv.Vectors, ef_search: int) -> list[str]:
     from tokenvec.ann import recall_at_k
 
@@ -157,8 +199,13 @@ def main() -> None:
     parser.add_argument("--skip-ann", action="store_true")
     parser.add_argument("--ef-search", type=int, default=16)
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--float16-only", action="store_true")
     args = parser.parse_args()
     rows: list[str] = []
+    if args.float16_only:
+        rows += bench_float16(synthetic(args.n, args.dim))
+        print("\n".join(rows))
+        return
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         glove = tv.load("glove-6b-50d")
@@ -171,6 +218,7 @@ def main() -> None:
             rows += bench_set(
                 f"synthetic-{args.n // 1000}kx{args.dim}", syn, tmp, args.batch, args.gensim_queries
             )
+            rows += bench_float16(syn)
     print()
     for r in rows:
         print(r)

@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tokenvec"
 FOUNDATION = {
     "tokenvec._checks",
     "tokenvec._files",
+    "tokenvec._half",
     "tokenvec._jit",
     "tokenvec._memory",
     "tokenvec._optional",
@@ -27,6 +28,7 @@ FOUNDATION = {
     "tokenvec.word2vec._numba",
 }
 KERNELS = {
+    "tokenvec._half",
     "tokenvec._scan",
     "tokenvec._topk",
     "tokenvec.word2vec._kernel",
@@ -135,9 +137,12 @@ def test_foundation_imports_only_foundation(name):
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_kernels_import_no_other_layer(name):
     # A kernel's wrapper may import its compiled half and the numbers both share, nothing else.
-    assert GRAPH[name] <= {"tokenvec._threads", "tokenvec._jit", "tokenvec.word2vec._constants"} | (
-        KERNELS - {name}
-    )
+    assert GRAPH[name] <= {
+        "tokenvec._threads",
+        "tokenvec._jit",
+        "tokenvec._memory",
+        "tokenvec.word2vec._constants",
+    } | (KERNELS - {name})
 
 
 def test_only_the_command_line_imports_the_shells():

@@ -149,7 +149,7 @@ def recall_at_k(vectors: Vectors, queries: np.ndarray, k: int = 10) -> float:
         raise RuntimeError("no approximate index: call vectors.build_ann() first")
     q = np.atleast_2d(queries).astype(np.float32)
     q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
-    exact = topk_rows(q @ vectors.unit.T, k)  # (q, k)
+    exact = topk_rows(vectors.unit_dot(q), k)  # (q, k)
     _, approx = vectors.ann.search(q, k)
     hits = sum(len(set(e.tolist()) & set(a.tolist())) for e, a in zip(exact, approx, strict=True))
     return hits / exact.size

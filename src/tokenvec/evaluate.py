@@ -123,11 +123,14 @@ def analogies(
         for lo in range(0, len(idx), block):
             ia, ib, ic, _ = idx[lo : lo + block].T
             if method == "3cosadd":
-                q = pool[ib] + pool[ic] - pool[ia]  # (q, C)
+                q = (pool[ib] + pool[ic] - pool[ia]).astype(np.float32)  # (q, C)
                 q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
-                scores = q @ pool.T  # (q, N)
+                scores = vectors.unit_dot(q, restrict_vocab)  # (q, N)
             else:
-                cos_a, cos_b, cos_c = ((1 + pool[i] @ pool.T) / 2 for i in (ia, ib, ic))
+                cos_a, cos_b, cos_c = (
+                    (1 + vectors.unit_dot(pool[i].astype(np.float32), restrict_vocab)) / 2
+                    for i in (ia, ib, ic)
+                )
                 scores = cos_b * cos_c / (cos_a + 1e-6)  # (q, N)
             rows = np.arange(len(ia))
             for i in (ia, ib, ic):

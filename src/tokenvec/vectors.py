@@ -145,8 +145,14 @@ def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
 
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float32); zero rows stay zero."""
+    """Rows scaled to unit length (float16 for float16 rows, float32 otherwise); zero rows stay
+    zero."""
     from tokenvec._memory import empty
+
+    if m.dtype == np.float16:
+        from tokenvec import _half
+
+        return _half.unit_rows(m)
 
     norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
     out = empty(m.shape, np.float32)
@@ -263,10 +269,45 @@ class Vectors:
 
     @property
     def unit(self) -> np.ndarray:
-        """Unit-length rows (float32), computed once on first use: (N, C)."""
+        """Unit-length rows, computed once on first use: (N, C).
+
+        float32, or float16 for float16 storage, which keeps a half-size table half-size
+        (scores over it are computed by :meth:`unit_dot` at float16 cost).
+        """
         if self._unit is None:
             self._unit = _unit_rows(self.vectors)
         return self._unit
+
+    def unit_dot(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
+        """Scores of float32 ``queries`` against the unit rows: (C,) -> (N,), (q, C) -> (q, N).
+
+        For float16 storage the rows are widened inside a compiled loop (one query) or in
+        blocks before the matrix product (many), never as a whole float32 copy.
+        """
+        pool = self._pool(restrict_vocab)
+        q = np.asarray(queries, dtype=np.float32)
+        if pool.dtype != np.float16:
+            return pool @ q if q.ndim == 1 else q @ pool.T
+        from tokenvec import _half
+
+        if q.ndim == 1:
+            return _half.dot_rows(pool, q)
+        out = np.empty((q.shape[0], pool.shape[0]), dtype=np.float32)
+        step = max(1, 2**22 // max(1, pool.shape[1]))  # 16 MiB of float32 rows at a time
+        buf = np.empty((min(step, pool.shape[0]), pool.shape[1]), dtype=np.float32)
+        for lo in range(0, pool.shape[0], step):
+            hi = min(lo + step, pool.shape[0])
+            rows = _half.widen_rows(pool, lo, hi, buf[: hi - lo])
+            np.matmul(q, rows.T, out=out[:, lo:hi])
+        return out
+
+    def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        """Row ``i`` at unit length in ``dtype`` (float16 storage: from the raw row, exactly)."""
+        if self.vectors.dtype != np.float16 and dtype == np.float32:
+            return self.unit[i]
+        v = np.asarray(self.vectors[i], dtype=np.float64)
+        n = np.linalg.norm(v)
+        return (v / n if n else v).astype(dtype)
 
     def __len__(self) -> int:
         return len(self.index_to_key)
@@ -316,11 +357,13 @@ class Vectors:
     def get_vector(self, key: Query, norm: bool = False) -> np.ndarray:
         """The vector of ``key`` (unit length with ``norm=True``)."""
         i = self.index(key)
-        return self.unit[i] if norm else self.vectors[i]
+        return self._unit_row(i) if norm else self.vectors[i]
 
     # --- query building ----------------------------------------------------------------------
 
-    def _as_vector(self, item: Query, *, unit: bool) -> tuple[np.ndarray, int | None]:
+    def _as_vector(
+        self, item: Query, *, unit: bool, dtype: Any = np.float32
+    ) -> tuple[np.ndarray, int | None]:
         """(vector, its row or None for a raw vector)."""
         if isinstance(item, np.ndarray) and item.ndim == 1:
             if item.shape[0] != self.vector_size:
@@ -329,32 +372,37 @@ class Vectors:
                 )
             if not np.isfinite(item).all():
                 raise ValueError("query vector has NaN or inf values")
-            return item.astype(np.float32, copy=False), None
+            return item.astype(dtype, copy=False), None
         i = self.index(item)
-        return (self.unit[i] if unit else self.vectors[i].astype(np.float32)), i
+        return (self._unit_row(i, dtype) if unit else self.vectors[i].astype(dtype)), i
 
     def mean_vector(
-        self, positive: Sequence[Query] = (), negative: Sequence[Query] = ()
+        self,
+        positive: Sequence[Query] = (),
+        negative: Sequence[Query] = (),
+        *,
+        dtype: Any = np.float32,
     ) -> tuple[np.ndarray, list[int]]:
         """Unit mean of the unit ``positive`` minus ``negative`` vectors and the rows used.
 
-        Raw vectors enter as given, as in gensim.
+        Raw vectors enter as given, as in gensim. ``dtype=np.float64`` gives the exact query
+        that float16 results are re-scored with.
         """
         if not positive and not negative:
             raise ValueError("a query needs at least one positive or negative word")
-        total = np.zeros(self.vector_size, dtype=np.float32)
+        total = np.zeros(self.vector_size, dtype=dtype)
         used: list[int] = []
         for items, sign in ((positive, 1.0), (negative, -1.0)):
             for item in items:
-                vec, row = self._as_vector(item, unit=True)
-                total += np.float32(sign) * vec
+                vec, row = self._as_vector(item, unit=True, dtype=dtype)
+                total += np.asarray(sign, dtype=dtype) * vec
                 if row is not None:
                     used.append(row)
         mean = total / (len(positive) + len(negative))
         n = np.linalg.norm(mean)
         if n == 0:
             raise ValueError("the query vector is all zeros (its words cancel out)")
-        return (mean / n).astype(np.float32), used
+        return (mean / n).astype(dtype), used
 
     def _pool(self, restrict_vocab: int | None) -> np.ndarray:
         if restrict_vocab is None:
@@ -363,13 +411,51 @@ class Vectors:
             raise ValueError(f"restrict_vocab must be positive, got {restrict_vocab}")
         return self.unit[:restrict_vocab]
 
-    def _scored(self, scores: np.ndarray, topn: int | None, exclude: Iterable[int]) -> Any:
+    def _scored(
+        self,
+        scores: np.ndarray,
+        topn: int | None,
+        exclude: Iterable[int],
+        exact_query: Any = None,
+    ) -> Any:
         if topn is None:
             return scores
         if topn < 0:
             raise ValueError(f"topn must be >= 0 or None, got {topn}")
+        exclude = list(exclude)
         best = top_k(scores, topn, exclude)
+        if exact_query is not None and best.size:
+            return self._rescored(scores, best, topn, exclude, exact_query())
         return [(self.index_to_key[i], float(scores[i])) for i in best]
+
+    def _rescored(
+        self,
+        scores: np.ndarray,
+        best: np.ndarray,
+        topn: int,
+        exclude: list[int],
+        query: np.ndarray,
+    ) -> list[tuple[str, float]]:
+        """Exact top ``topn`` from scores over float16 unit rows: every row whose score is
+        within twice the error bound of the ``topn``-th is scored again in float64 from its
+        raw row, so the result is that of a float64 search over the stored vectors."""
+        from tokenvec._half import COSINE_ERROR
+
+        floor = scores[best[-1]] - 2 * COSINE_ERROR
+        cand = np.flatnonzero(scores >= floor)
+        if exclude:
+            cand = cand[~np.isin(cand, np.asarray(exclude))]
+        rows = np.asarray(self.vectors[cand], dtype=np.float64)  # (m, C)
+        norms = np.linalg.norm(rows, axis=1)
+        exact = (rows @ query) / np.where(norms == 0, 1, norms)
+        order = np.lexsort((cand, -exact))[:topn]
+        return [(self.index_to_key[int(cand[j])], float(exact[j])) for j in order]
+
+    def _exact_query(self, positive: Sequence[Query], negative: Sequence[Query]) -> Any:
+        """For float16 storage, a thunk giving the float64 query results are re-scored with."""
+        if self.vectors.dtype != np.float16:
+            return None
+        return lambda: self.mean_vector(positive, negative, dtype=np.float64)[0]
 
     @staticmethod
     def _listify(items: Query | Sequence[Query] | None) -> list[Query]:
@@ -403,8 +489,8 @@ class Vectors:
             from tokenvec.ann import ann_search
 
             return ann_search(self, query, topn or 10, used)
-        scores = self._pool(restrict_vocab) @ query  # (N,)
-        return self._scored(scores, topn, used)
+        scores = self.unit_dot(query, restrict_vocab)  # (N,)
+        return self._scored(scores, topn, used, self._exact_query(pos, neg))
 
     def most_similar_cosmul(
         self,
@@ -424,7 +510,7 @@ class Vectors:
             vec, row = self._as_vector(item, unit=True)
             if row is not None:
                 used.append(row)
-            return (1 + pool @ (vec / (np.linalg.norm(vec) or 1))) / 2  # (N,)
+            return (1 + self.unit_dot(vec / (np.linalg.norm(vec) or 1), restrict_vocab)) / 2
 
         num = np.prod([shifted(p) for p in pos], axis=0) if pos else np.ones(len(pool))
         den = np.prod([shifted(n) for n in neg], axis=0) if neg else np.ones(len(pool))
@@ -467,7 +553,7 @@ class Vectors:
         vec, _ = self._as_vector(key, unit=True)
         vec = vec / (np.linalg.norm(vec) or 1)
         if not others:
-            return 1 - self.unit @ vec
+            return 1 - self.unit_dot(vec)
         rows = np.stack([self._as_vector(o, unit=True)[0] for o in others])
         rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-30)
         return 1 - rows @ vec
@@ -486,7 +572,7 @@ class Vectors:
     def closer_than(self, key1: Query, key2: Query) -> list[str]:
         """Keys closer to ``key1`` than ``key2`` is."""
         i1, i2 = self.index(key1), self.index(key2)
-        scores = self.unit @ self.unit[i1]
+        scores = self.unit_dot(self._unit_row(i1))
         mask = scores > scores[i2]
         mask[i1] = False
         idx = np.flatnonzero(mask)
@@ -529,9 +615,13 @@ class Vectors:
         block = max(1, SCORE_BLOCK_BYTES // (4 * max(1, len(pool))))
         out: list[Scored] = []
         for lo in range(0, len(qmat), block):
-            scores = qmat[lo : lo + block] @ pool.T  # (q, N)
+            scores = self.unit_dot(qmat[lo : lo + block], restrict_vocab)  # (q, N)
             for j in range(scores.shape[0]):
-                out.append(self._scored(scores[j], topn, built[lo + j][1]))
+                i = lo + j
+                exact = self._exact_query(
+                    self._listify(queries[i]), self._listify(negatives[i]) if negatives else []
+                )
+                out.append(self._scored(scores[j], topn, built[i][1], exact))
         return out
 
     # --- conversions and files ---------------------------------------------------------------
