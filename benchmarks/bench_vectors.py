@@ -27,6 +27,11 @@ LOADERS = {
         "f = lambda p: KeyedVectors.load_word2vec_format(p, binary=True)"
     ),
     "tokenvec-native": "import tokenvec as tv\nf = lambda p: tv.load_vectors(p)",
+    "tokenvec-text": "import tokenvec as tv\nf = lambda p: tv.load_vectors(p, format='glove')",
+    "gensim-text": (
+        "from gensim.models import KeyedVectors\n"
+        "f = lambda p: KeyedVectors.load_word2vec_format(p, binary=False, no_header=True)"
+    ),
 }
 
 # VmHWM (peak resident memory of this process image) rather than ru_maxrss, which on Linux
@@ -71,7 +76,13 @@ def synthetic(n: int, dim: int) -> tv.Vectors:
 
 
 def bench_set(
-    name: str, vectors: tv.Vectors, tmp: Path, n_batch: int, n_gensim: int, repeats: int = 5
+    name: str,
+    vectors: tv.Vectors,
+    tmp: Path,
+    n_batch: int,
+    n_gensim: int,
+    repeats: int = 5,
+    text_repeats: int = 0,
 ) -> list[str]:
     from gensim.models import KeyedVectors
 
@@ -90,11 +101,23 @@ def bench_set(
         {k: statistics.median(r[k] for r in runs[s]) for k in ("s", "peak")} for s in runs
     )
     native = timed_load("tokenvec-native", nat)
+    if text_repeats:
+        txt = vectors.save(tmp / f"{name}.txt", format="glove")
+        t_runs: dict[str, list[float]] = {"tokenvec-text": [], "gensim-text": []}
+        for _ in range(text_repeats):
+            for kind in t_runs:
+                t_runs[kind].append(timed_load(kind, txt)["s"])
+        ours_t, theirs_t = (statistics.median(t_runs[k]) for k in t_runs)
+        rows.append(
+            f"{name}: load GloVe text (fresh processes): tokenvec {ours_t:.2f} s, "
+            f"gensim {theirs_t:.2f} s -> {theirs_t / ours_t:.1f}x faster (target >= 3x; "
+            f"medians of {text_repeats})"
+        )
     rows.append(
         f"{name}: load word2vec .bin: tokenvec {ours['s']:.2f} s, gensim {theirs['s']:.2f} s "
-        f"-> {theirs['s'] / ours['s']:.1f}x faster (target >= 3x; medians of {repeats}); "
+        f"-> {theirs['s'] / ours['s']:.1f}x faster (target >= 5x; medians of {repeats}); "
         f"peak memory tokenvec {ours['peak'] / matrix_bytes:.2f}x matrix, "
-        f"gensim {theirs['peak'] / matrix_bytes:.2f}x (target <= 1.5x)"
+        f"gensim {theirs['peak'] / matrix_bytes:.2f}x (target <= 1.3x)"
     )
     rows.append(f"{name}: open native (memory-mapped): {native['s']:.3f} s (target < 0.5 s)")
 
@@ -210,7 +233,9 @@ def main() -> None:
         tmp = Path(d)
         glove = tv.load("glove-6b-50d")
         glove = tv.Vectors(glove.index_to_key, np.array(glove.vectors), on_duplicate="ignore")
-        rows += bench_set("glove-400kx50", glove, tmp, args.batch, args.gensim_queries)
+        rows += bench_set(
+            "glove-400kx50", glove, tmp, args.batch, args.gensim_queries, text_repeats=3
+        )
         if not args.skip_ann:
             rows += bench_ann(glove, args.ef_search)
         if not args.skip_synthetic:

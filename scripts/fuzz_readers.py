@@ -2,7 +2,7 @@
 
 Run: ``python scripts/fuzz_readers.py --minutes 5 [--seed 0] [--readers glove word2vec ...]``.
 
-Each reader (word2vec binary and text, GloVe, fastText .vec, native folder, transformer folder)
+Each reader (word2vec binary and text, GloVe, fastText .vec and .bin, native and transformer folders)
 gets valid seed files that are then mutated by a seeded mutator (byte flips, insertions,
 deletions, truncation, repeated chunks, numbers replaced by junk, odd whitespace, 0xFF bytes,
 headers that lie). Every input must either load exactly what the oracle, a plain strict parser
@@ -260,6 +260,147 @@ def oracle_transformer(folder: Path) -> tuple[list[str], np.ndarray]:
     return keys, mat
 
 
+def _ft_hash(data: bytes) -> int:
+    h = 2166136261
+    for c in data:
+        h = ((h ^ (c - 256 if c > 127 else c)) & 0xFFFFFFFF) * 16777619 & 0xFFFFFFFF
+    return h
+
+
+def _ft_ngrams(word: bytes, minn: int, maxn: int, bucket: int) -> list[int]:
+    # Character n-grams of "<word>", a character being a UTF-8 lead byte and its continuations.
+    chars, i = [], 0
+    while i < len(word):
+        j = i + 1
+        while j < len(word) and word[j] & 0xC0 == 0x80:
+            j += 1
+        chars.append(word[i:j])
+        i = j
+    # A string that starts with continuation bytes: they join no character before them.
+    out = []
+    if bucket <= 0 or maxn <= 0:
+        return out
+    for a in range(len(chars)):
+        if chars[a][0] & 0xC0 == 0x80:
+            continue
+        for n in range(1, maxn + 1):
+            if a + n > len(chars):
+                break
+            last = a + n == len(chars)
+            if n >= minn and not (n == 1 and (a == 0 or last)):
+                out.append(_ft_hash(b"".join(chars[a : a + n])) % bucket)
+    return out
+
+
+def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
+    """fastText .bin (magic 793712314, version 11 or 12, or the oldest files without magic)."""
+
+    def take(fmt: str) -> tuple:
+        nonlocal pos
+        size = struct.calcsize("<" + fmt)
+        if pos + size > len(data):
+            raise Bad("truncated")
+        out = struct.unpack_from("<" + fmt, data, pos)
+        pos += size
+        return out
+
+    pos = 0
+    magic, version = take("2i")
+    new = magic == 793712314
+    if new:
+        if version not in (11, 12):
+            raise Bad("version")
+        dim, _, _, _, _, _, loss, model, bucket, minn, maxn, _, t = take("12id")
+    else:
+        dim = magic
+        if not (0 < dim <= 65536 and 0 < version <= 10000):
+            raise Bad("magic")
+        _, _, _, _, loss, model, bucket, minn, maxn, _, t = take("10id")
+    if not (0 < dim <= 65536 and loss in (1, 2, 3, 4) and model in (1, 2, 3) and bucket >= 0
+            and 0 <= minn <= 256 and 0 <= maxn <= 256 and math.isfinite(t)):  # fmt: skip
+        raise Bad("arguments")
+    size, nwords, nlabels = take("3i")
+    (ntokens,) = take("q")
+    prune = take("q")[0] if new else -1
+    if not (0 <= nwords <= size and nlabels >= 0 and nwords + nlabels == size):
+        raise Bad("dictionary sizes")
+    if ntokens < 0 or prune < -1:
+        raise Bad("dictionary counts")
+    words = []
+    for i in range(size):
+        end = data.find(b"\0", pos, pos + 65537)
+        if end < 0:
+            raise Bad("word")
+        word = data[pos:end]
+        pos = end + 1
+        count, kind = take("qb")
+        if count < 0 or kind != (0 if i < nwords else 1):
+            raise Bad("entry")
+        if i < nwords:
+            words.append(word)
+    if prune * 8 > len(data) - pos:
+        raise Bad("prune table size")
+    table = dict(zip(*[iter(take(f"{2 * prune}i"))] * 2, strict=True)) if prune > 0 else {}
+    mats = []
+    for _ in range(2):
+        if new and take("B")[0] != 0:
+            raise Bad("quantized")
+        m, n = take("2q")
+        if n != dim or m < 0 or pos + m * n * 4 > len(data):
+            raise Bad("matrix")
+        mats.append(np.frombuffer(data, "<f4", m * n, pos).reshape(m, n))
+        pos += m * n * 4
+    if pos != len(data):
+        raise Bad("trailing data")
+    buckets = bucket if prune < 0 else len(table)
+    if prune >= 0 and any(not 0 <= v < buckets for v in table.values()):
+        raise Bad("prune table")
+    inp = mats[0]
+    if inp.shape[0] != nwords + buckets:
+        raise Bad("input rows")
+    try:
+        keys = [w.decode("utf-8") for w in words]
+    except UnicodeDecodeError:
+        raise Bad("not UTF-8") from None
+    vecs = np.zeros((nwords, dim), np.float32)
+    for i, w in enumerate(words):
+        rows = [i]
+        if keys[i] != "</s>" and prune != 0:
+            for h in _ft_ngrams(b"<" + w + b">", minn, maxn, bucket):
+                if prune > 0:
+                    if h not in table:
+                        continue
+                    h = table[h]
+                rows.append(nwords + h)
+        if max(rows) >= inp.shape[0]:
+            raise Bad("row outside the input matrix")
+        acc = np.zeros(dim, np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for r in rows:
+                acc += inp[r]
+            acc *= np.float32(1.0 / len(rows))
+        vecs[i] = acc
+    if not np.isfinite(vecs).all():
+        raise Bad("NaN or inf")
+    return keys, vecs
+
+
+def _make_fasttext_bin(v: tv.Vectors, out: Path) -> Path:
+    from tokenvec import fasttext
+
+    rng = np.random.default_rng(len(v) * 7 + v.vector_size)
+    minn = int(rng.integers(1, 4))
+    bucket = int(rng.integers(1, 9))
+    args = fasttext.FastTextArgs(dim=v.vector_size, bucket=bucket, minn=minn, maxn=minn + 1)
+    raw = [k.encode() for k in v.index_to_key]
+    rows = np.concatenate([v.vectors, rng.standard_normal((bucket, v.vector_size), np.float32)])
+    model = fasttext.FastTextModel(
+        args, list(v.index_to_key), raw, np.ones(len(raw), np.int64), rows,
+        np.zeros((len(raw), v.vector_size), np.float32), ntokens=len(raw), prune=None,
+    )  # fmt: skip
+    return fasttext.write_fasttext(model, out)
+
+
 # --- seeds and mutations -------------------------------------------------------------------------
 
 
@@ -343,6 +484,8 @@ READERS = {
                      ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy")),
     "transformer": Reader("transformer", "transformer", True, _make_transformer,
                           oracle_transformer, ("model.safetensors", "vocab.txt")),
+    "fasttext-bin": Reader("fasttext-bin", "fasttext-bin", False, _make_fasttext_bin,
+                           oracle_fasttext_bin),
 }  # fmt: skip
 
 
@@ -390,6 +533,7 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             v = _load(reader, path, fmt)
+            np.asarray(v.vectors)  # subword models compute their word vectors on first use
         outcome: Result | None = None
     except VectorFormatError as exc:
         outcome = Result("rejected", str(exc)[:200])
@@ -405,7 +549,9 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
         return Result("memory", f"{peak:,} bytes for a {size:,}-byte input")
     oracles = [reader.oracle]
     if detect and not reader.is_folder:  # detection may pick any file format
-        oracles = [READERS[n].oracle for n in ("word2vec", "word2vec-text", "glove")]
+        oracles = [
+            READERS[n].oracle for n in ("word2vec", "word2vec-text", "glove", "fasttext-bin")
+        ]
     expects = []
     for oracle in oracles:
         try:

@@ -308,3 +308,30 @@ def test_fuzz_round_trip_keys(tmp_path, keys, fmt):
     back = tv.load_vectors(v.save(tmp_path / f"r.{fmt}", format=fmt, overwrite=True), format=fmt)
     assert back.index_to_key == keys
     np.testing.assert_array_equal(back.vectors, v.vectors)
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ([(b"ok", [1.0, 2.0]), (b"b\x01ad", [1.0, 2.0])], r"row 2: the word b'b\\x01ad' is empty"),
+        ([(b"ok", [1.0, 2.0]), (b"\n", [1.0, 2.0])], r"row 2: .* is empty or holds control"),
+        ([(b"ok", [1.0, 2.0]), (b"big", [1.0, 3e20])], r"row 2, value 2 is 3e\+20"),
+        ([(b"inf", [float("inf"), 0.0])], r"row 1, value 1 is inf"),
+    ],
+)
+def test_binary_rows_checked_inside_the_scan(tmp_path, rows, match):
+    p = tmp_path / "bad.bin"
+    p.write_bytes(w2v_bin(rows, 2))
+    with pytest.raises(VectorFormatError, match=match) as info:
+        tv.load_vectors(p, format="word2vec")
+    assert str(p) in str(info.value)
+
+
+def test_binary_words_that_are_not_clean_utf8_decode_word_by_word(tmp_path):
+    p = tmp_path / "mixed.bin"
+    p.write_bytes(w2v_bin([(b"caf\xc3\xa9", [1.0, 0.0]), (b"x\xffy", [0.0, 1.0])], 2))
+    with pytest.raises(VectorFormatError, match="row 2: the word b'x\\\\xffy' is not valid UTF-8"):
+        tv.load_vectors(p, format="word2vec")
+    v = tv.load_vectors(p, format="word2vec", encoding_errors="replace")
+    assert v.index_to_key == ["café", "x\ufffdy"]
+    np.testing.assert_array_equal(v["café"], [1.0, 0.0])

@@ -19,6 +19,7 @@ from tokenvec.positional import (
     SinusoidalPositionalEmbedding,
     sinusoidal_table,
 )
+from tokenvec.subwords import SubwordVectors, load_fasttext
 from tokenvec.vectors import Vectors, load_vectors, save_vectors
 from tokenvec.word2vec import Word2Vec, Word2VecConfig, corpus, train_word2vec
 
@@ -35,6 +36,7 @@ __all__ = [
     "MissingExtraError",
     "SinusoidalPositionalEmbedding",
     "SparseGrad",
+    "SubwordVectors",
     "VectorFormatError",
     "Vectors",
     "Word2Vec",
@@ -45,6 +47,7 @@ __all__ = [
     "evaluate",
     "init_weight",
     "load",
+    "load_fasttext",
     "load_vectors",
     "one_hot",
     "save_vectors",

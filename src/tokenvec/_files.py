@@ -335,6 +335,17 @@ def decode_keys(blob: bytes, offsets: list[int] | object, where: str) -> list[st
     return keys
 
 
+def split_clean_blob(blob: bytes, n: int) -> list[str] | None:
+    """The ``n`` words of ``blob`` (each followed by ``SEP``) if every one is valid UTF-8 free
+    of ``SEP``: one decode and one split. None otherwise (decode word by word then)."""
+    text = blob.decode("utf-8", "surrogateescape")
+    keys = text.split("\udcff")
+    if len(keys) != n + 1 or keys[-1] or _SURROGATE.search(text):
+        return None
+    keys.pop()
+    return keys
+
+
 def decode_words(words: list[bytes], errors: Errors, where: str, lines: Any = None) -> list[str]:
     """Decode word bytes with ``errors``; an error names the file's line of a bad word."""
     # Fast path: one decode of all words; a word holding 0xFF or bad UTF-8 falls through.

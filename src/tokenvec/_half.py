@@ -36,64 +36,9 @@ def unit_rows_reference(rows: np.ndarray) -> np.ndarray:
 
 
 def _compile() -> dict[str, object]:
-    import numba
-    from llvmlite import ir
-    from numba import types
-    from numba.extending import intrinsic
+    from tokenvec import _half_numba as k
 
-    @intrinsic
-    def widen(typingctx, bits):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        if bits != types.uint16:
-            return None
-
-        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001
-            return builder.fpext(builder.bitcast(args[0], ir.HalfType()), ir.FloatType())
-
-        return types.float32(types.uint16), codegen
-
-    @intrinsic
-    def narrow(typingctx, x):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        if x != types.float32:
-            return None
-
-        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001
-            return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), ir.IntType(16))
-
-        return types.uint16(types.float32), codegen
-
-    @numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
-    def dot_rows(rows, query, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        c = rows.shape[1]
-        for r in range(lo, hi):
-            s = np.float32(0.0)
-            for j in range(c):
-                s += widen(rows[r, j]) * query[j]
-            out[r] = s
-        return 0
-
-    @numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
-    def widen_rows(rows, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        c = rows.shape[1]
-        for r in range(lo, hi):
-            for j in range(c):
-                out[r - lo, j] = widen(rows[r, j])
-        return 0
-
-    # Not fastmath: the norm is summed in float64 and the scale must round as written.
-    @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def unit_rows(rows, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        c = rows.shape[1]
-        for r in range(lo, hi):
-            s = 0.0
-            for j in range(c):
-                x = np.float64(widen(rows[r, j]))
-                s += x * x
-            scale = 1.0 / np.sqrt(s) if s > 0 else 0.0
-            for j in range(c):
-                out[r, j] = narrow(np.float32(np.float64(widen(rows[r, j])) * scale))
-        return 0
-
-    return {"dot_rows": dot_rows, "widen_rows": widen_rows, "unit_rows": unit_rows}
+    return {"dot_rows": k.dot_rows, "widen_rows": k.widen_rows, "unit_rows": k.unit_rows}
 
 
 _kernels = LazyKernel(_compile)  # type: ignore[arg-type]

@@ -15,8 +15,14 @@ from tokenvec._jit import LazyKernel
 # Status codes returned by the scanners.
 OK = 0  # stopped at the end of the buffer or after the requested rows
 WORD_TOO_LONG = 1  # no space within max_word bytes: not a word2vec binary file
+BAD_WORD = 2  # an empty word or one holding control bytes (tab allowed): corrupt
+BAD_VALUE = 3  # a value above max_abs or not finite in size: not float32 vectors
 
 MAX_WORD_BYTES = 4096
+
+
+def _bad_byte(b: int) -> bool:
+    return (b < 32 and b != 9) or b == 127
 
 
 def scan_binary_reference(
@@ -27,13 +33,16 @@ def scan_binary_reference(
     blob_out: np.ndarray,
     ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
+    max_abs: float = np.inf,
 ) -> tuple[int, int, int, int]:
     """Scan complete rows of ``buf`` (uint8) into ``vec_out``, ``blob_out`` and ``ends_out``.
 
     ``vec_out`` is (n_rows, row_bytes) uint8; word bytes go to ``blob_out`` each followed by a
     0xFF separator (never a byte of valid UTF-8, but a corrupt word may hold it, so
     ``ends_out[i]`` records where word i ends in the blob). Returns (rows, bytes consumed, blob
-    length, status). Leading newlines before a word are skipped, as gensim does.
+    length, status). Leading newlines before a word are skipped, as gensim does. On
+    ``BAD_WORD`` and ``BAD_VALUE``, ``rows`` is the offending row and the second number is
+    where its word starts in ``buf`` or which value is wrong.
     """
     pos, row, blen, n = 0, 0, 0, buf.shape[0]
     while row < n_rows:
@@ -47,49 +56,26 @@ def scan_binary_reference(
             p += 1
         if p >= n or p + 1 + row_bytes > n:
             break  # the row is not complete in this buffer
+        if p == start or any(_bad_byte(int(b)) for b in buf[start:p]):
+            return row, start, blen, BAD_WORD
+        vec_out[row, :] = buf[p + 1 : p + 1 + row_bytes]
+        values = buf[p + 1 : p + 1 + row_bytes].view("<f4")
+        with np.errstate(invalid="ignore"):
+            big = np.flatnonzero(np.abs(values) > max_abs)
+        if big.size:
+            return row, int(big[0]), blen, BAD_VALUE
         blob_out[blen : blen + p - start] = buf[start:p]
         blen += p - start
         ends_out[row] = blen
         blob_out[blen] = 0xFF
         blen += 1
-        vec_out[row, :] = buf[p + 1 : p + 1 + row_bytes]
         pos = p + 1 + row_bytes
         row += 1
     return row, pos, blen, OK
 
 
 def _compile() -> object:
-    import numba
-
-    @numba.njit(nogil=True, cache=True, boundscheck=False)
-    def scan_binary(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word):  # type: ignore[no-untyped-def]  # noqa: ANN001
-        pos = 0
-        row = 0
-        blen = 0
-        n = buf.shape[0]
-        while row < n_rows:
-            p = pos
-            while p < n and (buf[p] == 10 or buf[p] == 13):
-                p += 1
-            start = p
-            while p < n and buf[p] != 32:
-                if p - start >= max_word:
-                    return row, pos, blen, 1
-                p += 1
-            if p >= n or p + 1 + row_bytes > n:
-                break
-            for j in range(start, p):
-                blob_out[blen] = buf[j]
-                blen += 1
-            ends_out[row] = blen
-            blob_out[blen] = 0xFF
-            blen += 1
-            src = p + 1
-            for j in range(row_bytes):
-                vec_out[row, j] = buf[src + j]
-            pos = src + row_bytes
-            row += 1
-        return row, pos, blen, 0
+    from tokenvec._scan_numba import scan_binary
 
     return scan_binary
 
@@ -105,6 +91,7 @@ def scan_binary(
     blob_out: np.ndarray,
     ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
+    max_abs: float = np.inf,
 ) -> tuple[int, int, int, int]:
     """The compiled :func:`scan_binary_reference`."""
     # The kernel runs without bounds checks: the arrays must fit what it may write.
@@ -113,10 +100,83 @@ def scan_binary(
         and ends_out.dtype == np.int64
         and vec_out.ndim == 2
         and vec_out.shape[1] == row_bytes
+        and row_bytes % 4 == 0
         and n_rows <= min(vec_out.shape[0], ends_out.shape[0])
         and blob_out.shape[0] >= buf.shape[0] + 1
         and vec_out.flags.c_contiguous
+        and buf.flags.c_contiguous
+        and blob_out.flags.c_contiguous
     ):
         raise ValueError("scan_binary: output arrays do not match the requested rows")
-    r, p, b, s = _kernel(buf, n_rows, row_bytes, vec_out, blob_out, ends_out, max_word)
+    flat = vec_out.reshape(-1)
+    f32 = flat.view("<f4").reshape(vec_out.shape[0], row_bytes // 4)
+    r, p, b, s = _kernel(
+        buf, n_rows, row_bytes, flat, f32, blob_out, ends_out, max_word, float(max_abs)
+    )
     return int(r), int(p), int(b), int(s)
+
+
+def scan_fasttext_dictionary_reference(
+    buf: np.ndarray,
+    pos: int,
+    size: int,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    counts: np.ndarray,
+    types: np.ndarray,
+    max_word: int,
+) -> tuple[int, int]:
+    """Walk ``size`` fastText dictionary entries (``word\\0``, int64 count, int8 type) from
+    ``pos``: fills where each word starts, its length, count and type. Returns (offset after
+    the last entry, -1), or (offset, i) for entry i truncated, over ``max_word`` bytes,
+    with a negative count or a type other than 0 and 1."""
+    n = buf.shape[0]
+    p = pos
+    for i in range(size):
+        s = p
+        while p < n and buf[p] != 0:
+            if p - s >= max_word:
+                return p, i
+            p += 1
+        if p >= n or p + 10 > n:
+            return p, i
+        count = int(np.frombuffer(bytes(buf[p + 1 : p + 9]), "<i8")[0])
+        kind = int(np.frombuffer(bytes(buf[p + 9 : p + 10]), "i1")[0])
+        if count < 0 or kind not in (0, 1):
+            return p, i
+        starts[i], lens[i], counts[i], types[i] = s, p - s, count, kind
+        p += 10
+    return p, -1
+
+
+def _compile_dictionary() -> object:
+    from tokenvec._scan_numba import scan_fasttext_dictionary
+
+    return scan_fasttext_dictionary
+
+
+_dictionary_kernel = LazyKernel(_compile_dictionary)  # type: ignore[arg-type]
+
+
+def scan_fasttext_dictionary(
+    buf: np.ndarray,
+    pos: int,
+    size: int,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    counts: np.ndarray,
+    types: np.ndarray,
+    max_word: int,
+) -> tuple[int, int]:
+    """The compiled :func:`scan_fasttext_dictionary_reference`."""
+    if not (
+        buf.dtype == np.uint8
+        and buf.ndim == 1
+        and starts.dtype == lens.dtype == counts.dtype == np.int64
+        and types.dtype == np.int8
+        and size <= min(starts.shape[0], lens.shape[0], counts.shape[0], types.shape[0])
+        and 0 <= pos <= buf.shape[0]
+    ):
+        raise ValueError("scan_fasttext_dictionary: arrays do not match the requested entries")
+    end, bad = _dictionary_kernel(buf, pos, size, starts, lens, counts, types, max_word)
+    return int(end), int(bad)

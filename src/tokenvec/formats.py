@@ -37,7 +37,7 @@ from typing import IO, Any, Literal, Protocol
 
 import numpy as np
 
-from tokenvec import _memory
+from tokenvec import _memory, fasttext
 from tokenvec._files import (
     SEP,
     Errors,
@@ -48,11 +48,12 @@ from tokenvec._files import (
     decode_words,
     encode_keys,
     open_compressed,
+    split_clean_blob,
 )
-from tokenvec._scan import MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
+from tokenvec._scan import BAD_VALUE, BAD_WORD, MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
 
-Format = Literal["word2vec", "word2vec-text", "fasttext", "glove", "native"]
-FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native")
+Format = Literal["word2vec", "word2vec-text", "fasttext", "glove", "native", "fasttext-bin"]
+FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native", "fasttext-bin")
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
 KEY_OFFSETS = "key_offsets.npy"
@@ -147,6 +148,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         raise VectorFormatError(f"{p}: cannot read ({exc})") from None
     if not head.strip():
         raise VectorFormatError(f"{p}: the file is empty")
+    if fasttext.is_fasttext_bin(head):
+        return "fasttext-bin"
     first, _, rest = head.partition(b"\n")
     header = _parse_header(first, where)
     if header:
@@ -239,12 +242,26 @@ def _read_word2vec_binary(
             grown[:row] = out[:row]
             out = grown
         rows, used, blen, status = scan_binary(
-            buf[:have], min(cap - row, len(ends)), row_bytes, out[row:], blob, ends, MAX_WORD_BYTES
-        )
+            buf[:have], min(cap - row, len(ends)), row_bytes, out[row:], blob, ends,
+            MAX_WORD_BYTES, PLAUSIBLE_MAX,
+        )  # fmt: skip
         if status == WORD_TOO_LONG:
             raise VectorFormatError(
                 f"{where}: row {row + rows + 1}: no space within {MAX_WORD_BYTES} bytes; "
                 f"the file is not word2vec binary or is corrupt"
+            )
+        if status == BAD_WORD:
+            word = bytes(buf[used : used + 40]).split(b" ", 1)[0]
+            raise VectorFormatError(
+                f"{where}: row {row + rows + 1}: the word {word!r} is empty or holds control "
+                f"bytes; the file is not word2vec binary (rows 'word<space><dim float32>') or "
+                f"is corrupt"
+            )
+        if status == BAD_VALUE:
+            value = out[row + rows].view("<f4")[used]
+            raise VectorFormatError(
+                f"{where}: row {row + rows + 1}, value {used + 1} is {value:.3g}; no embedding "
+                f"holds such values: the file is not word2vec binary or is corrupt"
             )
         blobs.append(blob[:blen].tobytes())
         e = ends[:rows]
@@ -263,40 +280,18 @@ def _read_word2vec_binary(
             f"{where}: the header says {n} rows but the file holds more data after them; "
             f"pass limit={n} to read only the first {n}"
         )
-    lens = np.concatenate(lengths)
     joined = b"".join(blobs)
-    bounds = np.concatenate([[0], np.cumsum(lens + 1)])
-    words = [joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)]
-    _check_binary_words(words, where)
-    keys = decode_words(words, errors, where)
+    # The blob is the words with a 0xFF after each: one decode and one split when all are clean.
+    keys = split_clean_blob(joined, want)
+    if keys is None:
+        lens = np.concatenate(lengths)
+        bounds = np.concatenate([[0], np.cumsum(lens + 1)])
+        words = [
+            joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)
+        ]
+        keys = decode_words(words, errors, where)
     mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
-    _check_binary_values(mat, where)
     return keys, mat
-
-
-def _check_binary_words(words: list[bytes], where: str) -> None:
-    """Words of a real binary file are non-empty and free of control bytes."""
-    for i, w in enumerate(words):
-        if not w or _CONTROL.search(w):
-            raise VectorFormatError(
-                f"{where}: row {i + 1}: the word {w[:40]!r} is empty or holds control bytes; "
-                f"the file is not word2vec binary (rows 'word<space><dim float32>') or is corrupt"
-            )
-
-
-def _check_binary_values(mat: np.ndarray, where: str) -> None:
-    """Reject values no embedding holds (|x| > 1e15): the bytes are not float32 vectors."""
-    step = max(1, 2**22 // max(1, mat.shape[1]))
-    for lo in range(0, mat.shape[0], step):
-        block = mat[lo : lo + step]
-        with np.errstate(invalid="ignore"):
-            big = np.abs(block) > PLAUSIBLE_MAX
-        if big.any():
-            r, c = (int(i) for i in np.argwhere(big)[0])
-            raise VectorFormatError(
-                f"{where}: row {lo + r + 1}, value {c + 1} is {block[r, c]:.3g}; no embedding "
-                f"holds such values: the file is not word2vec binary or is corrupt"
-            )
 
 
 def _text_chunks(f: IO[bytes], where: str) -> Iterator[list[bytes]]:
@@ -555,6 +550,13 @@ def read(
         return _read_native(p, limit, mmap)
     if p.is_dir():
         raise IsADirectoryError(f"{p} is a folder; format {fmt!r} is a single file")
+    if fmt == "fasttext-bin":
+        model = fasttext.read_fasttext(p, encoding_errors=encoding_errors)
+        from tokenvec import _subword
+
+        mat = _subword.word_matrix(model)
+        n = len(model.words) if limit is None else min(limit, len(model.words))
+        return Parts(model.words[:n], mat[:n], p, fmt)
     where = str(p)
     try:
         with _open(p) as f:
@@ -630,6 +632,16 @@ def write(
         return target
     raw = _encode_keys(keys)
     _check_text_keys(raw, format)
+    if format == "fasttext-bin":
+        # A table without n-grams (bucket 0, maxn 0): fastText reads it as word vectors.
+        dim = int(mat.shape[1])
+        model = fasttext.FastTextModel(
+            fasttext.FastTextArgs(dim=dim, bucket=0, minn=0, maxn=0),
+            list(keys), raw, np.ones(len(raw), dtype=np.int64),
+            np.ascontiguousarray(mat, dtype=np.float32), np.zeros((len(raw), dim), np.float32),
+            ntokens=len(raw), prune=None,
+        )  # fmt: skip
+        return fasttext.write_fasttext(model, target, overwrite=overwrite)
     if format == "word2vec":
         f32 = np.ascontiguousarray(mat, dtype="<f4")
         with atomic_path(target, overwrite=overwrite) as tmp, open(tmp, "wb") as f:

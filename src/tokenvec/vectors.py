@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,9 @@ Scored = list[tuple[str, float]]
 # Batched search works on blocks of queries so that the (queries, N) score block stays below
 # this many bytes, whatever the vocabulary size.
 SCORE_BLOCK_BYTES = 256 * 2**20
+# Formats whose files are models rather than tables (fastText .bin): their modules register a
+# loader that builds a Vectors subclass (tokenvec.subwords), so this module need not import them.
+MODEL_LOADERS: dict[str, Callable[..., Vectors]] = {}
 # Time budget of the widest search for suggestions of an unknown word (the fast ones run first).
 SUGGEST_SECONDS = 0.01
 
@@ -685,7 +688,12 @@ def load_vectors(
     >>> load_vectors(p).most_similar("king", topn=1)
     [('queen', 0.99388...)]
     """
-    parts = formats.read(path, format, limit=limit, encoding_errors=encoding_errors, mmap=mmap)
+    fmt = format or formats.detect_format(path)
+    if fmt in MODEL_LOADERS:
+        if limit is not None:
+            raise ValueError(f"limit is not supported for {fmt} models (they are memory-mapped)")
+        return MODEL_LOADERS[fmt](path, encoding_errors=encoding_errors)
+    parts = formats.read(path, fmt, limit=limit, encoding_errors=encoding_errors, mmap=mmap)  # type: ignore[arg-type]
     try:  # a duplicate-key warning follows the caller's warning filters
         vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=on_duplicate)
     except ValueError as exc:

@@ -1,0 +1,43 @@
+"""The compiled half of :mod:`tokenvec._half` (module-level, so numba's disk cache is hit)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from tokenvec._intrinsics import narrow, widen
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def dot_rows(rows, query, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    c = rows.shape[1]
+    for r in range(lo, hi):
+        s = np.float32(0.0)
+        for j in range(c):
+            s += widen(rows[r, j]) * query[j]
+        out[r] = s
+    return 0
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def widen_rows(rows, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    c = rows.shape[1]
+    for r in range(lo, hi):
+        for j in range(c):
+            out[r - lo, j] = widen(rows[r, j])
+    return 0
+
+
+# Not fastmath: the norm is summed in float64 and the scale must round as written.
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def unit_rows(rows, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    c = rows.shape[1]
+    for r in range(lo, hi):
+        s = 0.0
+        for j in range(c):
+            x = np.float64(widen(rows[r, j]))
+            s += x * x
+        scale = 1.0 / np.sqrt(s) if s > 0 else 0.0
+        for j in range(c):
+            out[r, j] = narrow(np.float32(np.float64(widen(rows[r, j])) * scale))
+    return 0

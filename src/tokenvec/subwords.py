@@ -1,0 +1,183 @@
+"""Subword vectors: fastText models, where every string has a vector built from its n-grams.
+
+A word-level table has no row for a misspelling or a new compound; a fastText model answers it
+with the mean of the rows of the word's character n-grams. :class:`SubwordVectors` is a
+:class:`~tokenvec.vectors.Vectors` whose queries (``v["kingz"]``, ``most_similar``,
+``similarity``, analogies) accept any string; ``in`` still means "in the vocabulary".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokenvec import vectors as _vectors
+from tokenvec._files import Errors, VectorFormatError
+from tokenvec.fasttext import FastTextModel, read_fasttext, subword_rows, write_fasttext
+from tokenvec.vectors import Query, Vectors
+
+
+class SubwordVectors(Vectors):
+    """The words of a fastText model and, for any string, the mean of its n-gram rows.
+
+    The word vectors (``.vectors``, needed by whole-vocabulary searches) are computed on first
+    use; single lookups read only the rows they need from the memory-mapped model.
+    """
+
+    def __init__(self, model: FastTextModel) -> None:
+        # Not Vectors.__init__: the word matrix is computed lazily from the model.
+        self.model = model
+        self.index_to_key = model.words
+        self._key_to_index = None
+        self._unit = None
+        self._norms = None
+        self._word_matrix: np.ndarray | None = None
+        self.ann = None
+        self._check_duplicates("warn")
+
+    # --- the word matrix, lazily ---------------------------------------------------------
+
+    @property  # type: ignore[override]  # read-only here: computed from the model
+    def vectors(self) -> np.ndarray:  # type: ignore[override]  # (nwords, dim) float32
+        if self._word_matrix is None:
+            m = word_matrix(self.model)
+            bad = _vectors._nonfinite_rows(m)
+            if bad.size:
+                self._corrupt(self.index_to_key[int(bad[0])])
+            self._word_matrix = m
+        return self._word_matrix
+
+    def _corrupt(self, word: str) -> None:
+        raise VectorFormatError(
+            f"{self.model.path}: the vector of {word!r} has NaN or inf values: the model's "
+            f"rows are corrupt"
+        )
+
+    @property
+    def vector_size(self) -> int:
+        return self.model.args.dim
+
+    def __len__(self) -> int:
+        return len(self.model.words)
+
+    def __repr__(self) -> str:
+        a = self.model.args
+        return (
+            f"SubwordVectors({len(self):,} words + {a.bucket:,} n-gram buckets x {a.dim}, "
+            f"n-grams {a.minn}-{a.maxn})"
+        )
+
+    # --- any string has a vector ---------------------------------------------------------
+
+    def _encode(self, word: str) -> bytes:
+        try:
+            return word.encode(self.model.encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            return word.encode(self.model.encoding, "replace")
+
+    def rows_of(self, word: str) -> list[int]:
+        """Input-matrix rows whose mean is the vector of ``word`` (its own row first)."""
+        return subword_rows(self.model, self._encode(word), self.key_to_index.get(word))
+
+    def word_vector(self, word: str) -> np.ndarray:
+        """The vector of any string: its row and n-grams in the vocabulary, n-grams outside.
+
+        A string with no n-gram (shorter than ``minn`` with its ``<`` ``>``) outside the
+        vocabulary has the zero vector, as in fastText.
+        """
+        i = self.key_to_index.get(word)
+        if i is not None and self._word_matrix is not None:
+            return self._word_matrix[i]
+        v = _mean_rows(self.model.input, self.rows_of(word))
+        if not np.isfinite(v).all():
+            self._corrupt(word)
+        return v
+
+    def has_vector(self, word: str) -> bool:
+        """Whether ``word`` is in the vocabulary or has at least one n-gram."""
+        return bool(self.rows_of(word))
+
+    def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:
+        if isinstance(key, list | tuple):
+            return np.stack([self[k] for k in key])
+        if isinstance(key, str):
+            return self.word_vector(key)
+        return self.vectors[self.index(key)]  # type: ignore[arg-type]  # not a sequence here
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.word_vector(key) if self.has_vector(key) else default
+
+    def get_vector(self, key: Query, norm: bool = False) -> np.ndarray:
+        if isinstance(key, str) and key not in self.key_to_index:
+            v = self.word_vector(key)
+            n = np.linalg.norm(v)
+            return v / n if norm and n else v
+        return super().get_vector(key, norm)
+
+    def _as_vector(
+        self, item: Query, *, unit: bool, dtype: Any = np.float32
+    ) -> tuple[np.ndarray, int | None]:
+        if isinstance(item, str) and item not in self.key_to_index:
+            v = self.word_vector(item).astype(dtype)
+            if not v.any():
+                raise KeyError(
+                    f"{item!r} is not in the vocabulary and has no character n-gram of "
+                    f"{self.model.args.minn}-{self.model.args.maxn} characters"
+                )
+            return (v / np.linalg.norm(v) if unit else v), None
+        return super()._as_vector(item, unit=unit, dtype=dtype)
+
+    # --- files ---------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], format: str = "native", **kwargs: Any) -> Path:
+        """Write the model (``format="fasttext-bin"``) or its word vectors in any format."""
+        if format == "fasttext-bin":
+            return write_fasttext(self.model, path, **kwargs)
+        plain = Vectors(self.index_to_key, self.vectors, on_duplicate="ignore")
+        return plain.save(path, format=format, **kwargs)
+
+
+def _mean_rows(matrix: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Mean of ``matrix[rows]`` summed in order in float32, as fastText does; zeros if none."""
+    out = np.zeros(matrix.shape[1], dtype=np.float32)
+    for r in rows:
+        out += matrix[r]
+    if rows:
+        out *= np.float32(1.0 / len(rows))
+    return out
+
+
+def word_matrix_reference(model: FastTextModel) -> np.ndarray:
+    """The vector of every vocabulary word, one at a time: (nwords, dim) float32."""
+    out = np.empty((len(model.words), model.args.dim), dtype=np.float32)
+    for i, w in enumerate(model.word_bytes):
+        out[i] = _mean_rows(model.input, subword_rows(model, w, i))
+    return out
+
+
+def word_matrix(model: FastTextModel) -> np.ndarray:
+    """The vector of every vocabulary word (compiled: n-grams hashed and rows averaged)."""
+    from tokenvec import _subword
+
+    return _subword.word_matrix(model)
+
+
+def load_fasttext(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = "utf-8",
+    encoding_errors: Errors = "strict",
+) -> SubwordVectors:
+    """Open a fastText ``.bin`` model (memory-mapped) as :class:`SubwordVectors`.
+
+    ``encoding`` is that of the model's words (fastText stores bytes; n-grams are hashed
+    over the bytes as stored, so a query is encoded the same way).
+    """
+    return SubwordVectors(read_fasttext(path, encoding=encoding, encoding_errors=encoding_errors))
+
+
+_vectors.MODEL_LOADERS["fasttext-bin"] = load_fasttext

@@ -1,0 +1,268 @@
+"""fastText .bin models: read (all of gensim's real test models), vectors for any string equal
+to fastText's own (the ``fasttext`` package where installed, gensim otherwise), writing, and
+clear errors for broken files."""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tokenvec as tv
+from tokenvec import VectorFormatError
+from tokenvec._scan import scan_fasttext_dictionary, scan_fasttext_dictionary_reference
+from tokenvec.fasttext import fnv1a, ngram_buckets, read_fasttext
+from tokenvec.subwords import word_matrix_reference
+
+
+def _gensim_data() -> Path | None:
+    spec = importlib.util.find_spec("gensim")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(spec.submodule_search_locations[0]) / "test" / "test_data"
+
+
+DATA = _gensim_data()
+needs_data = pytest.mark.skipif(DATA is None, reason="gensim (extra dev) ships the test models")
+# Real models: new format (magic + version 12) and the oldest (no magic), an empty word, a
+# supervised model whose words are not all UTF-8, and one whose words are cp852.
+MODELS = {
+    "lee_fasttext.bin": {},
+    "lee_fasttext_new.bin": {},
+    "non_ascii_fasttext.bin": {},
+    "toy-model.bin": {},
+    "toy-model-pretrained.bin": {},
+    "crime-and-punishment.bin": {},
+    "pang_lee_polarity_fasttext.bin": {"encoding_errors": "replace"},
+    "cp852_fasttext.bin": {"encoding": "cp852"},
+}
+OOV = ["kingz", "helo", "xyzzyq", "дом", "日本語テキスト", "a", "", "é", "🙂x", "\x00\x7f", "<s>"]
+
+
+def test_fnv1a_hashes_signed_bytes():
+    # fastText xors each byte as a signed char: 0xE9 enters as 0xFFFFFFE9.
+    assert fnv1a(b"") == 2166136261
+    assert fnv1a(b"a") == 0xE40C292C  # the FNV-1a test vector for "a"
+    assert fnv1a(b"\xe9") == ((2166136261 ^ 0xFFFFFFE9) * 16777619) & 0xFFFFFFFF
+
+
+def test_ngrams_count_characters_not_bytes():
+    # "<é>" is 3 characters in 4 bytes: with minn = maxn = 2 its n-grams are "<é" and "é>".
+    word = "<é>".encode()
+    assert ngram_buckets(word, 2, 2, 10**9) == [
+        fnv1a("<é".encode()) % 10**9,
+        fnv1a("é>".encode()) % 10**9,
+    ]
+    assert ngram_buckets(b"<a>", 1, 1, 100) == [fnv1a(b"a") % 100]  # lone < and > are not
+    assert ngram_buckets(b"<a>", 3, 6, 0) == []
+
+
+@needs_data
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_real_models_open_and_the_kernel_equals_the_reference(name):
+    v = tv.load_fasttext(DATA / name, **MODELS[name])
+    assert isinstance(v, tv.SubwordVectors) and len(v) == len(v.index_to_key) > 0
+    assert isinstance(v.model.input, np.memmap)  # mapped, not read
+    assert np.array_equal(v.vectors, word_matrix_reference(v.model))
+    assert tv.detect_format(DATA / name) == "fasttext-bin" or name in (
+        "lee_fasttext.bin",
+        "non_ascii_fasttext.bin",
+        "cp852_fasttext.bin",
+    )  # the oldest files carry no magic number: name the format to read them
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return float(np.abs(a - b).max()) <= 1e-6 * max(float(np.linalg.norm(b)), 1e-30)
+
+
+@needs_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lee_fasttext.bin",
+        "lee_fasttext_new.bin",
+        "non_ascii_fasttext.bin",
+        "toy-model.bin",
+        "crime-and-punishment.bin",
+    ],
+)
+def test_vectors_equal_gensims(name):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    ours = tv.load_fasttext(DATA / name)
+    theirs = load_facebook_vectors(str(DATA / name))
+    for i, w in enumerate(ours.index_to_key):
+        if w != "</s>":  # fastText gives the end-of-sentence token no n-grams; gensim does
+            assert _close(ours.vectors[i], theirs[w]), w
+    for w in OOV + ["".join(reversed(k)) for k in ours.index_to_key[:50]]:
+        if theirs.has_index_for(w) or any(theirs.get_vector(w)):
+            assert _close(ours[w], theirs[w]), w
+
+
+@pytest.mark.skipif(importlib.util.find_spec("fasttext") is None, reason="fasttext not installed")
+@needs_data
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lee_fasttext_new.bin",
+        "toy-model.bin",
+        "toy-model-pretrained.bin",
+        "crime-and-punishment.bin",
+        "pang_lee_polarity_fasttext.bin",
+    ],
+)
+def test_vectors_equal_fasttexts(name):
+    import fasttext
+
+    ft = fasttext.load_model(str(DATA / name))
+    ours = tv.load_fasttext(DATA / name, encoding_errors="replace")
+    raw = ours.model.word_bytes
+    for i, w in enumerate(ours.index_to_key):
+        if raw[i].decode("utf-8", "replace") == w and "\ufffd" not in w:
+            assert _close(ours.vectors[i], ft.get_word_vector(w)), w
+    for w in OOV:
+        if "\x00" not in w:
+            assert _close(ours[w], ft.get_word_vector(w)), w
+
+
+@needs_data
+def test_queries_accept_words_outside_the_vocabulary():
+    v = tv.load_fasttext(DATA / "lee_fasttext_new.bin")
+    assert "governmentz" not in v  # `in` is the vocabulary
+    assert v.has_vector("governmentz")
+    near = [k for k, _ in v.most_similar("governmentz", topn=10)]
+    assert "government" in near
+    assert v.similarity("governmentz", "government") > 0.9
+    assert v.get_vector("governmentz", norm=True) @ v.get_vector("government", norm=True) > 0.9
+    assert v["governmentz"].shape == (v.vector_size,)
+    with pytest.raises(KeyError, match="no character n-gram"):
+        v.most_similar("")  # "<>" has no n-gram of 3-6 characters
+
+
+@needs_data
+def test_write_round_trip_and_conversion(tmp_path):
+    v = tv.load_fasttext(DATA / "lee_fasttext_new.bin")
+    out = v.save(tmp_path / "copy.bin", format="fasttext-bin")
+    # Byte for byte the same model, written as version 12 (this one is version 11).
+    original = (DATA / "lee_fasttext_new.bin").read_bytes()
+    assert out.read_bytes()[8:] == original[8:] and struct.unpack("<2i", original[:8])[1] == 11
+    back = tv.load_vectors(out)
+    assert back.index_to_key == v.index_to_key and np.array_equal(back["zzq"], v["zzq"])
+    v.save(tmp_path / "w.vec", format="fasttext")
+    plain = tv.load_vectors(tmp_path / "w.vec")
+    np.testing.assert_allclose(plain.vectors, v.vectors, rtol=1e-6)
+    with pytest.raises(FileExistsError):
+        v.save(tmp_path / "copy.bin", format="fasttext-bin")
+
+
+def test_plain_vectors_write_a_bin_without_ngrams(tmp_path, sample=None):
+    v = tv.Vectors(["king", "queen", "man"], np.eye(3, dtype=np.float32))
+    p = v.save(tmp_path / "plain.bin", format="fasttext-bin")
+    back = tv.load_vectors(p)
+    assert isinstance(back, tv.SubwordVectors)
+    assert back.index_to_key == v.index_to_key and np.array_equal(back.vectors, v.vectors)
+    assert not back.has_vector("kingz") and not back["kingz"].any()
+    if importlib.util.find_spec("fasttext") is not None:
+        import fasttext
+
+        ft = fasttext.load_model(str(p))
+        assert np.array_equal(ft.get_word_vector("queen"), v["queen"])
+
+
+@needs_data
+@pytest.mark.skipif(importlib.util.find_spec("fasttext") is None, reason="fasttext not installed")
+def test_fasttext_opens_what_we_write(tmp_path):
+    import fasttext
+
+    v = tv.load_fasttext(DATA / "crime-and-punishment.bin")
+    p = v.save(tmp_path / "c.bin", format="fasttext-bin")
+    ft = fasttext.load_model(str(p))
+    for w in ["и", "в", "kingz", "преступление"]:
+        assert _close(v[w], ft.get_word_vector(w))
+
+
+def _minimal(dim: int = 2, words: tuple[bytes, ...] = (b"a", b"b"), bucket: int = 3) -> bytes:
+    out = struct.pack("<2i", 793712314, 12)
+    out += struct.pack("<12id", dim, 5, 5, 1, 5, 1, 2, 2, bucket, 1, 2, 100, 1e-4)
+    out += struct.pack("<3iqq", len(words), len(words), 0, 10, -1)
+    for w in words:
+        out += w + b"\0" + struct.pack("<qb", 1, 0)
+    n = len(words) + bucket
+    out += struct.pack("<?2q", False, n, dim) + np.arange(n * dim, dtype="<f4").tobytes()
+    out += struct.pack("<?2q", False, len(words), dim) + np.zeros(len(words) * dim, "<f4").tobytes()
+    return out
+
+
+def test_minimal_model_by_hand(tmp_path):
+    p = tmp_path / "m.bin"
+    p.write_bytes(_minimal())
+    v = tv.load_vectors(p)
+    # "a": its row (0, 1) and the n-grams "a" (1 char) and "<a", "a>" (2 chars), by hand.
+    rows = [0] + [2 + fnv1a(g) % 3 for g in (b"<a", b"a", b"a>")]
+    np.testing.assert_array_equal(
+        v["a"], np.arange(10, dtype=np.float32).reshape(5, 2)[rows].mean(0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda b: b[:6], "truncated"),
+        (lambda b: b[:-1], "truncated"),
+        (lambda b: b + b"\0", "bytes follow the output matrix"),
+        (lambda b: struct.pack("<2i", 793712314, 13) + b[8:], "version 13"),
+        (lambda b: b"\x00\x00\x00\x00" + b[4:], "wrong magic"),
+        (lambda b: b[:8] + struct.pack("<i", -3) + b[12:], "dim is -3"),
+        (lambda b: b[:64] + struct.pack("<3i", 2**30, 2**30, 0) + b[76:], "dictionary says"),
+        (lambda b: b[:64] + struct.pack("<3i", 2, 3, 0) + b[76:], "2 entries = 3 words"),
+        (
+            lambda b: b.replace(b"b\0" + struct.pack("<q", 1), b"b\0" + struct.pack("<q", -1)),
+            "entry 2",
+        ),
+        (lambda b: b.replace(b"a\0", b"\xff\0"), "not valid utf-8"),
+        (
+            lambda b: b.replace(struct.pack("<?2q", False, 5, 2), struct.pack("<?2q", True, 5, 2)),
+            "quantized",
+        ),
+        (
+            lambda b: b.replace(
+                struct.pack("<?2q", False, 5, 2), struct.pack("<?2q", False, 2**40, 2)
+            ),
+            "truncated",
+        ),
+        (
+            lambda b: b.replace(struct.pack("<?2q", False, 5, 2), struct.pack("<?2q", False, 4, 2)),
+            "input matrix",
+        ),
+    ],
+)
+def test_broken_models_raise_format_errors_naming_the_file(tmp_path, mutate, match):
+    p = tmp_path / "broken.bin"
+    p.write_bytes(mutate(_minimal()))
+    with pytest.raises(VectorFormatError, match=match) as info:
+        read_fasttext(p)
+    assert str(p) in str(info.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    words=st.lists(st.binary(max_size=8).filter(lambda w: b"\0" not in w), min_size=0, max_size=6),
+    cut=st.integers(0, 200),
+    junk=st.binary(max_size=12),
+)
+def test_dictionary_scanner_matches_reference(words, cut, junk):
+    body = b"".join(w + b"\0" + struct.pack("<qb", i, i % 2) for i, w in enumerate(words)) + junk
+    buf = np.frombuffer(body[: cut or None], dtype=np.uint8)
+    results = []
+    size = len(words) + 1
+    for fn in (scan_fasttext_dictionary, scan_fasttext_dictionary_reference):
+        arrays = [np.zeros(size, np.int64) for _ in range(3)] + [np.zeros(size, np.int8)]
+        end, bad = fn(buf, 0, size, *arrays, 64)
+        n = size if bad < 0 else bad
+        results.append((end, bad, [a[:n].tolist() for a in arrays]))
+    assert results[0] == results[1]
