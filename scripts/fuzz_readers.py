@@ -394,9 +394,9 @@ def _make_fasttext_bin(v: tv.Vectors, out: Path) -> Path:
     args = fasttext.FastTextArgs(dim=v.vector_size, bucket=bucket, minn=minn, maxn=minn + 1)
     raw = [k.encode() for k in v.index_to_key]
     rows = np.concatenate([v.vectors, rng.standard_normal((bucket, v.vector_size), np.float32)])
-    model = fasttext.FastTextModel(
-        args, list(v.index_to_key), raw, np.ones(len(raw), np.int64), rows,
-        np.zeros((len(raw), v.vector_size), np.float32), ntokens=len(raw), prune=None,
+    model = fasttext.FastTextModel.from_words(
+        args, list(v.index_to_key), raw, counts=np.ones(len(raw), np.int64), input=rows,
+        output=np.zeros((len(raw), v.vector_size), np.float32), ntokens=len(raw), prune=None,
     )  # fmt: skip
     return fasttext.write_fasttext(model, out)
 

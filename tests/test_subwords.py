@@ -266,3 +266,76 @@ def test_dictionary_scanner_matches_reference(words, cut, junk):
         n = size if bad < 0 else bad
         results.append((end, bad, [a[:n].tolist() for a in arrays]))
     assert results[0] == results[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.text(max_size=7), min_size=1, max_size=8, unique=True),
+    minn=st.integers(0, 4),
+    span=st.integers(0, 3),
+    bucket=st.integers(0, 50),
+    pruned=st.booleans(),
+)
+def test_compiled_subword_table_equals_the_reference(words, minn, span, bucket, pruned):
+    from tokenvec._subword import subword_table
+    from tokenvec.fasttext import FastTextArgs, FastTextModel, subword_rows
+
+    raw = [w.encode("utf-8", "surrogatepass") for w in words]
+    args = FastTextArgs(dim=2, bucket=bucket, minn=minn, maxn=minn + span)
+    prune = {h: i for i, h in enumerate(range(0, bucket, 2))} if pruned else None
+    n_rows = len(raw) + (bucket if prune is None else len(prune))
+    model = FastTextModel.from_words(
+        args, words, raw, counts=np.ones(len(raw), np.int64),
+        input=np.zeros((n_rows, 2), np.float32), output=None, ntokens=1, prune=prune,
+    )  # fmt: skip
+    offsets, rows = subword_table(model)
+    for i, w in enumerate(raw):
+        assert rows[offsets[i] : offsets[i + 1]].tolist() == subword_rows(model, w, i)
+
+
+@needs_data
+def test_playground_answers_words_outside_the_vocabulary():
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from tokenvec.web import create_app
+
+    v = tv.load_fasttext(DATA / "lee_fasttext_new.bin")
+    client = TestClient(create_app(v, name="lee"), base_url="http://127.0.0.1")
+    r = client.get("/api/similar", params={"word": "governmentz", "topn": 5})
+    assert r.status_code == 200 and "government" in [n["word"] for n in r.json()["neighbours"]]
+    r = client.get("/api/map", params={"word": "governmentz", "topn": 5})
+    assert r.status_code == 200 and r.json()["points"][0]["word"] == "governmentz"
+    r = client.get("/api/similarity", params={"a": "governmentz", "b": "government"})
+    assert r.json()["cosine_similarity"] > 0.9
+    assert client.get("/api/similar", params={"word": "ab"}).status_code == 200
+    # Plain vectors still refuse unknown words.
+    plain = tv.Vectors(v.index_to_key, v.vectors, on_duplicate="ignore")
+    r = TestClient(create_app(plain), base_url="http://127.0.0.1").get(
+        "/api/similar", params={"word": "governmentz"}
+    )
+    assert r.status_code == 404
+
+
+@needs_data
+def test_cli_similar_and_convert_take_bin_models(tmp_path):
+    from typer.testing import CliRunner
+
+    from tokenvec.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["similar", "governmentz", "-v", str(DATA / "lee_fasttext_new.bin"), "--topn", "5"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "government" in res.output
+    out = tmp_path / "lee.vec"
+    res = runner.invoke(
+        app, ["convert", str(DATA / "lee_fasttext_new.bin"), str(out), "--to", "fasttext"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        tv.load_vectors(out).index_to_key
+        == tv.load_fasttext(DATA / "lee_fasttext_new.bin").index_to_key
+    )

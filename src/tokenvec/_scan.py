@@ -180,3 +180,45 @@ def scan_fasttext_dictionary(
         raise ValueError("scan_fasttext_dictionary: arrays do not match the requested entries")
     end, bad = _dictionary_kernel(buf, pos, size, starts, lens, counts, types, max_word)
     return int(end), int(bad)
+
+
+def gather_words_reference(
+    buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """Copy word ``i`` (``buf[starts[i]:starts[i] + lens[i]]``) into ``out`` followed by a NUL,
+    words side by side; returns where each starts in ``out``."""
+    new = np.zeros(len(starts), dtype=np.int64)
+    at = 0
+    for i, (s, n) in enumerate(zip(starts.tolist(), lens.tolist(), strict=True)):
+        new[i] = at
+        out[at : at + n] = buf[s : s + n]
+        out[at + n] = 0
+        at += n + 1
+    return new
+
+
+def _compile_gather() -> object:
+    from tokenvec._scan_numba import gather_words
+
+    return gather_words
+
+
+_gather_kernel = LazyKernel(_compile_gather)  # type: ignore[arg-type]
+
+
+def gather_words(
+    buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """The compiled :func:`gather_words_reference`."""
+    if not (
+        buf.dtype == out.dtype == np.uint8
+        and starts.dtype == lens.dtype == np.int64
+        and starts.shape == lens.shape
+        and out.shape[0] >= int(lens.sum()) + len(lens)
+        and (len(starts) == 0 or (starts.min() >= 0 and (starts + lens).max() <= buf.shape[0]))
+        and out.flags.c_contiguous
+    ):
+        raise ValueError("gather_words: the words do not fit the arrays")
+    new = np.zeros(len(starts), dtype=np.int64)
+    _gather_kernel(buf, starts, lens, out, new)
+    return new

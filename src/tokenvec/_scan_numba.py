@@ -71,3 +71,15 @@ def scan_fasttext_dictionary(buf, pos, size, starts, lens, counts, types, max_wo
         types[i] = kind
         p += 10
     return p, -1
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def gather_words(buf, starts, lens, out, new):
+    at = 0
+    for i in range(starts.shape[0]):
+        new[i] = at
+        n = lens[i]
+        copy_bytes(out, at, buf, starts[i], n)
+        out[at + n] = 0
+        at += n + 1
+    return at

@@ -1,7 +1,8 @@
-"""Compiled word vectors of a fastText model: n-grams hashed over each word's bytes and their
-rows averaged, words split across threads. The plain reference is
+"""Compiled subwords of a fastText model: every word's input rows (its own and its n-grams',
+hashed over the word's stored bytes) as one CSR table, and their means, words split across
+threads. The plain references are :func:`tokenvec.fasttext.subword_rows` and
 :func:`tokenvec.subwords.word_matrix_reference` (one word at a time, in Python); the tests
-check that both agree bit for bit.
+check that both agree exactly.
 """
 
 from __future__ import annotations
@@ -13,48 +14,74 @@ import numpy as np
 from tokenvec._jit import LazyKernel
 
 
-def _compile() -> object:
-    from tokenvec._subword_numba import word_means
+def _compile() -> dict[str, object]:
+    from tokenvec import _subword_numba as k
 
-    return word_means
+    return {"counts": k.subword_counts, "fill": k.subword_fill, "mean": k.mean_rows}
 
 
-_kernel = LazyKernel(_compile)  # type: ignore[arg-type]
+_kernels = LazyKernel(_compile)  # type: ignore[arg-type]
+
+
+def _parallel(n: int, cost: int) -> int | None:
+    return 1 if cost < 1_000_000 else None
+
+
+def subword_table(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (nwords + 1,) int64, rows int32): word i's input rows are
+    ``rows[offsets[i]:offsets[i + 1]]``, its own row first, then its n-grams' in order."""
+    from tokenvec._threads import split_run
+
+    a = model.args
+    nwords = len(model.words)
+    starts = np.ascontiguousarray(model.starts, dtype=np.int64)
+    lens = np.ascontiguousarray(model.lens, dtype=np.int64)
+    blob = np.ascontiguousarray(model.blob, dtype=np.uint8)
+    if starts.shape != (nwords,) or lens.shape != (nwords,):
+        raise ValueError(f"{nwords} words but {starts.shape} starts and {lens.shape} lengths")
+    if nwords and (starts.min() < 0 or (starts + lens).max() > blob.shape[0] or lens.min() < 0):
+        raise ValueError("word bytes lie outside the blob")
+    if model.prune is None:
+        prune, use_prune = np.zeros(1, dtype=np.int64), False
+    else:
+        prune, use_prune = np.full(max(a.bucket, 1), -1, dtype=np.int64), True
+        for key, val in model.prune.items():
+            if 0 <= key < a.bucket:
+                prune[key] = val
+    eos = next((i for i, w in enumerate(model.words) if w == "</s>"), -1)
+    k = _kernels.get()
+    counts = np.zeros(nwords, dtype=np.int64)
+    common = (blob, starts, lens, a.minn, a.maxn, a.bucket, prune, use_prune, eos)
+    parts = _parallel(nwords, int(lens.sum()) * 8)
+    split_run(lambda lo, hi: k["counts"](*common, counts, lo, hi), nwords, parts)  # type: ignore[index]
+    offsets = np.zeros(nwords + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    rows = np.empty(int(offsets[-1]), dtype=np.int32)
+    split_run(lambda lo, hi: k["fill"](*common, offsets, rows, lo, hi), nwords, parts)  # type: ignore[index]
+    return offsets, rows
+
+
+def mean_rows(offsets: np.ndarray, rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Row i: the mean of ``matrix[rows[offsets[i]:offsets[i + 1]]]``, summed in order in
+    float32 (zeros for none)."""
+    from tokenvec._memory import empty
+    from tokenvec._threads import split_run
+
+    m = np.asarray(matrix)
+    n = offsets.shape[0] - 1
+    if m.dtype != np.float32 or m.ndim != 2 or not m.flags.c_contiguous:
+        raise ValueError(f"matrix is {m.dtype} {m.shape}, expected a C-contiguous float32 (N, C)")
+    if rows.size and (rows.min() < 0 or rows.max() >= m.shape[0]):
+        raise ValueError(f"rows point outside the {m.shape[0]}-row matrix")
+    out = empty((n, m.shape[1]), np.float32)
+    fn = _kernels.get()["mean"]  # type: ignore[index]
+    split_run(
+        lambda lo, hi: fn(offsets, rows, m, out, lo, hi), n, _parallel(n, rows.size * m.shape[1])
+    )
+    return out
 
 
 def word_matrix(model: Any) -> np.ndarray:
     """(nwords, dim) float32: row i is the mean of word i's own row and its n-gram rows."""
-    from tokenvec._memory import empty
-    from tokenvec._threads import split_run
-
-    a = model.args
-    nwords = len(model.word_bytes)
-    marked = [b"<" + w + b">" for w in model.word_bytes]
-    offsets = np.zeros(nwords + 1, dtype=np.int64)
-    np.cumsum([len(w) for w in marked], out=offsets[1:])
-    blob = np.frombuffer(b"".join(marked), dtype=np.uint8) if nwords else np.zeros(0, np.uint8)
-    if model.prune is None:
-        prune = np.zeros(0, dtype=np.int64)
-        use_prune = False
-    else:
-        prune = np.full(max(a.bucket, 1), -1, dtype=np.int64)
-        for k, v in model.prune.items():
-            if 0 <= k < a.bucket:
-                prune[k] = v
-        use_prune = True
-    eos = next((i for i, w in enumerate(model.words) if w == "</s>"), -1)
-    inp = np.asarray(model.input)
-    n_rows = inp.shape[0]
-    if inp.dtype != np.float32 or inp.ndim != 2 or inp.shape[1] != a.dim:
-        raise ValueError(f"input matrix is {inp.dtype} {inp.shape}, expected float32 (N, {a.dim})")
-    n_buckets = a.bucket if model.prune is None else len(model.prune)
-    if n_rows < nwords + n_buckets:
-        raise ValueError(f"input matrix has {n_rows} rows, fewer than {nwords} + {n_buckets}")
-    out = empty((nwords, a.dim), np.float32)
-    fn = _kernel.get()
-
-    def run(lo: int, hi: int) -> None:
-        fn(blob, offsets, a.minn, a.maxn, a.bucket, prune, use_prune, eos, inp, out, lo, hi)
-
-    split_run(run, nwords, 1 if nwords * a.dim < 1_000_000 else None)
-    return out
+    offsets, rows = subword_table(model)
+    return mean_rows(offsets, rows, model.input)

@@ -5,50 +5,100 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+LT, GT = 60, 62  # "<" and ">"
+
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
-def fnv1a(blob, lo, hi):
+def fnv1a(buf, lo, hi):
     # 64-bit arithmetic masked to 32 bits: numba widens uint32 products to 64 bits.
     h = np.uint64(2166136261)
     for k in range(lo, hi):
-        c = np.uint64(blob[k])
+        c = np.uint64(buf[k])
         if c >= 0x80:
             c |= np.uint64(0xFFFFFF00)  # fastText hashes signed chars
         h = ((h ^ c) * np.uint64(16777619)) & np.uint64(0xFFFFFFFF)
     return h
 
 
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def word_ngrams(blob, start, n, minn, maxn, bucket, prune, use_prune, nwords, tmp, rows, at, fill):
+    """N-gram rows of one word (bytes blob[start:start + n], "<" ">" added): their count, and
+    with ``fill`` written to rows[at:]."""
+    tmp[0] = LT
+    for k in range(n):
+        tmp[k + 1] = blob[start + k]
+    tmp[n + 1] = GT
+    size = n + 2
+    count = 0
+    for a in range(size):
+        if tmp[a] & 0xC0 == 0x80:
+            continue
+        j = a
+        g = 1
+        while j < size and g <= maxn:
+            j += 1
+            while j < size and tmp[j] & 0xC0 == 0x80:
+                j += 1
+            if g >= minn and not (g == 1 and (a == 0 or j == size)):
+                h = np.int64(fnv1a(tmp, a, j) % np.uint64(bucket))
+                if use_prune:
+                    h = prune[h]
+                if h >= 0:
+                    if fill:
+                        rows[at + count] = nwords + h
+                    count += 1
+            g += 1
+    return count
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def subword_counts(blob, starts, lens, minn, maxn, bucket, prune, use_prune, eos, counts, lo, hi):
+    nwords = starts.shape[0]
+    longest = 0
+    for i in range(lo, hi):
+        longest = max(longest, lens[i])
+    tmp = np.empty(longest + 2, dtype=np.uint8)
+    dummy = np.empty(0, dtype=np.int32)
+    for i in range(lo, hi):
+        c = 1
+        if i != eos and bucket > 0 and maxn > 0:
+            c += word_ngrams(blob, starts[i], lens[i], minn, maxn, bucket, prune, use_prune,
+                             nwords, tmp, dummy, 0, False)  # fmt: skip
+        counts[i] = c
+    return 0
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def subword_fill(
+    blob, starts, lens, minn, maxn, bucket, prune, use_prune, eos, offsets, rows, lo, hi
+):
+    nwords = starts.shape[0]
+    longest = 0
+    for i in range(lo, hi):
+        longest = max(longest, lens[i])
+    tmp = np.empty(longest + 2, dtype=np.uint8)
+    for i in range(lo, hi):
+        rows[offsets[i]] = i
+        if i != eos and bucket > 0 and maxn > 0:
+            word_ngrams(blob, starts[i], lens[i], minn, maxn, bucket, prune, use_prune, nwords,
+                        tmp, rows, offsets[i] + 1, True)  # fmt: skip
+    return 0
+
+
 # Not fastmath: rows are summed in order in float32, exactly as the reference and fastText.
 @numba.njit(nogil=True, cache=True, boundscheck=False)
-def word_means(blob, offsets, minn, maxn, bucket, prune, use_prune, eos, inp, out, lo, hi):
-    nwords = offsets.shape[0] - 1
+def mean_rows(offsets, rows, inp, out, lo, hi):
     dim = inp.shape[1]
     for i in range(lo, hi):
         for c in range(dim):
-            out[i, c] = inp[i, c]
-        count = 1
-        if i != eos and bucket > 0 and maxn > 0:
-            s, e = offsets[i], offsets[i + 1]
-            for a in range(s, e):
-                if blob[a] & 0xC0 == 0x80:
-                    continue
-                j = a
-                n = 1
-                while j < e and n <= maxn:
-                    j += 1
-                    while j < e and blob[j] & 0xC0 == 0x80:
-                        j += 1
-                    if n >= minn and not (n == 1 and (a == s or j == e)):
-                        h = np.int64(fnv1a(blob, a, j) % np.uint64(bucket))
-                        if use_prune:
-                            h = prune[h]
-                        if h >= 0:
-                            row = nwords + h
-                            for c in range(dim):
-                                out[i, c] += inp[row, c]
-                            count += 1
-                    n += 1
-        scale = np.float32(1.0 / count)
-        for c in range(dim):
-            out[i, c] *= scale
+            out[i, c] = 0.0
+        for k in range(offsets[i], offsets[i + 1]):
+            r = rows[k]
+            for c in range(dim):
+                out[i, c] += inp[r, c]
+        count = offsets[i + 1] - offsets[i]
+        if count > 0:
+            scale = np.float32(1.0 / count)
+            for c in range(dim):
+                out[i, c] *= scale
     return 0

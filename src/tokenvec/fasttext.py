@@ -23,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec._files import Errors, VectorFormatError, atomic_path, check_replaceable
+from tokenvec._files import (
+    Errors,
+    VectorFormatError,
+    atomic_path,
+    check_replaceable,
+)
 
 MAGIC = 793712314
 VERSION = 12
@@ -64,11 +69,17 @@ class FastTextArgs:
 
 @dataclass
 class FastTextModel:
-    """The parts of a ``.bin``: plain data, matrices memory-mapped from the file."""
+    """The parts of a ``.bin``: plain data, matrices memory-mapped from the file.
+
+    The words' bytes as stored (what n-grams are hashed over) are one ``blob`` with
+    ``starts``/``lens``, not a list of two million ``bytes`` objects.
+    """
 
     args: FastTextArgs
     words: list[str]  # the nwords words (labels of supervised models are left out)
-    word_bytes: list[bytes]  # the same as stored, hashed for n-grams
+    blob: np.ndarray  # uint8: the words' bytes, each followed by a NUL
+    starts: np.ndarray  # (nwords,) int64: where each word starts in blob
+    lens: np.ndarray  # (nwords,) int64
     counts: np.ndarray  # (nwords,) int64
     input: np.ndarray  # (nwords + bucket, dim) float32
     output: np.ndarray | None  # (rows, dim) float32
@@ -77,6 +88,24 @@ class FastTextModel:
     path: Path | None = None
     version: int = VERSION
     encoding: str = "utf-8"
+
+    @classmethod
+    def from_words(
+        cls, args: FastTextArgs, words: list[str], raw: list[bytes], **parts: Any
+    ) -> FastTextModel:
+        """A model from word strings and their stored bytes (and the other fields)."""
+        lens = np.array([len(w) for w in raw], dtype=np.int64)
+        starts = np.zeros(len(raw), dtype=np.int64)
+        if len(raw):
+            np.cumsum(lens[:-1] + 1, out=starts[1:])
+        blob = np.frombuffer(b"".join(w + b"\0" for w in raw), dtype=np.uint8)
+        return cls(args, words, blob, starts, lens, **parts)
+
+    @property
+    def word_bytes(self) -> list[bytes]:
+        """Each word's bytes as stored."""
+        b = self.blob.tobytes()
+        return [b[s : s + n] for s, n in zip(self.starts.tolist(), self.lens.tolist(), strict=True)]
 
 
 # --- n-grams -------------------------------------------------------------------------------
@@ -205,8 +234,8 @@ def _read_args(cur: _Cursor) -> tuple[FastTextArgs, int, bool]:
 
 def _read_dictionary(
     cur: _Cursor, new: bool, encoding: str, errors: Errors
-) -> tuple[list[bytes], list[str], np.ndarray, int, dict[int, int] | None]:
-    from tokenvec._scan import scan_fasttext_dictionary
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, dict[int, int] | None]:
+    from tokenvec._scan import gather_words, scan_fasttext_dictionary
 
     where = cur.where
     size, nwords, nlabels = cur.unpack("3i", "dictionary header")
@@ -236,25 +265,33 @@ def _read_dictionary(
     if (types[:nwords] != 0).any() or (types[nwords:] != 1).any():
         raise _bad(where, f"the dictionary's first {nwords} entries must be words, then labels")
     cur.pos = end
-    data = cur.buf
-    word_bytes = [
-        bytes(data[s : s + n])
-        for s, n in zip(starts[:nwords].tolist(), lens[:nwords].tolist(), strict=True)
-    ]
-    words = []
-    for i, w in enumerate(word_bytes):
-        try:
-            words.append(w.decode(encoding, errors))
-        except UnicodeDecodeError as exc:
-            raise VectorFormatError(
-                f"{where}: dictionary entry {i + 1}: the word {w[:40]!r} is not valid "
-                f"{encoding} ({exc.reason}); pass encoding=... or encoding_errors='replace'"
-            ) from None
+    # The words side by side, each followed by a NUL (no word holds one: the file ends words
+    # with it): one strict decode and one split when they are all valid.
+    lens = lens[:nwords].copy()
+    blob = np.empty(int(lens.sum()) + nwords, dtype=np.uint8)
+    new_starts = gather_words(cur.buf, starts[:nwords], lens, blob)
+    words: list[str] | None = None
+    try:
+        words = blob.tobytes().decode(encoding).split("\0")[:-1] if nwords else []
+    except UnicodeDecodeError:
+        words = None
+    if words is None:
+        b = blob.tobytes()
+        words = []
+        for i, (s, n) in enumerate(zip(new_starts.tolist(), lens.tolist(), strict=True)):
+            w = b[s : s + n]
+            try:
+                words.append(w.decode(encoding, errors))
+            except UnicodeDecodeError as exc:
+                raise VectorFormatError(
+                    f"{where}: dictionary entry {i + 1}: the word {w[:40]!r} is not valid "
+                    f"{encoding} ({exc.reason}); pass encoding=... or encoding_errors='replace'"
+                ) from None
     prune: dict[int, int] | None = None
     if new and prune_size >= 0:
         pairs = cur.unpack(f"{2 * prune_size}i", "pruned bucket table")
         prune = dict(zip(pairs[0::2], pairs[1::2], strict=True))
-    return word_bytes, words, counts[:nwords].copy(), int(ntokens), prune
+    return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune
 
 
 def _read_matrix(
@@ -299,7 +336,7 @@ def read_fasttext(
     buf = np.memmap(p, dtype=np.uint8, mode="r") if p.stat().st_size else np.zeros(0, np.uint8)
     cur = _Cursor(buf, where)
     args, version, new = _read_args(cur)
-    word_bytes, words, counts, ntokens, prune = _read_dictionary(
+    words, blob, starts, lens, counts, ntokens, prune = _read_dictionary(
         cur, new, encoding, encoding_errors
     )
     nwords = len(words)
@@ -317,7 +354,7 @@ def read_fasttext(
     if cur.pos != buf.shape[0]:
         raise _bad(where, f"{buf.shape[0] - cur.pos:,} bytes follow the output matrix")
     return FastTextModel(
-        args, words, word_bytes, counts, inp, out, ntokens, prune, p, version, encoding
+        args, words, blob, starts, lens, counts, inp, out, ntokens, prune, p, version, encoding
     )
 
 
@@ -363,8 +400,9 @@ def write_fasttext(
     p = Path(path)
     check_replaceable(p, overwrite=overwrite)
     a = model.args
-    nwords = len(model.word_bytes)
-    for i, w in enumerate(model.word_bytes):
+    raw = model.word_bytes
+    nwords = len(raw)
+    for i, w in enumerate(raw):
         if b"\0" in w:
             raise ValueError(f"word {i} ({w[:40]!r}) holds a NUL byte: a .bin cannot store it")
     if model.input.shape != (
@@ -380,7 +418,7 @@ def write_fasttext(
         prune_size = -1 if model.prune is None else len(model.prune)
         f.write(struct.pack("<3iqq", nwords, nwords, 0, model.ntokens, prune_size))
         entry = struct.Struct("<qb")
-        for w, c in zip(model.word_bytes, model.counts.tolist(), strict=True):
+        for w, c in zip(raw, model.counts.tolist(), strict=True):
             f.write(w + b"\0" + entry.pack(int(c), 0))
         if model.prune:
             f.write(

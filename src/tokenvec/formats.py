@@ -635,11 +635,11 @@ def write(
     if format == "fasttext-bin":
         # A table without n-grams (bucket 0, maxn 0): fastText reads it as word vectors.
         dim = int(mat.shape[1])
-        model = fasttext.FastTextModel(
-            fasttext.FastTextArgs(dim=dim, bucket=0, minn=0, maxn=0),
-            list(keys), raw, np.ones(len(raw), dtype=np.int64),
-            np.ascontiguousarray(mat, dtype=np.float32), np.zeros((len(raw), dim), np.float32),
-            ntokens=len(raw), prune=None,
+        model = fasttext.FastTextModel.from_words(
+            fasttext.FastTextArgs(dim=dim, bucket=0, minn=0, maxn=0), list(keys), raw,
+            counts=np.ones(len(raw), dtype=np.int64),
+            input=np.ascontiguousarray(mat, dtype=np.float32),
+            output=np.zeros((len(raw), dim), np.float32), ntokens=len(raw), prune=None,
         )  # fmt: skip
         return fasttext.write_fasttext(model, target, overwrite=overwrite)
     if format == "word2vec":

@@ -37,7 +37,15 @@ class SubwordVectors(Vectors):
         self._norms = None
         self._word_matrix: np.ndarray | None = None
         self.ann = None
-        self._check_duplicates("warn")
+        # The word -> row dict (and the duplicate check) waits for the first lookup: opening a
+        # two-million-word model builds nothing it does not need.
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        if self._key_to_index is None:
+            self._key_to_index = Vectors.key_to_index.fget(self)  # type: ignore[attr-defined]
+            self._check_duplicates("warn")
+        return self._key_to_index
 
     # --- the word matrix, lazily ---------------------------------------------------------
 

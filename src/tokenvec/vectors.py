@@ -41,7 +41,7 @@ def project_unit_2d(vectors: Vectors, words: Sequence[str]) -> np.ndarray:
     >>> project_unit_2d(v, ["a", "b", "c"]).shape
     (3, 2)
     """
-    x = vectors.unit[[vectors.index(w) for w in words]].astype(np.float64)  # (n, C)
+    x = np.stack([vectors.get_vector(w, norm=True) for w in words]).astype(np.float64)  # (n, C)
     centred = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     out = centred @ vt[:2].T
@@ -328,6 +328,11 @@ class Vectors:
     __hash__ = None  # type: ignore[assignment]  # mutable data: not hashable
 
     def __contains__(self, key: object) -> bool:
+        return key in self.key_to_index
+
+    def has_vector(self, key: str) -> bool:
+        """Whether ``key`` has a vector: it is in the vocabulary (subword models also answer
+        for other strings with at least one character n-gram)."""
         return key in self.key_to_index
 
     def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:

@@ -45,6 +45,7 @@ class VectorFormat(StrEnum):
     word2vec_text = "word2vec-text"
     fasttext = "fasttext"
     glove = "glove"
+    fasttext_bin = "fasttext-bin"
 
 
 class Method(StrEnum):

@@ -123,7 +123,8 @@ def create_app(
     page = (STATIC / "index.html").read_text("utf-8")
 
     def known(word: str) -> str:
-        if word not in vectors:
+        # Subword models give a vector to words outside their vocabulary.
+        if not vectors.has_vector(word):
             close = suggest(word, vectors.key_to_index)
             raise HTTPException(
                 status_code=404,
