@@ -35,3 +35,24 @@ def random_vectors() -> tv.Vectors:
     rng = np.random.default_rng(0)
     keys = [f"w{i}" for i in range(3000)]
     return tv.Vectors(keys, rng.standard_normal((3000, 16)).astype(np.float32))
+
+
+@pytest.fixture
+def prepare_for_kernel():
+    """A function readying a model for one kernel call (see :func:`_prepare_for_kernel`)."""
+    return _prepare_for_kernel
+
+
+def _prepare_for_kernel(model, sentences):
+    """A word2vec-family model with its vocabulary, random output layers and encoded corpus,
+    ready for one kernel call: (model, encoded corpus, tables)."""
+    from tokenvec.word2vec import EncodedCorpus, Vocab
+    from tokenvec.word2vec.corpus import Corpus
+
+    corpus = Corpus(sentences)
+    model.vocab = Vocab.build(corpus, model.config)
+    model._init_weights()
+    model.syn1neg[:] = np.random.default_rng(1).standard_normal(model.syn1neg.shape) * 0.1
+    model.syn1[:] = np.random.default_rng(2).standard_normal(model.syn1.shape) * 0.1
+    enc = EncodedCorpus.encode(corpus, model.vocab, 10_000)
+    return model, enc, model._tables()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.word2vec import EncodedCorpus, TrainingError, Vocab, Word2Vec, Word2VecConfig
+from tokenvec.word2vec import TrainingError, Vocab, Word2Vec, Word2VecConfig
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.corpus import Corpus, CorpusError, WordTokenizer
 
@@ -27,8 +27,7 @@ def planted_corpus(n_sent=400, seed=0):
     return out
 
 
-def prepared(sg, hs, negative, cbow_mean=True, window=3):
-    corpus = Corpus(planted_corpus(40))
+def prepared(prepare, sg, hs, negative, cbow_mean=True, window=3):
     cfg = Word2VecConfig(
         sg=sg,
         hs=hs,
@@ -40,13 +39,7 @@ def prepared(sg, hs, negative, cbow_mean=True, window=3):
         sample=1e-2,
         threads=1,
     )
-    model = Word2Vec(cfg)
-    model.vocab = Vocab.build(corpus, cfg)
-    model._init_weights()
-    model.syn1neg[:] = np.random.default_rng(1).standard_normal(model.syn1neg.shape) * 0.1
-    model.syn1[:] = np.random.default_rng(2).standard_normal(model.syn1.shape) * 0.1
-    enc = EncodedCorpus.encode(corpus, model.vocab, 10_000)
-    return model, enc, model._tables()
+    return prepare(Word2Vec(cfg), planted_corpus(40))
 
 
 @pytest.mark.parametrize(
@@ -59,10 +52,10 @@ def prepared(sg, hs, negative, cbow_mean=True, window=3):
         (False, True, 2, True),
     ],
 )
-def test_kernel_equals_reference(sg, hs, negative, cbow_mean):
+def test_kernel_equals_reference(prepare_for_kernel, sg, hs, negative, cbow_mean):
     results = []
     for fn in (_w2v.kernel(), _w2v.train_chunk_reference):
-        model, enc, t = prepared(sg, hs, negative, cbow_mean)
+        model, enc, t = prepared(prepare_for_kernel, sg, hs, negative, cbow_mean)
         mode = _w2v.Mode(sg, negative, hs, 3, cbow_mean)
         out = _w2v.train_chunk(
             fn, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts, t, mode,

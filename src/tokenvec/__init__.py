@@ -21,7 +21,15 @@ from tokenvec.positional import (
 )
 from tokenvec.subwords import SubwordVectors, load_fasttext
 from tokenvec.vectors import Vectors, load_vectors, save_vectors
-from tokenvec.word2vec import Word2Vec, Word2VecConfig, corpus, train_word2vec
+from tokenvec.word2vec import (
+    FastText,
+    FastTextConfig,
+    Word2Vec,
+    Word2VecConfig,
+    corpus,
+    train_fasttext,
+    train_word2vec,
+)
 
 __version__ = "0.1.0"
 
@@ -29,6 +37,8 @@ __all__ = [
     "SGD",
     "Adam",
     "Embedding",
+    "FastText",
+    "FastTextConfig",
     "InputEmbedding",
     "InputGrads",
     "LearnedPositionalEmbedding",
@@ -53,6 +63,7 @@ __all__ = [
     "save_vectors",
     "sinusoidal_table",
     "tokenizers",
+    "train_fasttext",
     "train_word2vec",
     "windows",
 ]

@@ -11,7 +11,7 @@ so one chunk trained by both gives the same weights up to float rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,10 @@ class Tables:
     code_lens: np.ndarray  # (V,) int32: code length of each word
     sig: np.ndarray  # (EXP_TABLE_SIZE,) float32 sigmoid table
     log: np.ndarray  # (EXP_TABLE_SIZE,) float32 log-sigmoid table
+    # Subword models: word i's input rows are sub_rows[sub_offsets[i]:sub_offsets[i + 1]]
+    # (its own row, then its n-grams'); plain word2vec passes one-element placeholders.
+    sub_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    sub_rows: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int32))
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Mode:
     hs: bool
     window: int
     cbow_mean: bool
+    subwords: bool = False  # inputs are the means of each word's rows in Tables.sub_rows
 
 
 def train_chunk(
@@ -70,7 +75,7 @@ def train_chunk(
         syn0, syn1neg, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
         tables.points, tables.code_lens, bool(mode.sg), int(mode.negative), bool(mode.hs),
         int(mode.window), bool(mode.cbow_mean), float(alpha_start), float(alpha_end), seed,
-        tables.sig, tables.log,
+        tables.sig, tables.log, bool(mode.subwords), tables.sub_offsets, tables.sub_rows,
     )  # fmt: skip
     return float(loss), int(pairs), int(kept)
 
@@ -178,11 +183,22 @@ def train_chunk_reference(
     seed: int,
     sig_table: np.ndarray,
     log_table: np.ndarray,
+    subwords: bool = False,
+    sub_offsets: np.ndarray | None = None,
+    sub_rows: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
     """Train on sentences ``words[bounds[i]:bounds[i+1]]``; returns (loss, pairs, words kept).
 
-    ``alpha`` falls linearly from alpha_start to alpha_end across the chunk's words.
+    ``alpha`` falls linearly from alpha_start to alpha_end across the chunk's words. With
+    ``subwords`` (fastText), a word's input is the mean of its rows ``sub_rows[...]``: in
+    skip-gram the centre's rows predict each context word, in CBOW the bag of all the context
+    words' rows predicts the centre, and the error is added to every row used.
     """
+
+    def rows_of(w: int) -> list[int]:
+        assert sub_offsets is not None and sub_rows is not None
+        return [int(r) for r in sub_rows[sub_offsets[w] : sub_offsets[w + 1]]]
+
     rng = _Rng(seed)
     dim = syn0.shape[1]
     total = int(bounds[-1] - bounds[0])
@@ -196,7 +212,24 @@ def train_chunk_reference(
         for i, center in enumerate(kept):
             b = rng.next() % window
             lo, hi = max(0, i - window + b), min(len(kept), i + window + 1 - b)
-            if sg:
+            if sg and subwords:
+                rows = rows_of(center)
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    l1 = np.zeros(dim, dtype=np.float32)
+                    for r in rows:
+                        l1 += syn0[r]
+                    l1 *= np.float32(1.0 / len(rows))
+                    neu1e = np.zeros(dim, dtype=np.float32)
+                    loss += _predict(
+                        l1, kept[j], neu1e, syn1neg, syn1, codes, points, code_lens,
+                        cum_table, negative, hs, alpha, rng, sig_table, log_table,
+                    )  # fmt: skip
+                    for r in rows:
+                        syn0[r] += neu1e
+                    pairs += 1
+            elif sg:
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -210,9 +243,13 @@ def train_chunk_reference(
                     pairs += 1
             else:
                 ctx = [kept[j] for j in range(lo, hi) if j != i]
+                if subwords:
+                    ctx = [r for w in ctx for r in rows_of(w)]
                 if not ctx:
                     continue
-                l1 = np.sum(syn0[ctx], axis=0, dtype=np.float32)
+                l1 = np.zeros(dim, dtype=np.float32)
+                for c in ctx:  # in order, as the kernel sums
+                    l1 += syn0[c]
                 if cbow_mean:
                     l1 /= np.float32(len(ctx))
                 neu1e = np.zeros(dim, dtype=np.float32)

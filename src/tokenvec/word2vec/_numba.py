@@ -116,7 +116,7 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_tabl
 @njit
 def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,
                 code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
-                seed, sig_table, log_table):  # fmt: skip
+                seed, sig_table, log_table, subwords, sub_offsets, sub_rows):  # fmt: skip
     dim = syn0.shape[1]
     state = np.empty(1, dtype=np.uint64)
     state[0] = np.uint64(seed) & np.uint64(MASK48)
@@ -146,7 +146,32 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
             b = np.int64(rnd(state) % np.uint64(window))
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
-            if sg:
+            if sg and subwords:
+                # fastText's skip-gram: the mean of the centre's rows (its own and its
+                # n-grams') predicts each context word; the error goes to each of those rows.
+                so, se = sub_offsets[center], sub_offsets[center + 1]
+                inv = np.float32(1.0 / (se - so))
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    for c in range(dim):
+                        l1[c] = 0.0
+                        neu1e[c] = 0.0
+                    for k in range(so, se):
+                        row = syn0[sub_rows[k]]
+                        for c in range(dim):
+                            l1[c] += row[c]
+                    for c in range(dim):
+                        l1[c] *= inv
+                    loss += predict(l1, kept[j], neu1e, syn1neg, syn1, codes, points,
+                                    code_lens, cum_table, negative, hs, alpha, state,
+                                    sig_table, log_table)  # fmt: skip
+                    for k in range(so, se):
+                        row = syn0[sub_rows[k]]
+                        for c in range(dim):
+                            row[c] += neu1e[c]
+                    pairs += 1
+            elif sg:
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -167,10 +192,17 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    row = syn0[kept[j]]
-                    for c in range(dim):
-                        l1[c] += row[c]
-                    count += 1
+                    if subwords:  # the bag holds every row of every context word
+                        for k in range(sub_offsets[kept[j]], sub_offsets[kept[j] + 1]):
+                            row = syn0[sub_rows[k]]
+                            for c in range(dim):
+                                l1[c] += row[c]
+                            count += 1
+                    else:
+                        row = syn0[kept[j]]
+                        for c in range(dim):
+                            l1[c] += row[c]
+                        count += 1
                 if count == 0:
                     continue
                 if cbow_mean:
@@ -187,8 +219,14 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    row = syn0[kept[j]]
-                    for c in range(dim):
-                        row[c] += neu1e[c]
+                    if subwords:
+                        for k in range(sub_offsets[kept[j]], sub_offsets[kept[j] + 1]):
+                            row = syn0[sub_rows[k]]
+                            for c in range(dim):
+                                row[c] += neu1e[c]
+                    else:
+                        row = syn0[kept[j]]
+                        for c in range(dim):
+                            row[c] += neu1e[c]
                 pairs += 1
     return loss, pairs, kept_total

@@ -87,9 +87,14 @@ class Word2Vec:
     8
     """
 
+    CONFIG: type[Word2VecConfig] = Word2VecConfig
+    MODEL = "word2vec"  # what a checkpoint records, so each class reloads only its own
+
     def __init__(self, config: Word2VecConfig | None = None, **overrides: Any) -> None:
-        base = config or Word2VecConfig()
-        self.config = Word2VecConfig(**{**asdict(base), **overrides}) if overrides else base
+        base = config or self.CONFIG()
+        if not isinstance(base, self.CONFIG):
+            raise TypeError(f"{type(self).__name__} takes a {self.CONFIG.__name__}")
+        self.config = type(base)(**{**asdict(base), **overrides}) if overrides else base
         self.vocab: Vocab | None = None
         self.syn0 = np.zeros((0, 0), np.float32)
         self.syn1neg = np.zeros((0, 0), np.float32)
@@ -99,14 +104,26 @@ class Word2Vec:
 
     # --- set-up --------------------------------------------------------------------------------
 
+    def _input_rows(self, words: int) -> int:
+        """Rows of the input matrix for ``words`` words (subword models add n-gram rows)."""
+        return words
+
+    def _vectors(self) -> Vectors:
+        """The trained word vectors (a view of the input rows)."""
+        assert self.vocab is not None
+        return Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+
     def _init_weights(self) -> None:
         assert self.vocab is not None
         v, d = len(self.vocab), self.config.vector_size
-        layers = 1 + bool(self.config.negative) + bool(self.config.hs)
-        _memory.check_fits(layers * v * d * 4, f"word2vec weights ({v:,} words x {d} dims)")
+        rows = self._input_rows(v)
+        layers = bool(self.config.negative) + bool(self.config.hs)
+        _memory.check_fits(
+            (rows + layers * v) * d * 4, f"word2vec weights ({rows:,} input rows x {d} dims)"
+        )
         rng = np.random.default_rng(self.config.seed)
         # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range).
-        self.syn0 = ((rng.random((v, d), dtype=np.float32) * 2 - 1) / d).astype(np.float32)
+        self.syn0 = ((rng.random((rows, d), dtype=np.float32) * 2 - 1) / d).astype(np.float32)
         self.syn1neg = (
             np.zeros((v, d), np.float32) if self.config.negative else np.zeros((1, d), np.float32)
         )
@@ -171,7 +188,7 @@ class Word2Vec:
         self.vocab = Vocab.build(corp, self.config)
         self._init_weights()
         self.progress = Progress()
-        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        self.wv = self._vectors()
         return self.vocab
 
     @classmethod
@@ -220,7 +237,7 @@ class Word2Vec:
             if pool is not None:
                 pool.shutdown(wait=True)
         saver.save()  # the target was checked up front
-        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        self.wv = self._vectors()
         return self.wv
 
     def _plan(self, corp: Corpus) -> _Plan:
@@ -246,7 +263,9 @@ class Word2Vec:
             )
         sizes = enc.chunk_words()
         before = np.concatenate([[0], np.cumsum(sizes)])  # words before each chunk
-        mode = _w2v.Mode(cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean)
+        mode = _w2v.Mode(
+            cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, tables.sub_rows.size > 1
+        )
         return _Plan(enc, tables, mode, sizes, before, int(before[-1]) * cfg.epochs)
 
     def _chunk(self, plan: _Plan, epoch: int, k: int) -> tuple[float, int, int]:
@@ -318,7 +337,7 @@ class Word2Vec:
         st.epoch += 1
         st.chunk = 0
         st.epoch_loss, st.epoch_pairs = 0.0, 0
-        self.wv = Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        self.wv = self._vectors()
         speed = (st.words_done - words_at_start) / max(seconds, 1e-9)
         return EpochInfo(st.epoch, self.config.epochs, mean, speed, seconds, self)
 
@@ -374,6 +393,7 @@ class Word2Vec:
             state = {
                 "format": CHECKPOINT_FORMAT,
                 "version": 2,
+                "model": self.MODEL,
                 "config": asdict(self.config),
                 "raw_words": self.vocab.raw_words,
                 "progress": asdict(self.progress),
@@ -404,8 +424,14 @@ class Word2Vec:
         version = state.get("version")
         if version not in (1, 2):
             raise CheckpointError(f"{state_path}: unknown version {version!r}")
+        kind = state.get("model", "word2vec")
+        if kind != cls.MODEL:
+            raise CheckpointError(
+                f"{state_path}: a {kind} checkpoint; load it with the {kind} trainer, not "
+                f"{cls.__name__}"
+            )
         try:
-            config = Word2VecConfig(**state["config"])
+            config = cls.CONFIG(**state["config"])
             progress = Progress(**state["progress"])
             raw_words = check_int(state["raw_words"], "raw_words", 1)
         except (KeyError, TypeError, ValueError) as exc:
@@ -436,7 +462,7 @@ class Word2Vec:
         if len(words) == 0 or (counts < 1).any():
             raise CheckpointError(f"{weights}: 'counts' must hold a count >= 1 for every word")
         v, d = len(words), config.vector_size
-        _check_array(weights, "syn0", arrays["syn0"], np.float32, (v, d))
+        _check_array(weights, "syn0", arrays["syn0"], np.float32, (model._input_rows(v), d))
         _check_array(
             weights, "syn1neg", arrays["syn1neg"], np.float32, (v if config.negative else 1, d)
         )
@@ -485,8 +511,10 @@ def check_kernel_inputs(
     config: Word2VecConfig,
 ) -> None:
     """Check every array the compiled kernel reads or writes (it runs without bounds checks):
-    dtypes, C-contiguity, shapes, and the ranges of ids, tree points and noise tables."""
-    v, d = syn0.shape if syn0.ndim == 2 else (0, 0)
+    dtypes, C-contiguity, shapes, and the ranges of ids, tree points, noise tables and, for
+    subword models, of every word's input rows."""
+    v = tables.sample_int.shape[0] if tables.sample_int.ndim == 1 else 0
+    rows, d = syn0.shape if syn0.ndim == 2 else (0, 0)
 
     def need(ok: bool, what: str) -> None:
         if not ok:
@@ -503,9 +531,18 @@ def check_kernel_inputs(
         ("code_lens", tables.code_lens, np.int32),
         ("sig", tables.sig, np.float32),
         ("log", tables.log, np.float32),
+        ("sub_offsets", tables.sub_offsets, np.int64),
+        ("sub_rows", tables.sub_rows, np.int32),
     ):
         need(arr.dtype == dtype and arr.flags.c_contiguous, f"{name} must be C-contiguous {dtype}")
     need(v > 0 and d == config.vector_size, f"syn0 has shape {syn0.shape}")
+    if tables.sub_rows.size > 1:  # subwords: offsets per word, rows inside the input matrix
+        off, sub = tables.sub_offsets, tables.sub_rows
+        need(off.shape == (v + 1,) and int(off[0]) == 0 and int(off[-1]) == sub.size, "sub_offsets")
+        need(bool((np.diff(off) >= 1).all()), "every word needs at least one input row")
+        need(int(sub.min()) >= 0 and int(sub.max()) < rows, "sub_rows outside the input matrix")
+    else:
+        need(rows == v, f"syn0 has {rows} rows for {v} words")
     need(syn1neg.shape == ((v, d) if config.negative else (1, d)), "syn1neg shape")
     need(syn1.shape == ((max(v - 1, 1), d) if config.hs else (1, d)), "syn1 shape")
     need(words.ndim == 1 and words.dtype in (np.uint16, np.int32), "words dtype")
