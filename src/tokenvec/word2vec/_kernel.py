@@ -191,8 +191,9 @@ def train_chunk_reference(
 
     ``alpha`` falls linearly from alpha_start to alpha_end across the chunk's words. With
     ``subwords`` (fastText), a word's input is the mean of its rows ``sub_rows[...]``: in
-    skip-gram the centre's rows predict each context word, in CBOW the bag of all the context
-    words' rows predicts the centre, and the error is added to every row used.
+    skip-gram the centre's rows predict each context word of its window (their errors summed,
+    then added to each row once), in CBOW the bag of all the context words' rows predicts the
+    centre, and the error is added to every row used.
     """
 
     def rows_of(w: int) -> list[int]:
@@ -214,21 +215,21 @@ def train_chunk_reference(
             lo, hi = max(0, i - window + b), min(len(kept), i + window + 1 - b)
             if sg and subwords:
                 rows = rows_of(center)
+                l1 = np.zeros(dim, dtype=np.float32)
+                for r in rows:
+                    l1 += syn0[r]
+                l1 *= np.float32(1.0 / len(rows))
+                neu1e = np.zeros(dim, dtype=np.float32)
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    l1 = np.zeros(dim, dtype=np.float32)
-                    for r in rows:
-                        l1 += syn0[r]
-                    l1 *= np.float32(1.0 / len(rows))
-                    neu1e = np.zeros(dim, dtype=np.float32)
                     loss += _predict(
                         l1, kept[j], neu1e, syn1neg, syn1, codes, points, code_lens,
                         cum_table, negative, hs, alpha, rng, sig_table, log_table,
                     )  # fmt: skip
-                    for r in rows:
-                        syn0[r] += neu1e
                     pairs += 1
+                for r in rows:
+                    syn0[r] += neu1e
             elif sg:
                 for j in range(lo, hi):
                     if j == i:

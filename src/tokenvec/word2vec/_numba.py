@@ -147,30 +147,33 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             if sg and subwords:
-                # fastText's skip-gram: the mean of the centre's rows (its own and its
-                # n-grams') predicts each context word; the error goes to each of those rows.
+                # Skip-gram over subwords: the mean of the centre's rows (its own and its
+                # n-grams') predicts each context word in its window; their errors are summed
+                # and added to each of those rows once. (fastText recomputes the mean and
+                # writes the rows after every context word: the same model at a fraction of
+                # the work, as the rows are most of it.)
                 so, se = sub_offsets[center], sub_offsets[center + 1]
                 inv = np.float32(1.0 / (se - so))
+                for c in range(dim):
+                    l1[c] = 0.0
+                    neu1e[c] = 0.0
+                for k in range(so, se):
+                    row = syn0[sub_rows[k]]
+                    for c in range(dim):
+                        l1[c] += row[c]
+                for c in range(dim):
+                    l1[c] *= inv
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    for c in range(dim):
-                        l1[c] = 0.0
-                        neu1e[c] = 0.0
-                    for k in range(so, se):
-                        row = syn0[sub_rows[k]]
-                        for c in range(dim):
-                            l1[c] += row[c]
-                    for c in range(dim):
-                        l1[c] *= inv
                     loss += predict(l1, kept[j], neu1e, syn1neg, syn1, codes, points,
                                     code_lens, cum_table, negative, hs, alpha, state,
                                     sig_table, log_table)  # fmt: skip
-                    for k in range(so, se):
-                        row = syn0[sub_rows[k]]
-                        for c in range(dim):
-                            row[c] += neu1e[c]
                     pairs += 1
+                for k in range(so, se):
+                    row = syn0[sub_rows[k]]
+                    for c in range(dim):
+                        row[c] += neu1e[c]
             elif sg:
                 for j in range(lo, hi):
                     if j == i:

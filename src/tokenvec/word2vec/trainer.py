@@ -122,8 +122,16 @@ class Word2Vec:
             (rows + layers * v) * d * 4, f"word2vec weights ({rows:,} input rows x {d} dims)"
         )
         rng = np.random.default_rng(self.config.seed)
-        # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range).
-        self.syn0 = ((rng.random((rows, d), dtype=np.float32) * 2 - 1) / d).astype(np.float32)
+        # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range), drawn in
+        # place block by block: a subword model's millions of n-gram rows make no temporaries.
+        self.syn0 = _memory.empty((rows, d), np.float32)
+        step = max(1, 2**22 // d)
+        for lo in range(0, rows, step):
+            block = self.syn0[lo : lo + step]
+            rng.random(out=block, dtype=np.float32)
+            block *= 2
+            block -= 1
+            block /= d
         self.syn1neg = (
             np.zeros((v, d), np.float32) if self.config.negative else np.zeros((1, d), np.float32)
         )
