@@ -56,3 +56,23 @@ def _prepare_for_kernel(model, sentences):
     model.syn1[:] = np.random.default_rng(2).standard_normal(model.syn1.shape) * 0.1
     enc = EncodedCorpus.encode(corpus, model.vocab, 10_000)
     return model, enc, model._tables()
+
+
+class StopTraining(Exception):
+    """Raised by :func:`interrupt_after` callbacks: a run killed between epochs."""
+
+
+@pytest.fixture
+def interrupted_run():
+    """Train ``model`` on ``corpus`` with a checkpoint at ``ckpt``, stopped after ``epoch``."""
+
+    def run(model, corpus, ckpt, epoch):
+        def stop(info):
+            if info.epoch == epoch:
+                raise StopTraining
+
+        with pytest.raises(StopTraining):
+            model.train(corpus, progress=False, checkpoint=ckpt, checkpoint_every=0,
+                        callbacks=[stop])  # fmt: skip
+
+    return run

@@ -82,9 +82,16 @@ def test_demo_sections_return_their_data():
     assert list(w2v.after) == TRAIN_WORDS and all(len(n) == 4 for n in w2v.after.values())
     assert w2v.before != w2v.after  # training moved the vectors
 
+    sub = r.subwords
+    assert sub.words and not any(sub.in_vocabulary)  # no word2vec row for any of them
+    assert all(len(sub.neighbours[w]) == 4 for w in sub.words)
+    assert all("".join(b) == " " + w for w, b in zip(sub.words, sub.bpe, strict=True))
+    assert sub.ngrams[0][0] == "<" + sub.words[0][:2]  # "<ki" for "kingz"
+
     out = console.file.getvalue()  # the printed tables are views of the data
     assert "max |lookup - one_hot @ W| = 0" in out and "(8, 1024, 768)" in out
     assert w2v.after["king"][0] in out
+    assert sub.neighbours[sub.words[0]][0] in out and "GPT-2 BPE tokens" in out
 
     if r.semantics is None:
         assert "semantics" in r.skipped and "pip install" in r.skipped["semantics"]

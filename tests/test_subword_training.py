@@ -117,3 +117,38 @@ def test_bad_subword_config():
         FastTextConfig(min_n=4, max_n=3)
     with pytest.raises(TypeError, match="FastTextConfig"):
         FastText(tv.Word2VecConfig())
+
+
+def test_cli_trains_subwords(tmp_path):
+    from typer.testing import CliRunner
+
+    from tokenvec.cli import app
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in morph_corpus()), "utf-8")
+    out = tmp_path / "m.bin"
+    res = CliRunner().invoke(
+        app,
+        ["train", str(corpus), "-o", str(out), "--format", "fasttext-bin", "--subwords",
+         "--bucket", "500", "--min-count", "1", "--epochs", "2", "--vector-size", "12",
+         "--no-progress", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    v = tv.load_vectors(out)
+    assert isinstance(v, tv.SubwordVectors) and v.model.args.bucket == 500
+    assert v.model.args.minn == 3 and v.has_vector("moonlyness") and "moonlyness" not in v
+    res = CliRunner().invoke(app, ["similar", "moonlyness", "-v", str(out), "--topn", "3"])
+    assert res.exit_code == 0, res.output
+
+
+def test_resume_equals_uninterrupted(tmp_path, interrupted_run):
+    cfg = FastTextConfig(
+        vector_size=8, min_count=1, epochs=3, threads=1, bucket=64, chunk_words=300
+    )
+    full = FastText(cfg).train(morph_corpus(), progress=False)
+    ckpt = tmp_path / "ckpt"
+    interrupted_run(FastText(cfg), morph_corpus(), ckpt, 2)
+    model, resumed = FastText.resume(ckpt, morph_corpus(), progress=False)
+    assert model.progress.epoch == 3
+    np.testing.assert_array_equal(resumed.vectors, full.vectors)
+    np.testing.assert_array_equal(resumed["zzzz"], full["zzzz"])  # the n-gram rows too

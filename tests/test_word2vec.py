@@ -79,28 +79,13 @@ def test_threads_1_is_bit_for_bit_reproducible():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
-def test_resume_equals_uninterrupted(tmp_path):
+def test_resume_equals_uninterrupted(tmp_path, interrupted_run):
     cfg = Word2VecConfig(
         sg=False, vector_size=12, min_count=1, epochs=3, threads=1, chunk_words=300
     )
     full = Word2Vec(cfg).train(planted_corpus(), progress=False)
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_two(info):
-        if info.epoch == 2:
-            raise Stop
-
     ckpt = tmp_path / "ckpt"
-    with pytest.raises(Stop):
-        Word2Vec(cfg).train(
-            planted_corpus(),
-            progress=False,
-            checkpoint=ckpt,
-            checkpoint_every=0,
-            callbacks=[stop_after_two],
-        )
+    interrupted_run(Word2Vec(cfg), planted_corpus(), ckpt, 2)
     assert (ckpt / "state.json").is_file() and not list(tmp_path.glob(".*tmp"))
     model, resumed = Word2Vec.resume(ckpt, planted_corpus(), progress=False)
     assert model.progress.epoch == 3

@@ -39,6 +39,7 @@ class DemoConfig:
     timing_ids: int = 512
     seed: int = 0
     word2vec_epochs: int = 3
+    subword_epochs: int = 1
     lm_seconds: float = 60.0
 
 
@@ -305,6 +306,55 @@ def word2vec_section(
     )
 
 
+# Words the built-in corpus's vocabulary (min_count 5) does not hold: misspellings, a rare
+# compound, a rare derivation.
+SUBWORD_WORDS = ["kingdomz", "daughterz", "motherless", "seafarer"]
+SUBWORD_BUCKET = 200_000
+
+
+@dataclass(frozen=True)
+class SubwordResult:
+    """Words outside the vocabulary: fastText's n-gram vectors beside GPT-2's BPE split."""
+
+    words: list[str]
+    in_vocabulary: list[bool]
+    ngrams: list[list[str]]  # the character n-grams whose rows make each word's vector
+    bpe: list[list[str]]  # GPT-2's tokens of each word (after a space, as in running text)
+    neighbours: dict[str, list[str]]  # nearest vocabulary words to each n-gram vector
+    epochs: int
+    bucket: int
+    seconds: float
+
+
+def subword_section(epochs: int = 1, progress: bool = True) -> SubwordResult:
+    """Train subword vectors (CBOW) on the built-in corpus and ask them for words no table
+    holds; GPT-2's answer to the same problem is to split them into known tokens."""
+    from tokenvec.tokenizers import gpt2
+    from tokenvec.word2vec import FastText, FastTextConfig
+
+    start = time.perf_counter()
+    model = FastText(FastTextConfig(sg=False, epochs=epochs, bucket=SUBWORD_BUCKET))
+    sv = model.train(progress=progress)
+    seconds = time.perf_counter() - start
+    tok = gpt2()
+    a = model.config
+    return SubwordResult(
+        words=list(SUBWORD_WORDS),
+        in_vocabulary=[w in sv for w in SUBWORD_WORDS],
+        ngrams=[_ngrams(w, a.min_n, a.max_n) for w in SUBWORD_WORDS],
+        bpe=[[tok.token_text(i) for i in tok.encode_ordinary(" " + w)] for w in SUBWORD_WORDS],
+        neighbours=neighbours_of(sv, SUBWORD_WORDS, 4),
+        epochs=epochs,
+        bucket=SUBWORD_BUCKET,
+        seconds=seconds,
+    )
+
+
+def _ngrams(word: str, minn: int, maxn: int) -> list[str]:
+    w = f"<{word}>"
+    return [w[i : i + n] for n in range(minn, maxn + 1) for i in range(len(w) - n + 1)]
+
+
 LM_LAYERS, LM_DIM, LM_CONTEXT = 2, 64, 64  # the demo's small GPT
 
 
@@ -367,6 +417,7 @@ SECTION_TITLES = {
     "semantics": "Trained vectors carry meaning: GloVe 6B 50d",
     "minilm": "A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)",
     "word2vec": "Learning embeddings: word2vec on the built-in corpus",
+    "subwords": "Words no table holds: character n-grams (fastText) and GPT-2's BPE",
     "lm": "A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)",
 }
 
@@ -381,6 +432,7 @@ class DemoResult:
     semantics: SemanticsResult | None
     minilm: dict[str, list[str]] | None  # WordPiece token -> nearest tokens
     word2vec: Word2VecResult
+    subwords: SubwordResult
     lm: LMResult | None
     skipped: dict[str, str]
 
@@ -433,6 +485,10 @@ def run(config: DemoConfig = DemoConfig(), console: Console | None = None) -> De
     w2v = word2vec_section(glove, epochs=config.word2vec_epochs)
     show_word2vec(console, w2v)
 
+    console.rule(f"[bold]{SECTION_TITLES['subwords']}")
+    sub = subword_section(epochs=config.subword_epochs)
+    show_subwords(console, sub)
+
     console.rule(f"[bold]{SECTION_TITLES['lm']}")
     lm = None
     try:
@@ -448,7 +504,7 @@ def run(config: DemoConfig = DemoConfig(), console: Console | None = None) -> De
         )
         lm = lm_section(config.lm_seconds)
         show_lm(console, lm)
-    return DemoResult(toks, layer, meaning, sem, minilm, w2v, lm, skipped)
+    return DemoResult(toks, layer, meaning, sem, minilm, w2v, sub, lm, skipped)
 
 
 # Printers: views of the sections' data.
@@ -592,6 +648,34 @@ def show_word2vec(console: Console, r: Word2VecResult) -> None:
             row.append(", ".join(r.glove[w]))
         t.add_row(*row)
     console.print(t)
+
+
+def show_subwords(console: Console, r: SubwordResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(
+        f"fastText-style CBOW on the built-in corpus, {r.epochs} epoch, n-grams of 3-6 "
+        f"characters hashed into {r.bucket:,} rows ({r.seconds:.1f} s). None of these words is "
+        f"in the vocabulary, so a word2vec table has no row for them; their n-grams do:"
+    )
+    t = Table(title="A vector from n-grams, and GPT-2's split of the same word")
+    t.add_column("word")
+    t.add_column("in vocabulary")
+    t.add_column("nearest words (n-gram vector)")
+    t.add_column("GPT-2 BPE tokens")
+    for i, w in enumerate(r.words):
+        t.add_row(
+            w,
+            "yes" if r.in_vocabulary[i] else "no",
+            ", ".join(r.neighbours[w]),
+            escape(" | ".join(repr(x) for x in r.bpe[i])),
+        )
+    console.print(t)
+    shown = r.ngrams[0]
+    console.print(
+        f"{r.words[0]!r} is the mean of {len(shown)} n-gram rows: {', '.join(shown[:8])}, ..."
+    )
 
 
 def show_lm(console: Console, r: LMResult) -> None:

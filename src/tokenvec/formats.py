@@ -83,6 +83,7 @@ class Parts:
     path: Path
     format: str
     ann: Path | None = None  # a native folder's approximate index, if it has one
+    unique_keys: bool = False  # the writer checked that no key repeats (native folders)
 
 
 class Saveable(Protocol):
@@ -513,7 +514,10 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     if not mmap:
         mat = np.array(mat)  # read into memory (the shape was checked against the file)
     ann = p / "ann.faiss"
-    return Parts(keys, mat, p, "native", ann if ann.is_file() and limit is None else None)
+    # Written by tokenvec, which checked the keys: the load need not hash them all again (a
+    # folder edited by hand can only lose the duplicate warning: lookups still take the first).
+    unique = meta.get("unique_keys") is True
+    return Parts(keys, mat, p, "native", ann if ann.is_file() and limit is None else None, unique)
 
 
 def read(
@@ -625,6 +629,7 @@ def write(
                 "count": len(keys),
                 "dim": int(mat.shape[1]),
                 "dtype": str(mat.dtype),
+                "unique_keys": len(set(keys)) == len(keys),
             }
             (tmp / NATIVE_META).write_text(json.dumps(meta, indent=1), "utf-8")
             if ann is not None:

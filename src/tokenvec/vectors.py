@@ -700,7 +700,12 @@ def load_vectors(
         return MODEL_LOADERS[fmt](path, encoding_errors=encoding_errors)
     parts = formats.read(path, fmt, limit=limit, encoding_errors=encoding_errors, mmap=mmap)  # type: ignore[arg-type]
     try:  # a duplicate-key warning follows the caller's warning filters
-        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=on_duplicate)
+        vectors = Vectors(
+            parts.keys,
+            parts.matrix,
+            allow_nan=allow_nan,
+            on_duplicate="ignore" if parts.unique_keys else on_duplicate,
+        )
     except ValueError as exc:
         raise VectorFormatError(f"{parts.path}: {exc}") from None
     if parts.ann is not None:

@@ -15,6 +15,7 @@ from tokenvec.cli.base import (
     app,
 )
 from tokenvec.word2vec.config import Word2VecConfig as W2V  # flags take the config's defaults
+from tokenvec.word2vec.subwords import FastTextConfig as FT
 
 
 @app.command()
@@ -36,13 +37,21 @@ def train(
     hs: bool = typer.Option(W2V.hs, "--hs/--no-hs", help="Hierarchical softmax."),
     ns_exponent: float = typer.Option(W2V.ns_exponent, help="Noise distribution exponent."),
     cbow_mean: bool = typer.Option(W2V.cbow_mean, "--cbow-mean/--cbow-sum", help="CBOW context."),
-    alpha: float = typer.Option(W2V.alpha, help="Initial learning rate."),
+    alpha: float | None = typer.Option(
+        None, help=f"Initial learning rate [word2vec {W2V.alpha}, subwords {FT.alpha}]."
+    ),
     min_alpha: float = typer.Option(W2V.min_alpha, help="Final learning rate."),
     epochs: int = typer.Option(W2V.epochs, help="Passes over the corpus."),
     threads: int = typer.Option(W2V.threads, help="Worker threads (0: one per core)."),
     seed: int = typer.Option(W2V.seed, help="Random seed (threads=1 runs are reproducible)."),
     max_sentence_length: int = typer.Option(W2V.max_sentence_length, help="Longer lines are cut."),
     chunk_words: int = typer.Option(W2V.chunk_words, help="Words per work unit."),
+    subwords: bool = typer.Option(
+        False, "--subwords/--no-subwords", help="fastText: vectors from character n-grams too."
+    ),
+    min_n: int = typer.Option(FT.min_n, help="Subwords: shortest n-gram (characters)."),
+    max_n: int = typer.Option(FT.max_n, help="Subwords: longest n-gram (0: none)."),
+    bucket: int = typer.Option(FT.bucket, help="Subwords: n-gram hash buckets (rows)."),
     checkpoint: Path | None = typer.Option(None, help="Checkpoint folder (saved atomically)."),
     checkpoint_every: float = typer.Option(10.0, help="Minutes (not steps) between checkpoints."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
@@ -50,26 +59,36 @@ def train(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
-    """Train word2vec embeddings and save them."""
-    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+    """Train word2vec embeddings (or, with --subwords, fastText's) and save them.
 
-    config = Word2VecConfig(
+    Subword vectors answer words outside the vocabulary; save them with --format fasttext-bin
+    to keep the n-grams (other formats keep the vocabulary's vectors).
+    """
+    from tokenvec.word2vec import FastText, FastTextConfig, Word2Vec, Word2VecConfig
+
+    common: dict[str, Any] = dict(
         sg=sg, vector_size=vector_size, window=window, min_count=min_count,
         max_vocab_size=max_vocab_size, sample=sample, negative=negative, hs=hs,
-        ns_exponent=ns_exponent, cbow_mean=cbow_mean, alpha=alpha, min_alpha=min_alpha,
+        ns_exponent=ns_exponent, cbow_mean=cbow_mean, min_alpha=min_alpha,
         epochs=epochs, threads=threads, seed=seed, max_sentence_length=max_sentence_length,
-        chunk_words=chunk_words,
+        chunk_words=chunk_words, **({} if alpha is None else {"alpha": alpha}),
     )  # fmt: skip
+    trainer: type[Word2Vec] = FastText if subwords else Word2Vec
+    config: Word2VecConfig = (
+        FastTextConfig(**common, min_n=min_n, max_n=max_n, bucket=bucket)
+        if subwords
+        else Word2VecConfig(**common)
+    )
     # Refuse an output that may not be replaced before training, not after it.
     _check_output(output, format.value, overwrite)
     if resume:
         if checkpoint is None:
             raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
-        model, wv = Word2Vec.resume(
+        model, wv = trainer.resume(
             checkpoint, corpus, progress=progress, checkpoint_every=checkpoint_every
         )
     else:
-        model = Word2Vec(config)
+        model = trainer(config)
         wv = model.train(
             corpus,
             progress=progress,

@@ -228,7 +228,7 @@ class Word2Vec:
         assert self.vocab is not None
         plan = self._plan(corp)
         saver = _Checkpointer(self, checkpoint, checkpoint_every)
-        bar = _ProgressBar(show, plan.total, self.config.epochs)
+        bar = _ProgressBar(show, plan.total, self.config.epochs, self.MODEL)
         workers = self.config.workers
         pool = ThreadPoolExecutor(workers) if workers > 1 else None
         try:
@@ -618,8 +618,9 @@ def _wait(future: Any, bar: _ProgressBar) -> tuple[float, int, int]:
 class _ProgressBar:
     """A rich progress bar with words/s, loss and ETA (a no-op when disabled)."""
 
-    def __init__(self, show: bool, total: int, epochs: int) -> None:
+    def __init__(self, show: bool, total: int, epochs: int, label: str = "word2vec") -> None:
         self.show = show
+        self.label = label
         self.total = total
         self.epochs = epochs
         self._progress: Any = None
@@ -638,7 +639,9 @@ class _ProgressBar:
             )
 
             self._progress = Progress(
-                TextColumn("[bold]word2vec[/] epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+                TextColumn(
+                    f"[bold]{self.label}[/] epoch {{task.fields[epoch]}}/{{task.fields[epochs]}}"
+                ),
                 BarColumn(),
                 TextColumn("{task.percentage:>5.1f}%"),
                 TextColumn("{task.fields[wps]} words/s"),
