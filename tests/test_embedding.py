@@ -222,3 +222,24 @@ def test_gather_rows_threaded_path_equals_fancy_indexing(shape):
     assert out.flags.c_contiguous
     if np.prod(shape) >= 2048:
         assert out.nbytes >= PARALLEL_GATHER_BYTES
+
+
+def test_lookup_into_a_reused_output():
+    emb = tv.Embedding(50, 8, seed=0)
+    ids = np.array([[3, 7, 3], [0, 49, 1]])
+    buf = np.empty((2, 3, 8), np.float32)
+    got = emb(ids, out=buf)
+    assert got is buf and np.array_equal(buf, emb.weight[ids])
+    big = np.random.default_rng(0).integers(0, 50, (300, 600))  # large: split across threads
+    big_out = np.empty((300, 600, 8), np.float32)
+    assert np.array_equal(emb(big, out=big_out), emb.weight[big])
+    with pytest.raises(ValueError, match="the lookup gives"):
+        emb(ids, out=np.empty((2, 3, 7), np.float32))
+    with pytest.raises(ValueError, match="the lookup gives"):
+        emb(ids, out=np.empty((2, 3, 8), np.float64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        emb(ids, out=np.empty((2, 8, 3), np.float32).transpose(0, 2, 1))
+    with pytest.raises(ValueError, match="shares memory"):
+        emb(np.array([0, 1]), out=emb.weight[:2])
+    with pytest.raises(TypeError, match="numpy array"):
+        emb(ids, out=[1, 2])

@@ -47,6 +47,11 @@ def split_run(fn: Callable[[int, int], Any], n: int, parts: int | None = None) -
             fn(0, n)
         return
     cuts = np.linspace(0, n, parts + 1).astype(np.int64)
-    futures = [pool().submit(fn, int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
-    for f in futures:
-        f.result()
+    spans = [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
+    # The calling thread takes the last slice itself instead of waiting idle for the pool.
+    futures = [pool().submit(fn, a, b) for a, b in spans[:-1]]
+    try:
+        fn(*spans[-1])
+    finally:
+        for f in futures:
+            f.result()

@@ -82,16 +82,38 @@ def init_weight(
 PARALLEL_GATHER_BYTES = 4 * 2**20
 
 
-def gather_rows(weight: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def check_out(out: Any, shape: tuple[int, ...], dtype: Any, weight: np.ndarray) -> np.ndarray:
+    """``out`` if a lookup may write its result there: an ndarray of ``shape`` and ``dtype``,
+    C-contiguous, writeable, and not sharing memory with the weight."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.shape != shape or out.dtype != dtype:
+        raise ValueError(
+            f"out is {out.dtype} {out.shape}, the lookup gives {np.dtype(dtype)} {shape}"
+        )
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be C-contiguous and writeable")
+    if np.shares_memory(out, weight):
+        raise ValueError("out shares memory with the weight: the lookup would overwrite rows")
+    return out
+
+
+def gather_rows(weight: np.ndarray, ids: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``weight[ids]`` for validated integer ``ids`` of any shape: (...,) -> (..., dim).
 
     Large lookups are split across threads; ``np.take`` releases the GIL while it copies rows.
+    ``out`` (checked by :func:`check_out`) receives the rows: one buffer reused across calls
+    is allocated and page-faulted once (numpy's allocator already reuses a freed block of the
+    same size, so here the two cost the same).
 
     >>> gather_rows(np.arange(6.0).reshape(3, 2), np.array([[2, 0]])).tolist()
     [[[4.0, 5.0], [0.0, 1.0]]]
     """
     dim = weight.shape[1]
-    out = np.empty((*ids.shape, dim), dtype=weight.dtype)  # (..., C)
+    if out is None:
+        out = np.empty((*ids.shape, dim), dtype=weight.dtype)  # (..., C)
+    else:
+        out = check_out(out, (*ids.shape, dim), weight.dtype, weight)
     flat_ids = ids.reshape(-1)
     flat_out = out.reshape(-1, dim)  # a view: writes land in out
     if out.nbytes < PARALLEL_GATHER_BYTES:
@@ -197,10 +219,12 @@ class Embedding:
             f"dtype={self.weight.dtype}{extra}{frozen})"
         )
 
-    def __call__(self, ids: Any) -> np.ndarray:
-        """Look up ``ids`` of any shape (...,) and return (..., dim)."""
+    def __call__(self, ids: Any, out: np.ndarray | None = None) -> np.ndarray:
+        """Look up ``ids`` of any shape (...,) and return (..., dim), written into ``out``
+        when given (a C-contiguous array of that shape and the weight's dtype, reused across
+        calls so its pages are mapped once)."""
         idx = as_ids(ids, self.num_embeddings)
-        return gather_rows(self.weight, idx)  # (..., C)
+        return gather_rows(self.weight, idx, out)  # (..., C)
 
     forward = __call__
 
