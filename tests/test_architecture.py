@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tokenvec"
 
 # Arrays, files and kernels: they import nothing above themselves.
 FOUNDATION = {
+    "tokenvec._bag_numba",
     "tokenvec._checks",
     "tokenvec._files",
     "tokenvec._half",
@@ -33,6 +34,7 @@ FOUNDATION = {
     "tokenvec.word2vec._numba",
 }
 KERNELS = {
+    "tokenvec._bag_numba",
     "tokenvec._half",
     "tokenvec._half_numba",
     "tokenvec._intrinsics",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tokenvec import evaluate, tokenizers, windows
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import MissingExtraError
+from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
 from tokenvec.formats import detect_format
@@ -37,6 +38,7 @@ __all__ = [
     "SGD",
     "Adam",
     "Embedding",
+    "EmbeddingBag",
     "FastText",
     "FastTextConfig",
     "InputEmbedding",
