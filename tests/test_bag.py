@@ -37,6 +37,7 @@ CASES = [
     dict(mode="sum", psw=True),
     dict(mode="mean", include_last_offset=True),
     dict(mode="sum", two_d=True),
+    dict(mode="mean", max_norm=1.0),
     dict(mode="max", two_d=True),
 ]
 

@@ -243,3 +243,39 @@ def test_lookup_into_a_reused_output():
         emb(np.array([0, 1]), out=emb.weight[:2])
     with pytest.raises(TypeError, match="numpy array"):
         emb(ids, out=[1, 2])
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_max_norm_renormalises_looked_up_rows_as_torch(norm_type):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((20, 6)) * 2).astype(np.float32)
+    ids = np.array([[1, 4, 4, 9], [0, 1, 19, 3]])
+    ours = tv.Embedding.from_pretrained(w, freeze=False, max_norm=1.5, norm_type=norm_type)
+    theirs = torch.from_numpy(w.copy())
+    out_t = torch.nn.functional.embedding(
+        torch.from_numpy(ids), theirs, max_norm=1.5, norm_type=norm_type
+    )
+    np.testing.assert_allclose(ours(ids), out_t.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours.weight, theirs.numpy(), rtol=1e-6, atol=1e-7)  # in place
+    untouched = np.setdiff1d(np.arange(20), ids)
+    np.testing.assert_array_equal(ours.weight[untouched], w[untouched])
+    with pytest.raises(ValueError, match="max_norm"):
+        tv.Embedding(3, 2, max_norm=0)
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_scale_grad_by_freq_as_torch(padding_idx):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((10, 4)).astype(np.float32)
+    ids = np.array([[1, 1, 1, 2], [2, 5, 1, 9]])
+    g = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    ours = tv.Embedding.from_pretrained(w, scale_grad_by_freq=True, padding_idx=padding_idx)
+    t = torch.nn.Embedding.from_pretrained(
+        torch.from_numpy(w.copy()), freeze=False, scale_grad_by_freq=True, padding_idx=padding_idx
+    )
+    (t(torch.from_numpy(ids)) * torch.from_numpy(g)).sum().backward()
+    np.testing.assert_allclose(
+        ours.backward(ids, g).to_dense(), t.weight.grad.numpy(), rtol=1e-6, atol=1e-7
+    )

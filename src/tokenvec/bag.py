@@ -65,6 +65,8 @@ class EmbeddingBag:
         include_last_offset: bool = False,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("scale_grad_by_freq"):
+            raise ValueError("scale_grad_by_freq is not supported for bags (only for Embedding)")
         self.embedding = Embedding(num_embeddings, embedding_dim, **kwargs)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"mode must be 'sum', 'mean' or 'max', got {mode!r}")
@@ -79,6 +81,8 @@ class EmbeddingBag:
         mode: Mode = "mean",
         freeze: bool = True,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
         include_last_offset: bool = False,
         allow_nan: bool = False,
         copy: bool = True,
@@ -89,7 +93,8 @@ class EmbeddingBag:
         )
         out = cls(
             emb.num_embeddings, emb.embedding_dim, mode=mode, padding_idx=padding_idx,
-            include_last_offset=include_last_offset, _weight=emb.weight,
+            max_norm=max_norm, norm_type=norm_type, include_last_offset=include_last_offset,
+            _weight=emb.weight,
         )  # fmt: skip
         out.embedding.frozen = freeze
         return out
@@ -216,8 +221,12 @@ class EmbeddingBag:
         return out
 
     def __call__(self, ids: Any, offsets: Any = None, per_sample_weights: Any = None) -> np.ndarray:
-        """One vector per bag: (bags, dim)."""
-        return self._reduce(self._bags(ids, offsets, per_sample_weights))[0]
+        """One vector per bag: (bags, dim). With ``max_norm``, the rows used are first
+        renormalised in place, as torch does."""
+        bags = self._bags(ids, offsets, per_sample_weights)
+        if self.embedding.max_norm is not None and bags.ids.size:
+            self.embedding.renorm(bags.ids)
+        return self._reduce(bags)[0]
 
     forward = __call__
 

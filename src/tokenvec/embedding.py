@@ -156,6 +156,9 @@ class Embedding:
         embedding_dim: int,
         *,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
         init: Init = "normal",
         std: float = 0.02,
         seed: int | None = None,
@@ -163,6 +166,13 @@ class Embedding:
         _weight: np.ndarray | None = None,
     ) -> None:
         self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
+        if max_norm is not None and not (np.isfinite(max_norm) and max_norm > 0):
+            raise ValueError(f"max_norm must be a positive number or None, got {max_norm!r}")
+        if not (np.isfinite(norm_type) and norm_type > 0):
+            raise ValueError(f"norm_type must be a positive number, got {norm_type!r}")
+        self.max_norm = None if max_norm is None else float(max_norm)
+        self.norm_type = float(norm_type)
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
         self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer):
@@ -194,6 +204,9 @@ class Embedding:
         *,
         freeze: bool = True,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
         allow_nan: bool = False,
         copy: bool = True,
     ) -> Embedding:
@@ -203,7 +216,10 @@ class Embedding:
         [[0.0, 0.0, 1.0]]
         """
         weight = as_matrix(matrix, allow_nan=allow_nan, name="pretrained matrix", copy=copy)
-        emb = cls(weight.shape[0], weight.shape[1], padding_idx=padding_idx, _weight=weight)
+        emb = cls(
+            weight.shape[0], weight.shape[1], padding_idx=padding_idx, max_norm=max_norm,
+            norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, _weight=weight,
+        )  # fmt: skip
         emb.frozen = freeze
         return emb
 
@@ -224,7 +240,23 @@ class Embedding:
         when given (a C-contiguous array of that shape and the weight's dtype, reused across
         calls so its pages are mapped once)."""
         idx = as_ids(ids, self.num_embeddings)
+        if self.max_norm is not None:
+            self.renorm(idx)
         return gather_rows(self.weight, idx, out)  # (..., C)
+
+    def renorm(self, ids: Any) -> None:
+        """Scale, in place, the rows of ``ids`` whose ``norm_type``-norm exceeds ``max_norm``
+        down to it (``max_norm / (norm + 1e-7)``, as torch's ``embedding_renorm_``); a lookup
+        with ``max_norm`` set does this first, as torch does, frozen or not."""
+        if self.max_norm is None:
+            return
+        rows = np.unique(as_ids(ids, self.num_embeddings))
+        w = self.weight[rows].astype(np.float32)
+        norms = np.linalg.norm(w, ord=self.norm_type, axis=1)
+        big = norms > self.max_norm
+        if big.any():
+            scale = (self.max_norm / (norms[big] + 1e-7)).astype(np.float32)
+            self.weight[rows[big]] = (w[big] * scale[:, None]).astype(self.weight.dtype)
 
     forward = __call__
 
@@ -246,6 +278,10 @@ class Embedding:
         if self.padding_idx is not None:
             keep = flat_ids != self.padding_idx
             flat_ids, flat_grad = flat_ids[keep], flat_grad[keep]
+        if self.scale_grad_by_freq and flat_ids.size:
+            # Each occurrence's gradient divided by how often its id occurs in the batch.
+            _, inv, counts = np.unique(flat_ids, return_inverse=True, return_counts=True)
+            flat_grad = flat_grad / counts[inv, None].astype(flat_grad.dtype)
         uniq, rows = sparse_row_sum(flat_ids, flat_grad)
         return SparseGrad(uniq, rows, self.num_embeddings)
 
