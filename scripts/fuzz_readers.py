@@ -582,6 +582,10 @@ def fuzz(
     warm = workdir / "warm.bin"  # compile the binary scanner first: JIT memory is not the input's
     tv.load_vectors(tv.Vectors(["a"], np.ones((1, 2), np.float32)).save(warm, format="word2vec"))
     warm.unlink()
+    # ... and the fastText kernels (dictionary scan, word gathering, n-gram table, means).
+    ft = _make_fasttext_bin(tv.Vectors(["ab", "c"], np.ones((2, 2), np.float32)), warm)
+    np.asarray(tv.load_vectors(ft).vectors)
+    warm.unlink()
     for name in names:
         reader = READERS[name]
         rng = random.Random(f"{seed}-{name}")
