@@ -500,6 +500,29 @@ class Vectors:
         scores = self.unit_dot(query, restrict_vocab)  # (N,)
         return self._scored(scores, topn, used, self._exact_query(pos, neg))
 
+    def encode(
+        self,
+        texts: Iterable[str] | str,
+        *,
+        tokenizer: Callable[[str], list[str]] | None = None,
+        pooling: Literal["mean", "sif", "max"] = "mean",
+        normalize: bool = True,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """One vector per text, pooled from its words' vectors: (n, dim) float32, unit length
+        unless ``normalize=False`` (see :func:`tokenvec.text.encode` for SIF's options and the
+        count of skipped words).
+
+        >>> v = Vectors(["good", "film", "bad"], np.array([[1, 0], [0, 1], [-1, 0]], np.float32))
+        >>> v.encode(["good film", "bad film!"]).astype(np.float64).round(3).tolist()
+        [[0.707, 0.707], [-0.707, 0.707]]
+        """
+        from tokenvec.text import encode
+
+        return encode(
+            self, texts, tokenizer=tokenizer, pooling=pooling, normalize=normalize, **kwargs
+        ).vectors
+
     def most_similar_cosmul(
         self,
         positive: Query | Sequence[Query] | None = None,
