@@ -349,9 +349,8 @@ def split_clean_blob(blob: bytes, n: int) -> list[str] | None:
 def decode_words(words: list[bytes], errors: Errors, where: str, lines: Any = None) -> list[str]:
     """Decode word bytes with ``errors``; an error names the file's line of a bad word."""
     # Fast path: one decode of all words; a word holding 0xFF or bad UTF-8 falls through.
-    text = SEP.join(words).decode("utf-8", "surrogateescape")
-    keys = text.split("\udcff")
-    if len(keys) == len(words) and (text.isascii() or not _SURROGATE.search(text)):
+    keys = split_clean_blob(b"".join(w + SEP for w in words), len(words))
+    if keys is not None:
         return keys
     out = []
     for i, w in enumerate(words):

@@ -56,6 +56,26 @@ def logsig(f, log_table):
 
 
 @inline
+def sum_rows(acc, syn0, sub_rows, lo, hi):
+    """acc += the rows sub_rows[lo:hi] of syn0, in order."""
+    dim = acc.shape[0]
+    for k in range(lo, hi):
+        row = syn0[sub_rows[k]]
+        for c in range(dim):
+            acc[c] += row[c]
+
+
+@inline
+def add_to_rows(syn0, sub_rows, lo, hi, delta):
+    """Each row sub_rows[lo:hi] of syn0 += delta."""
+    dim = delta.shape[0]
+    for k in range(lo, hi):
+        row = syn0[sub_rows[k]]
+        for c in range(dim):
+            row[c] += delta[c]
+
+
+@inline
 def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_table,
             negative, hs, alpha, state, sig_table, log_table):  # fmt: skip
     dim = l1.shape[0]
@@ -157,10 +177,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 for c in range(dim):
                     l1[c] = 0.0
                     neu1e[c] = 0.0
-                for k in range(so, se):
-                    row = syn0[sub_rows[k]]
-                    for c in range(dim):
-                        l1[c] += row[c]
+                sum_rows(l1, syn0, sub_rows, so, se)
                 for c in range(dim):
                     l1[c] *= inv
                 for j in range(lo, hi):
@@ -170,10 +187,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                                     code_lens, cum_table, negative, hs, alpha, state,
                                     sig_table, log_table)  # fmt: skip
                     pairs += 1
-                for k in range(so, se):
-                    row = syn0[sub_rows[k]]
-                    for c in range(dim):
-                        row[c] += neu1e[c]
+                add_to_rows(syn0, sub_rows, so, se, neu1e)
             elif sg:
                 for j in range(lo, hi):
                     if j == i:
@@ -196,11 +210,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     if j == i:
                         continue
                     if subwords:  # the bag holds every row of every context word
-                        for k in range(sub_offsets[kept[j]], sub_offsets[kept[j] + 1]):
-                            row = syn0[sub_rows[k]]
-                            for c in range(dim):
-                                l1[c] += row[c]
-                            count += 1
+                        lo_k, hi_k = sub_offsets[kept[j]], sub_offsets[kept[j] + 1]
+                        sum_rows(l1, syn0, sub_rows, lo_k, hi_k)
+                        count += hi_k - lo_k
                     else:
                         row = syn0[kept[j]]
                         for c in range(dim):
@@ -223,10 +235,8 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     if j == i:
                         continue
                     if subwords:
-                        for k in range(sub_offsets[kept[j]], sub_offsets[kept[j] + 1]):
-                            row = syn0[sub_rows[k]]
-                            for c in range(dim):
-                                row[c] += neu1e[c]
+                        add_to_rows(syn0, sub_rows, sub_offsets[kept[j]],
+                                    sub_offsets[kept[j] + 1], neu1e)  # fmt: skip
                     else:
                         row = syn0[kept[j]]
                         for c in range(dim):
