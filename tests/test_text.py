@@ -72,6 +72,7 @@ def test_subword_vectors_answer_unknown_words():
         prune=None,
     )  # fmt: skip
     sv = tv.SubwordVectors(model)
+    assert sv.counts is not None and sv.counts.tolist() == [1.0, 1.0]  # the model's counts
     got = encode(sv, ["nights day", "daylight"])
     assert got.unknown.tolist() == [0, 0] and got.words.tolist() == [2, 1]
     np.testing.assert_allclose(got.vectors[1], _unit(sv["daylight"]), rtol=1e-5, atol=1e-6)
@@ -89,3 +90,38 @@ def test_bad_arguments(words):
     with pytest.raises(ValueError, match="hold no word"):
         encode(words, ["the"], pooling="sif", frequencies={"zebra": 3})
     assert encode(words, "the cat").vectors.shape == (1, 5)  # one string is one text
+
+
+def test_sif_uses_the_counts_the_vectors_carry(words, tmp_path):
+    counts = np.array([1000, 10, 5, 500, 2, 10, 8])
+    counted = tv.Vectors(words.index_to_key, words.vectors, counts=counts)
+    freq = dict(zip(words.index_to_key, counts.tolist(), strict=True))
+    np.testing.assert_array_equal(
+        encode(counted, TEXTS, pooling="sif").vectors,
+        encode(words, TEXTS, pooling="sif", frequencies=freq).vectors,
+    )
+    # A native folder keeps them; given frequencies still win over them.
+    back = tv.load_vectors(counted.save(tmp_path / "counted"))
+    np.testing.assert_array_equal(back.counts, counts)
+    np.testing.assert_array_equal(encode(back, TEXTS, pooling="sif").vectors,
+                                  encode(counted, TEXTS, pooling="sif").vectors)  # fmt: skip
+    other = {"the": 1, "cat": 1000}
+    np.testing.assert_array_equal(
+        encode(back, TEXTS, pooling="sif", frequencies=other).vectors,
+        encode(words, TEXTS, pooling="sif", frequencies=other).vectors,
+    )
+    with pytest.raises(ValueError, match="one per key"):
+        tv.Vectors(words.index_to_key, words.vectors, counts=[1, 2])
+    with pytest.raises(ValueError, match="non-negative"):
+        tv.Vectors(words.index_to_key, words.vectors, counts=-counts)
+
+
+def test_trained_vectors_carry_counts():
+    text = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat"]]
+    v = tv.train_word2vec(text, vector_size=8, min_count=1, epochs=1, threads=1, progress=False)
+    assert v.counts is not None and v.counts[v.key_to_index["the"]] == 3
+    assert v.counts[v.key_to_index["dog"]] == 1
+    counted = tv.corpus.word_counts(text)
+    assert counted == {"the": 3, "cat": 1, "sat": 2, "on": 1, "mat": 1, "dog": 1}
+    with pytest.raises(tv.corpus.CorpusError, match="no words"):
+        tv.corpus.word_counts([[]])

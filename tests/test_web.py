@@ -39,6 +39,11 @@ def test_api_answers(client):
     assert d["euclidean_distance"] == pytest.approx(2.0)
     m = client.get("/api/map", params={"word": "king", "topn": 3}).json()
     assert m["center"] == "king" and len(m["points"]) == 4 and m["points"][0]["score"] == 1.0
+    s = client.get("/api/similar_text", params={"text": "The King and a zebra", "topn": 2}).json()
+    assert s["words"] == 1 and s["unknown"] == 4  # "the", "and", "a", "zebra": not in tiny
+    assert [n["word"] for n in s["neighbours"]] == ["king", "queen"]
+    none = client.get("/api/similar_text", params={"text": "zebra quagga"})
+    assert none.status_code == 404 and "has a vector" in none.json()["error"]
     t = client.get("/api/tokenize", params={"text": "Hello, world!"}).json()
     assert t == {"ids": [15496, 11, 995, 0], "tokens": ["Hello", ",", " world", "!"]}
     page = client.get("/")
@@ -119,6 +124,13 @@ def test_page_in_headless_chromium(server, tmp_path):
                     b[i].y < b[j].y + b[j].height && b[j].y < b[i].y + b[i].height) n++;
             return n; }""")
         assert overlaps == 0
+        page.fill("#word", "the queen and her royal court")  # a sentence: its text vector
+        page.click("#similar-btn")
+        page.wait_for_function(
+            "document.getElementById('map-title').textContent.includes('sentence')"
+        )
+        assert "6 words with a vector" in page.locator("#map-title").inner_text()
+        assert page.locator("#neighbours li").count() == 15
         page.click("#analogy-btn")  # the form starts as man : king :: woman : ?
         page.wait_for_selector("#analogy-result li")
         assert page.locator("#analogy-result li .w").first.inner_text() == "queen"

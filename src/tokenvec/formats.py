@@ -31,7 +31,7 @@ import stat
 import warnings
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -57,10 +57,13 @@ FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native", "fasttext
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
 KEY_OFFSETS = "key_offsets.npy"
+# Files a native folder may carry for a kind of vectors beyond plain ones (``meta["kind"]``):
+# static token vectors keep their tokenizer and the token-id -> row map beside the matrix.
+NATIVE_EXTRAS = frozenset({"tokenizer.json", "token_rows.npy", "counts.npy"})
 NATIVE_KIND = FolderKind(
     NATIVE_META,
     NATIVE_FORMAT,
-    frozenset({NATIVE_META, "vectors.npy", "keys.bin", KEY_OFFSETS, "ann.faiss"}),
+    frozenset({NATIVE_META, "vectors.npy", "keys.bin", KEY_OFFSETS, "ann.faiss", *NATIVE_EXTRAS}),
 )
 CHUNK_BYTES = 8 * 2**20
 MAX_LINE_BYTES = 64 * 2**20  # a 1M-dimension row of text; longer means it is not text rows
@@ -84,6 +87,8 @@ class Parts:
     format: str
     ann: Path | None = None  # a native folder's approximate index, if it has one
     unique_keys: bool = False  # the writer checked that no key repeats (native folders)
+    meta: dict[str, Any] = field(default_factory=dict)  # a native folder's meta.json
+    counts: np.ndarray | None = None  # how often each key occurred in training (native)
 
 
 class Saveable(Protocol):
@@ -517,7 +522,16 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     # Written by tokenvec, which checked the keys: the load need not hash them all again (a
     # folder edited by hand can only lose the duplicate warning: lookups still take the first).
     unique = meta.get("unique_keys") is True
-    return Parts(keys, mat, p, "native", ann if ann.is_file() and limit is None else None, unique)
+    ann_path = ann if ann.is_file() and limit is None else None
+    counts = None
+    if (p / "counts.npy").is_file():
+        counts = np.array(_load_npy(p / "counts.npy"))
+        if counts.shape != (n,) or counts.dtype.kind not in "fiu":
+            raise VectorFormatError(
+                f"{p / 'counts.npy'}: {counts.dtype} {counts.shape}, expected {n} counts"
+            )
+        counts = counts[:limit] if limit is not None else counts
+    return Parts(keys, mat, p, "native", ann_path, unique, meta, counts)
 
 
 def read(
@@ -605,9 +619,13 @@ def write(
     precision: int = 9,
     overwrite: bool = False,
     ann: Saveable | None = None,
+    meta: dict[str, Any] | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write ``keys`` and their ``matrix`` to ``path`` atomically in ``format``; returns the
-    path. A native folder also holds ``ann`` (an approximate index) when given.
+    path. A native folder also holds ``ann`` (an approximate index) when given, ``meta``
+    (entries added to its meta.json) and ``files`` (name -> bytes, names from
+    ``NATIVE_EXTRAS``): what a kind of vectors keeps beside its matrix.
 
     Text formats write ``precision`` significant digits (9 round-trips float32 exactly). An
     existing target is replaced only with ``overwrite=True``, and a folder only when it holds
@@ -617,13 +635,19 @@ def write(
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = Path(path)
     mat = np.asarray(matrix)
+    if (meta or files) and format != "native":
+        raise ValueError(f"meta and files are kept only by the native format, not {format}")
     if format == "native":
+        unknown = sorted(set(files or ()) - NATIVE_EXTRAS)
+        if unknown:
+            raise ValueError(f"a native folder cannot hold {unknown[0]!r}")
         blob, offsets = encode_keys(keys)
         with atomic_path(target, overwrite=overwrite, kind=NATIVE_KIND) as tmp:
             np.save(tmp / "vectors.npy", np.ascontiguousarray(mat), allow_pickle=False)
             (tmp / "keys.bin").write_bytes(blob)
             np.save(tmp / KEY_OFFSETS, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
-            meta = {
+            record = {
+                **(meta or {}),
                 "format": NATIVE_FORMAT,
                 "version": 2,
                 "count": len(keys),
@@ -631,7 +655,9 @@ def write(
                 "dtype": str(mat.dtype),
                 "unique_keys": len(set(keys)) == len(keys),
             }
-            (tmp / NATIVE_META).write_text(json.dumps(meta, indent=1), "utf-8")
+            (tmp / NATIVE_META).write_text(json.dumps(record, indent=1), "utf-8")
+            for name, data in (files or {}).items():
+                (tmp / name).write_bytes(data)
             if ann is not None:
                 ann.save(tmp / "ann.faiss")
         return target

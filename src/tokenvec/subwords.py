@@ -37,6 +37,7 @@ class SubwordVectors(Vectors):
         self._norms = None
         self._word_matrix: np.ndarray | None = None
         self.ann = None
+        self.counts = _vectors.check_counts(model.counts, len(model.words))
         # The word -> row dict (and the duplicate check) waits for the first lookup: opening a
         # two-million-word model builds nothing it does not need.
 

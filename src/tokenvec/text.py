@@ -48,10 +48,11 @@ def encode(
     """Vectors of ``texts`` from the word vectors ``vectors`` (a :class:`tokenvec.Vectors`).
 
     ``tokenizer`` splits a text into words (default: lowercase words and numbers, as the
-    word2vec corpus reader does). ``frequencies`` (word -> count or probability) give SIF its
-    word probabilities; without them a Zipf estimate from each word's row is used.
+    word2vec corpus reader does). SIF takes its word probabilities from ``frequencies`` (word
+    -> count or probability; :func:`tokenvec.corpus.word_counts` counts a corpus), else from
+    the counts the vectors carry (trained or fastText vectors), else a Zipf estimate from each
+    word's row.
     """
-    from tokenvec._bag_numba import bag_reduce
     from tokenvec.word2vec.corpus import WordTokenizer
 
     if pooling not in ("mean", "sif", "max"):
@@ -64,12 +65,43 @@ def encode(
     for i, t in enumerate(batch):
         if not isinstance(t, str):
             raise TypeError(f"text {i} is {type(t).__name__}, not str")
-    split = tokenizer or WordTokenizer()
+    rows_of_texts = getattr(vectors, "rows_of_texts", None)
+    base = len(vectors)
+    extra: dict[str, int] = {}  # words outside the vocabulary with a subword vector
+    extra_rows: list[np.ndarray] = []
+    if rows_of_texts is not None:  # static token vectors: the teacher's tokenizer splits
+        if tokenizer is not None:
+            raise ValueError("static token vectors split texts with their own tokenizer")
+        flat, lens, unknown = rows_of_texts(batch)
+    else:
+        flat, lens, unknown = _word_rows(vectors, batch, tokenizer or WordTokenizer(),
+                                         extra, extra_rows)  # fmt: skip
+    table = np.asarray(vectors.vectors, dtype=np.float32)
+    if extra_rows:
+        table = np.concatenate([table, np.stack(extra_rows).astype(np.float32)])
+    weights = None
+    if pooling == "sif":
+        p = _probabilities(vectors, frequencies, base, extra)
+        weights = (sif_a / (sif_a + p[flat])).astype(np.float32)
+    out = pool(
+        table, flat, lens, pooling=pooling, weights=weights, normalize=normalize,
+        remove_first_component=remove_first_component,
+    )  # fmt: skip
+    return Encoded(out, unknown, lens)
+
+
+def _word_rows(
+    vectors: Any,
+    batch: list[str],
+    split: Callable[[str], list[str]],
+    extra: dict[str, int],
+    extra_rows: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of every text's words laid end to end, words kept and skipped per text; subword
+    vectors add a row (to ``extra_rows``) for each new word outside the vocabulary."""
     index = vectors.key_to_index
     subwords = hasattr(vectors, "rows_of")  # subword vectors: every word with n-grams counts
     ids: list[int] = []
-    extra: dict[str, int] = {}  # words outside the vocabulary with a subword vector
-    extra_rows: list[np.ndarray] = []
     lens = np.zeros(len(batch), dtype=np.int64)
     unknown = np.zeros(len(batch), dtype=np.int64)
     base = len(vectors)
@@ -86,24 +118,51 @@ def encode(
                 continue
             ids.append(j)
             lens[i] += 1
-    table = np.asarray(vectors.vectors, dtype=np.float32)
-    if extra_rows:
-        table = np.concatenate([table, np.stack(extra_rows).astype(np.float32)])
-    table = np.ascontiguousarray(table)
-    flat = np.asarray(ids, dtype=np.int64)
-    weights = np.zeros(1, dtype=np.float32)
-    if pooling == "sif":
-        p = _probabilities(vectors, frequencies, base, extra)
-        weights = (sif_a / (sif_a + p[flat])).astype(np.float32)
+    return np.asarray(ids, dtype=np.int64), lens, unknown
+
+
+def pool(
+    table: np.ndarray,
+    ids: np.ndarray,
+    lens: np.ndarray,
+    *,
+    pooling: Pooling = "mean",
+    weights: np.ndarray | None = None,
+    normalize: bool = True,
+    remove_first_component: bool = False,
+) -> np.ndarray:
+    """(n, dim) float32: text i pools rows ``table[ids[s_i : s_i + lens[i]]]`` (texts laid end
+    to end in ``ids``), by mean, max, or SIF (the mean of the rows times ``weights``, one per
+    id). A text without rows gets a zero vector. The compiled reduction is the bag layer's."""
+    from tokenvec._bag_numba import bag_reduce
+
+    if pooling not in ("mean", "sif", "max"):
+        raise ValueError(f"pooling must be 'mean', 'sif' or 'max', got {pooling!r}")
+    table = np.ascontiguousarray(table, dtype=np.float32)
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    lens = np.ascontiguousarray(lens, dtype=np.int64)
+    if table.ndim != 2 or ids.ndim != 1 or lens.ndim != 1:
+        raise ValueError("pool takes a 2-D table and 1-D ids and lens")
+    if (lens < 0).any() or int(lens.sum()) != ids.size:
+        raise ValueError(f"lens must be non-negative and sum to the {ids.size} ids")
+    if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
+        raise ValueError(f"ids must lie in [0, {table.shape[0]}) (the table's rows)")
+    sif = pooling == "sif"
+    if sif:
+        if weights is None or np.shape(weights) != ids.shape:
+            raise ValueError("SIF pooling needs one weight per id")
+        w = np.ascontiguousarray(weights, dtype=np.float32)
+    else:
+        w = np.zeros(1, dtype=np.float32)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
     nonempty = np.flatnonzero(lens)
-    out = np.zeros((len(batch), table.shape[1]), dtype=np.float32)
+    out = np.zeros((lens.size, table.shape[1]), dtype=np.float32)
     winners = np.zeros((nonempty.size, table.shape[1]), dtype=np.int64)
     mode = {"mean": 1, "sif": 0, "max": 2}[pooling]
-    if flat.size:
-        bag_reduce(table, flat, starts[nonempty], starts[nonempty] + lens[nonempty], nonempty,
-                   weights, pooling == "sif", mode, out, winners)  # fmt: skip
-    if pooling == "sif":
+    if ids.size:
+        bag_reduce(table, ids, starts[nonempty], starts[nonempty] + lens[nonempty], nonempty,
+                   w, sif, mode, out, winners)  # fmt: skip
+    if sif:
         out[nonempty] /= lens[nonempty, None].astype(np.float32)
         if remove_first_component and nonempty.size > 1:
             _, _, vt = np.linalg.svd(out[nonempty].astype(np.float64), full_matrices=False)
@@ -112,7 +171,7 @@ def encode(
     if normalize:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         out = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
-    return Encoded(out, unknown, lens)
+    return out
 
 
 def _probabilities(
@@ -120,6 +179,10 @@ def _probabilities(
 ) -> np.ndarray:
     """p(w) for every row (and the extra subword rows): from ``frequencies`` or Zipf."""
     n = base + len(extra)
+    counts = getattr(vectors, "counts", None)
+    if frequencies is None and counts is not None and counts.sum() > 0:
+        p = np.concatenate([counts / counts.sum(), np.zeros(len(extra))])
+        return np.where(p > 0, p, p[p > 0].min())  # uncounted: as rare as the rarest counted
     if frequencies is None:
         p = np.empty(n, dtype=np.float64)
         p[:base] = zipf_probabilities(base)

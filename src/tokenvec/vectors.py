@@ -30,6 +30,9 @@ SCORE_BLOCK_BYTES = 256 * 2**20
 # Formats whose files are models rather than tables (fastText .bin): their modules register a
 # loader that builds a Vectors subclass (tokenvec.subwords), so this module need not import them.
 MODEL_LOADERS: dict[str, Callable[..., Vectors]] = {}
+# Builders of native folders whose meta.json names a ``kind`` (registered by the modules that
+# define them, as tokenvec.static does): (folder, keys, matrix, meta, **options) -> Vectors.
+NATIVE_KINDS: dict[str, Callable[..., Vectors]] = {}
 # Time budget of the widest search for suggestions of an unknown word (the fast ones run first).
 SUGGEST_SECONDS = 0.01
 
@@ -184,6 +187,19 @@ def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray
     return best[:k]
 
 
+def check_counts(counts: Any, n: int) -> np.ndarray | None:
+    """``counts`` as an (n,) float64 array of finite non-negative numbers, or None."""
+    if counts is None:
+        return None
+    c = np.asarray(counts)
+    if c.shape != (n,) or c.dtype.kind not in "fiu":
+        raise ValueError(f"counts must be {n} numbers (one per key), got {c.dtype} {c.shape}")
+    c = c.astype(np.float64)
+    if not np.isfinite(c).all() or (c < 0).any():
+        raise ValueError("counts must be finite and non-negative")
+    return c
+
+
 @dataclass(eq=False)
 class Vectors:
     """A vocabulary of ``N`` keys and their ``(N, dim)`` vectors.
@@ -195,6 +211,9 @@ class Vectors:
 
     index_to_key: list[str]
     vectors: np.ndarray  # (N, C)
+    # How often each key occurred in the training corpus (word2vec and fastText training and
+    # models keep them); SIF text vectors weight words by them. None when unknown.
+    counts: np.ndarray | None = None
 
     def __init__(
         self,
@@ -203,6 +222,7 @@ class Vectors:
         *,
         allow_nan: bool = False,
         on_duplicate: Literal["warn", "error", "ignore"] = "warn",
+        counts: Any = None,
     ) -> None:
         arr = np.asanyarray(vectors)  # keeps a np.memmap a memmap
         if arr.ndim != 2:
@@ -224,6 +244,7 @@ class Vectors:
                 )
         self.index_to_key = keys
         self.vectors = arr
+        self.counts = check_counts(counts, len(keys))
         self._key_to_index: dict[str, int] | None = None
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
@@ -678,6 +699,10 @@ class Vectors:
         except ValueError as exc:
             raise VectorFormatError(f"{model_dir}: {exc}") from None
 
+    def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """Meta entries and files a native folder keeps beside the matrix (none here)."""
+        return {}, {}
+
     def to_embedding(self, *, freeze: bool = True) -> Any:
         """A :class:`tokenvec.Embedding` over the same matrix (row i = key i)."""
         from tokenvec.embedding import Embedding
@@ -722,13 +747,20 @@ def load_vectors(
             raise ValueError(f"limit is not supported for {fmt} models (they are memory-mapped)")
         return MODEL_LOADERS[fmt](path, encoding_errors=encoding_errors)
     parts = formats.read(path, fmt, limit=limit, encoding_errors=encoding_errors, mmap=mmap)  # type: ignore[arg-type]
+    dup = "ignore" if parts.unique_keys else on_duplicate
+    extra: dict[str, Any] = {} if parts.counts is None else {"counts": parts.counts}
+    kind = parts.meta.get("kind")
+    if kind is not None:  # a kind of vectors that keeps more than a matrix
+        if kind not in NATIVE_KINDS:
+            raise VectorFormatError(f"{parts.path}: unknown kind of vectors {kind!r}")
+        vectors: Vectors = NATIVE_KINDS[kind](parts.path, parts.keys, parts.matrix, parts.meta,
+                                              allow_nan=allow_nan, on_duplicate=dup,
+                                              **extra)  # fmt: skip
+        if parts.ann is not None:
+            _attach_ann(vectors, parts.ann)
+        return vectors
     try:  # a duplicate-key warning follows the caller's warning filters
-        vectors = Vectors(
-            parts.keys,
-            parts.matrix,
-            allow_nan=allow_nan,
-            on_duplicate="ignore" if parts.unique_keys else on_duplicate,
-        )
+        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=dup, **extra)
     except ValueError as exc:
         raise VectorFormatError(f"{parts.path}: {exc}") from None
     if parts.ann is not None:
@@ -756,6 +788,14 @@ def _attach_ann(vectors: Vectors, path: Path) -> None:
         )
 
 
+def _npy_bytes(a: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+    return buf.getvalue()
+
+
 def save_vectors(
     vectors: Vectors,
     path: str | os.PathLike[str],
@@ -769,7 +809,12 @@ def save_vectors(
     Text formats write ``precision`` significant digits (9 round-trips float32 exactly). An
     existing target is replaced only with ``overwrite=True``, and a folder only when it holds
     native vectors written by tokenvec: a save never removes anything it did not write.
+    Vectors that keep more than a matrix (static token vectors: their tokenizer) keep it in
+    the native format only.
     """
+    meta, files = vectors.native_extras() if format == "native" else ({}, {})
+    if format == "native" and vectors.counts is not None:
+        files = {**files, "counts.npy": _npy_bytes(vectors.counts)}
     return formats.write(
         vectors.index_to_key,
         np.asarray(vectors.vectors),
@@ -778,4 +823,6 @@ def save_vectors(
         precision=precision,
         overwrite=overwrite,
         ann=vectors.ann,
+        meta=meta,
+        files=files,
     )

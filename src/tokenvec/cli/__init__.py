@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tokenvec.cli import tokens, train, vectors  # noqa: F401  (they register the commands)
+from tokenvec.cli import text, tokens, train, vectors  # noqa: F401  (they register the commands)
 from tokenvec.cli.base import app
 
 __all__ = ["app", "main"]

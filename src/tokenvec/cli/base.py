@@ -53,6 +53,12 @@ class Method(StrEnum):
     cosmul = "3cosmul"
 
 
+class Pooling(StrEnum):
+    mean = "mean"
+    sif = "sif"
+    max = "max"
+
+
 class MapMethod(StrEnum):
     pca = "pca"
     tsne = "tsne"
@@ -60,7 +66,10 @@ class MapMethod(StrEnum):
 
 
 OVERWRITE_HELP = "Replace an existing output (a folder only if tokenvec wrote it)."
-VECTORS_HELP = "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens)."
+VECTORS_HELP = (
+    "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens, "
+    "minilm-l6-static)."
+)
 DEFAULT_VECTORS = "glove-6b-50d"
 
 

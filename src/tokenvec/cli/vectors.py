@@ -25,20 +25,36 @@ from tokenvec.cli.base import (
 
 @app.command()
 def similar(
-    words: list[str] = typer.Argument(..., help="One or more words (their mean is the query)."),
+    words: list[str] | None = typer.Argument(
+        None, help="One or more words (their mean is the query)."
+    ),
+    text: str | None = typer.Option(
+        None, "--text", "-t", help="A sentence instead: its text vector is the query."
+    ),
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     topn: int = typer.Option(10, help="How many neighbours."),
     restrict_vocab: int | None = typer.Option(None, help="Search only the first N keys."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Nearest neighbours of a word (or of the mean of several)."""
+    """Nearest neighbours of a word (or of the mean of several, or of a sentence's vector)."""
+    if bool(words) == (text is not None):
+        raise typer.BadParameter("give words or --text, not both and not neither")
     v = _vectors(vectors)
-    res = _scored(v.most_similar(positive=words, topn=topn, restrict_vocab=restrict_vocab))
+    query: Any = words
+    if text is not None:
+        from tokenvec.text import encode
+
+        enc = encode(v, [text])
+        if not enc.words[0]:
+            raise ValueError(f"no word of the text {text!r} has a vector")
+        query = [enc.vectors[0]]
+    shown: list[str] = words or [text or ""]
+    res = _scored(v.most_similar(positive=query, topn=topn, restrict_vocab=restrict_vocab))
     _emit(
-        {"query": words, "neighbours": res},
+        {"query": shown, "neighbours": res},
         as_json,
         lambda d: _table(
-            f"nearest to {' + '.join(words)}",
+            f"nearest to {' + '.join(map(str, shown))}",
             ["rank", "word", "score"],
             [[i, r["word"], r["score"]] for i, r in enumerate(d["neighbours"], 1)],
         ),

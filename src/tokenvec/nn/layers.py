@@ -5,42 +5,74 @@ Parameter names follow GPT-2's checkpoint (``wte``, ``wpe``) so weights load by 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
 from torch import nn
 
+from tokenvec.bag import EmbeddingBag
 from tokenvec.embedding import Embedding
 from tokenvec.positional import InputEmbedding as NumpyInputEmbedding
 from tokenvec.positional import LearnedPositionalEmbedding, sinusoidal_table
 
 
 def to_torch(
-    emb: Embedding, *, freeze: bool | None = None, device: Any = None
-) -> torch.nn.Embedding:
-    """An ``nn.Embedding`` with the same weight (copied) and padding row.
+    emb: Embedding | EmbeddingBag, *, freeze: bool | None = None, device: Any = None
+) -> Any:
+    """The torch twin of a tokenvec layer: an ``nn.Embedding`` for an :class:`Embedding`, an
+    ``nn.EmbeddingBag`` for an :class:`EmbeddingBag`, with the same weight (copied), padding
+    row, ``max_norm`` and mode, so both give the same outputs and gradients.
 
     ``freeze`` defaults to the tokenvec layer's own ``frozen`` flag.
     """
-    weight = torch.from_numpy(np.array(emb.weight, copy=True))
-    module = nn.Embedding.from_pretrained(
-        weight,
-        freeze=emb.frozen if freeze is None else freeze,
-        padding_idx=emb.padding_idx,
+    table = emb.embedding if isinstance(emb, EmbeddingBag) else emb
+    if not isinstance(table, Embedding):
+        raise TypeError(f"expected a tokenvec Embedding or EmbeddingBag, got {type(emb).__name__}")
+    weight = torch.from_numpy(np.array(table.weight, copy=True))
+    common: dict[str, Any] = dict(
+        freeze=table.frozen if freeze is None else freeze,
+        padding_idx=table.padding_idx,
+        max_norm=table.max_norm,
+        norm_type=table.norm_type,
     )
+    module: nn.Module
+    if isinstance(emb, EmbeddingBag):
+        module = nn.EmbeddingBag.from_pretrained(
+            weight, mode=emb.mode, include_last_offset=emb.include_last_offset, **common
+        )
+    else:
+        module = nn.Embedding.from_pretrained(
+            weight, scale_grad_by_freq=table.scale_grad_by_freq, **common
+        )
     return module.to(device) if device is not None else module
 
 
-def from_torch(module: torch.nn.Embedding) -> Embedding:
-    """A tokenvec ``Embedding`` with the module's weight (copied to host memory)."""
-    if not isinstance(module, nn.Embedding):
-        raise TypeError(f"expected torch.nn.Embedding, got {type(module).__name__}")
+@overload
+def from_torch(module: nn.EmbeddingBag) -> EmbeddingBag: ...
+@overload
+def from_torch(module: nn.Embedding) -> Embedding: ...
+def from_torch(module: nn.Embedding | nn.EmbeddingBag) -> Embedding | EmbeddingBag:
+    """The tokenvec twin of an ``nn.Embedding`` or ``nn.EmbeddingBag`` (weight copied to host
+    memory; padding row, ``max_norm`` and mode kept)."""
+    if not isinstance(module, nn.Embedding | nn.EmbeddingBag):
+        raise TypeError(f"expected torch.nn.Embedding or EmbeddingBag, got {type(module).__name__}")
     weight = module.weight.detach().to("cpu").numpy().copy()
-    emb = Embedding.from_pretrained(
-        weight, freeze=not module.weight.requires_grad, padding_idx=module.padding_idx, copy=False
+    common: dict[str, Any] = dict(
+        freeze=not module.weight.requires_grad,
+        padding_idx=module.padding_idx,
+        max_norm=module.max_norm,
+        norm_type=module.norm_type,
+        copy=False,
     )
-    return emb
+    if isinstance(module, nn.EmbeddingBag):
+        return EmbeddingBag.from_pretrained(
+            weight,
+            mode=module.mode,  # type: ignore[arg-type]  # torch's str is one of the three
+            include_last_offset=module.include_last_offset,
+            **common,
+        )
+    return Embedding.from_pretrained(weight, scale_grad_by_freq=module.scale_grad_by_freq, **common)
 
 
 class SinusoidalPositions(nn.Module):

@@ -150,6 +150,33 @@ def create_app(
         res = vectors.most_similar(known(word), topn=topn)
         return Neighbours(word=word, neighbours=[Scored(word=w, score=s) for w, s in res])
 
+    class TextNeighbours(BaseModel):
+        text: str
+        words: int  # words (or tokens) of the text with a vector
+        unknown: int  # skipped
+        neighbours: list[Scored]
+
+    @app.get("/api/similar_text", response_model=TextNeighbours)
+    def similar_text(
+        text: str = Query(..., min_length=1, max_length=MAX_TEXT),
+        topn: int = Query(10, ge=1, le=MAX_TOPN),
+    ) -> TextNeighbours:
+        """Keys nearest to a sentence: the mean of its words' unit vectors (static token
+        vectors: of its tokens, split by the teacher's tokenizer)."""
+        from tokenvec.text import encode
+
+        enc = encode(vectors, [text])
+        if not enc.words[0]:
+            raise HTTPException(
+                status_code=404,
+                detail={"error": f"no word of {text!r} has a vector", "suggestions": []},
+            )
+        res = vectors.most_similar(enc.vectors[0], topn=topn)
+        return TextNeighbours(
+            text=text, words=int(enc.words[0]), unknown=int(enc.unknown[0]),
+            neighbours=[Scored(word=w, score=s) for w, s in res],
+        )  # fmt: skip
+
     @app.get("/api/analogy", response_model=Analogy)
     def analogy(
         a: str = word_q(),

@@ -192,3 +192,17 @@ def as_corpus(source: Any, **kwargs: Any) -> Corpus:
     if source is None:
         source = builtin_corpus_path()
     return Corpus(source, **kwargs)
+
+
+def word_counts(source: Any = None, **kwargs: Any) -> dict[str, int]:
+    """How often each word occurs in ``source`` (a corpus as :func:`as_corpus` takes it; None:
+    the built-in corpus), split as training splits it: real frequencies for SIF text vectors
+    of vectors that carry none (GloVe's words counted in the built-in corpus)."""
+    from collections import Counter
+
+    counter: Counter[str] = Counter()
+    for sentence in as_corpus(source, **kwargs):
+        counter.update(sentence)
+    if not counter:
+        raise CorpusError(f"the corpus {source!r} holds no words to count")
+    return dict(counter)

@@ -111,7 +111,7 @@ class Word2Vec:
     def _vectors(self) -> Vectors:
         """The trained word vectors (a view of the input rows)."""
         assert self.vocab is not None
-        return Vectors(self.vocab.words, self.syn0, on_duplicate="ignore")
+        return Vectors(self.vocab.words, self.syn0, on_duplicate="ignore", counts=self.vocab.counts)
 
     def _init_weights(self) -> None:
         assert self.vocab is not None

@@ -1,0 +1,143 @@
+"""Static token vectors that keep the tokenizer they were made with: text vectors, no model.
+
+A :class:`StaticVectors` is a :class:`tokenvec.Vectors` keyed by token (the model2vec idea:
+one vector per token of a transformer's vocabulary, see :func:`tokenvec.distill`). It
+keeps the teacher's tokenizer (a Hugging Face ``tokenizers`` tokenizer, extra ``text``) and the
+map from token id to row, so :meth:`~tokenvec.Vectors.encode` splits a text exactly as the
+teacher does and pools the rows of its tokens. Tokens without a row (special and unused ones)
+are skipped and counted, as unknown words are.
+
+Saved as a native folder with ``tokenizer.json`` and ``token_rows.npy`` beside the matrix and
+``"kind": "static"`` in its meta.json; :func:`tokenvec.load_vectors` gives a StaticVectors back.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tokenvec._files import VectorFormatError
+from tokenvec._optional import require
+from tokenvec.vectors import NATIVE_KINDS, Vectors
+
+KIND = "static"
+# A tokenizer.json larger than this is refused before it is read (real ones: 0.5-20 MB).
+MAX_TOKENIZER_BYTES = 256 * 2**20
+
+
+def load_tokenizer(text: str, where: str) -> Any:
+    """A ``tokenizers.Tokenizer`` from its JSON, without padding or truncation (a tokenizer.json
+    saved for a transformer often pads every text to 128 tokens and cuts longer ones)."""
+    tk = require("tokenizers", "text")
+    try:
+        tok = tk.Tokenizer.from_str(text)
+    except Exception as exc:  # tokenizers raises its own Exception subclass on bad JSON
+        raise VectorFormatError(f"{where}: not a tokenizers tokenizer ({str(exc)[:200]})") from None
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+class StaticVectors(Vectors):
+    """Token vectors with their tokenizer: ``encode`` tokenises as the teacher model does.
+
+    ``token_rows[id]`` is the row of token ``id``, or -1 for a token without a vector. ``info``
+    records how the vectors were made (teacher, dims, weighting).
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        vectors: Any,
+        *,
+        tokenizer_json: str,
+        token_rows: np.ndarray,
+        info: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(keys, vectors, **kwargs)
+        rows = np.asarray(token_rows)
+        if rows.ndim != 1 or rows.dtype.kind not in "iu":
+            raise ValueError(f"token_rows must be 1-D integers, got {rows.dtype} {rows.shape}")
+        if rows.size and (rows.min() < -1 or rows.max() >= len(self)):
+            raise ValueError(f"token_rows must lie in [-1, {len(self)}) (a row or -1)")
+        self.token_rows = rows.astype(np.int64)
+        self.tokenizer_json = tokenizer_json
+        self.info: dict[str, Any] = dict(info or {})
+        self._tokenizer: Any = None
+
+    @property
+    def tokenizer(self) -> Any:
+        """The teacher's tokenizer (``tokenizers.Tokenizer``), built on first use."""
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.tokenizer_json, "tokenizer")
+        return self._tokenizer
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """The teacher's token ids of each text, without its special tokens."""
+        tok = self.tokenizer
+        batch = getattr(tok, "encode_batch_fast", tok.encode_batch)
+        return [e.ids for e in batch(list(texts), add_special_tokens=False)]
+
+    def rows_of_texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows of every text's tokens laid end to end, rows per text, tokens skipped per
+        text): what :func:`tokenvec.text.pool` takes."""
+        ids = self.token_ids(texts)
+        n = len(ids)
+        counts = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=counts.sum())
+        if flat.size and flat.max() >= self.token_rows.size:
+            raise VectorFormatError(
+                f"the tokenizer gave token id {int(flat.max())}, but the vectors map only "
+                f"{self.token_rows.size} ids: the tokenizer does not belong to these vectors"
+            )
+        rows = self.token_rows[flat]
+        known = rows >= 0
+        unknown = np.bincount(np.repeat(np.arange(n), counts)[~known], minlength=n)
+        return rows[known], counts - unknown, unknown.astype(np.int64)
+
+    def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """What a native folder keeps beside the matrix: meta entries and files."""
+        buf = io.BytesIO()
+        np.save(buf, self.token_rows, allow_pickle=False)
+        meta = {"kind": KIND, "static": self.info}
+        return meta, {"tokenizer.json": self.tokenizer_json.encode("utf-8"),
+                      "token_rows.npy": buf.getvalue()}  # fmt: skip
+
+    def __repr__(self) -> str:
+        teacher = self.info.get("teacher", "?")
+        return f"<StaticVectors {len(self):,} tokens x {self.vector_size} from {teacher}>"
+
+
+def from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
+                **kwargs: Any) -> StaticVectors:  # fmt: skip
+    """A StaticVectors from a native folder's parts (its tokenizer and token map beside)."""
+    from tokenvec.formats import _load_npy
+
+    path = folder / "tokenizer.json"
+    try:
+        if path.stat().st_size > MAX_TOKENIZER_BYTES:
+            raise VectorFormatError(f"{path}: larger than {MAX_TOKENIZER_BYTES:,} bytes")
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VectorFormatError(f"{path}: cannot read the tokenizer ({exc})") from None
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise VectorFormatError(f"{path}: not valid JSON ({exc})") from None
+    rows = np.array(_load_npy(folder / "token_rows.npy"))
+    info = meta.get("static")
+    try:
+        return StaticVectors(keys, matrix, tokenizer_json=text, token_rows=rows,
+                             info=info if isinstance(info, dict) else {}, **kwargs)  # fmt: skip
+    except ValueError as exc:
+        raise VectorFormatError(f"{folder}: {exc}") from None
+
+
+NATIVE_KINDS[KIND] = from_native
