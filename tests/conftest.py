@@ -76,3 +76,18 @@ def interrupted_run():
                         callbacks=[stop])  # fmt: skip
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_under_tmp(tmp_path_factory):
+    """Built-in vectors made on first use (the distilled MiniLM) are cached under pytest's
+    temporary folder, once per session, and never in the user's cache; subprocesses inherit it."""
+    import os
+
+    old = os.environ.get("TOKENVEC_CACHE")
+    os.environ["TOKENVEC_CACHE"] = str(tmp_path_factory.mktemp("tokenvec-cache"))
+    yield
+    if old is None:
+        os.environ.pop("TOKENVEC_CACHE", None)
+    else:
+        os.environ["TOKENVEC_CACHE"] = old

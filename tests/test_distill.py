@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tokenvec as tv
 from tokenvec.builtin import cached, package_dir
@@ -78,7 +80,7 @@ def test_rows_are_the_teachers_pooled_states_reduced_by_pca(small_bert, small_st
     centred = states.astype(np.float64) - states.mean(axis=0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
     ref = u[:, :16] * s[:16]
-    p = tv.text.zipf_probabilities(len(v))
+    p = tv.text.zipf_probabilities(len(v), first_rank=2)
     weights = 1e-4 / (1e-4 + p)
     got = v.vectors / weights[:, None]
     assert np.allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-3)
@@ -264,3 +266,43 @@ def test_distill_and_encode_commands(small_bert, small_static, tmp_path):
     assert (
         res.returncode == 1 and res.stderr.startswith("error:") and "tokenizer.json" in res.stderr
     )
+
+
+ALPHABET = "ab kZé\u0301\u00a0\t\n\r\x1c\x85\u2028.,!'#漢字😀[]CLS"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=ALPHABET, max_size=30)
+        | st.sampled_from(
+            ["[CLS]", "a [SEP] b", "  double  spaces ", "x" * 120, "unaffable's", ""]
+        ),
+        max_size=6,
+    )
+)
+def test_chunked_tokenisation_equals_the_tokenizers(small_static, texts):
+    """Tokenising each space-separated chunk once (the fast path for WordPiece tokenizers)
+    gives exactly the ids of tokenising each text, whatever the whitespace, accents, control
+    characters, CJK, over-long words or special tokens in it."""
+    v = small_static
+    assert v.chunked
+    fast = v.rows_of_texts(texts)
+    slow = v._rows_by_text(texts)
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_only_tokenizers_that_split_at_spaces_are_chunked(small_static):
+    from tokenvec.static import _chunkable
+
+    spec = json.loads(small_static.tokenizer_json)
+    assert _chunkable(json.dumps(spec))
+    for change in (
+        {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False}},
+        {"model": {**spec["model"], "type": "BPE"}},
+        {"normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "_"}},
+        {"added_tokens": [*spec["added_tokens"], {"content": "new york", "id": 1}]},
+    ):
+        assert not _chunkable(json.dumps({**spec, **change}))
+    assert not _chunkable("not json")

