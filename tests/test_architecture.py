@@ -22,6 +22,7 @@ FOUNDATION = {
     "tokenvec._jit",
     "tokenvec._memory",
     "tokenvec._optional",
+    "tokenvec._quant_numba",
     "tokenvec._scan",
     "tokenvec._scan_numba",
     "tokenvec._subword",
@@ -35,6 +36,7 @@ FOUNDATION = {
 }
 KERNELS = {
     "tokenvec._bag_numba",
+    "tokenvec._quant_numba",
     "tokenvec._half",
     "tokenvec._half_numba",
     "tokenvec._intrinsics",

@@ -219,3 +219,27 @@ def test_encode_and_similar_text(tmp_path):
     assert res.returncode == 1 and res.stderr.startswith("error: no word of the text")
     res = cli("similar", "king", "--text", "zebra", "-v", str(vec))
     assert res.returncode == 2 and "not both" in res.stderr
+
+
+def test_convert_quantize_and_info_show_the_form(tmp_path):
+    import json
+
+    rng = np.random.default_rng(0)
+    keys = [f"w{i}" for i in range(50)]
+    src = tv.Vectors(keys, rng.standard_normal((50, 8)).astype(np.float32)).save(tmp_path / "v")
+    out = tmp_path / "q"
+    res = cli("convert", str(src), str(out), "--quantize", "int8", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["form"] == "int8"
+    info = json.loads(cli("info", str(out), "--json").stdout)
+    assert info["form"] == "int8 codes" and info["dtype"] == "int8"
+    assert isinstance(tv.load_vectors(out), tv.Int8Vectors)
+    res = cli("convert", str(src), str(tmp_path / "u"), "--quantize", "int8-unit", "--reduce", "4")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(cli("info", str(tmp_path / "u"), "--json").stdout)["form"] == (
+        "int8 codes, unit length"
+    )
+    res = cli("convert", str(src), str(tmp_path / "t.txt"), "--quantize", "int8", "--to", "glove")
+    assert res.returncode == 2 and "native format only" in res.stderr
+    res = cli("convert", str(src), str(tmp_path / "r"), "--reduce", "9")
+    assert res.returncode == 1 and "cannot reduce 8 dimensions to 9" in res.stderr

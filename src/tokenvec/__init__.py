@@ -8,8 +8,10 @@ from __future__ import annotations
 from tokenvec import evaluate, tokenizers, windows
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import MissingExtraError
+from tokenvec.align import Alignment, align
 from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
+from tokenvec.compress import Int8Vectors
 from tokenvec.distillation import distill
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
 from tokenvec.formats import detect_format
@@ -39,12 +41,14 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD",
     "Adam",
+    "Alignment",
     "Embedding",
     "EmbeddingBag",
     "FastText",
     "FastTextConfig",
     "InputEmbedding",
     "InputGrads",
+    "Int8Vectors",
     "LearnedPositionalEmbedding",
     "Linear",
     "MissingExtraError",
@@ -57,6 +61,7 @@ __all__ = [
     "Word2Vec",
     "Word2VecConfig",
     "__version__",
+    "align",
     "corpus",
     "detect_format",
     "distill",

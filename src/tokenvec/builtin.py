@@ -49,7 +49,35 @@ def glove_6b_50d() -> Vectors:
         ) from None
     keys = pq.read_table(data / "glove_6B_index.parquet").column("index").to_pylist()
     matrix = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
-    return Vectors(keys, matrix, on_duplicate="error")
+    glove = Vectors(keys, matrix, on_duplicate="error")
+    glove.count_later(lambda: corpus_counts(keys))  # for SIF: real frequencies, counted once
+    return glove
+
+
+def corpus_counts(keys: list[str]) -> np.ndarray:
+    """How often each of ``keys`` occurs in the built-in corpus (0 for most of GloVe's 400,000
+    words): the word counts are made once (about 2 s) and cached as JSON in :func:`cache_dir`."""
+    import json
+
+    from tokenvec._files import atomic_path
+    from tokenvec.word2vec.corpus import builtin_corpus_path, word_counts
+
+    path = cache_dir() / "builtin-corpus-counts.json"
+    stamp = builtin_corpus_path().stat().st_size  # a new corpus invalidates the counts
+    counts: dict[str, int] | None = None
+    try:
+        found = json.loads(path.read_text("utf-8"))
+        if isinstance(found, dict) and found.get("corpus_bytes") == stamp:
+            counts = found["counts"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        counts = None
+    if not isinstance(counts, dict):
+        counts = word_counts()
+        record = json.dumps({"corpus_bytes": stamp, "counts": counts}, ensure_ascii=False)
+        with atomic_path(path, overwrite=True) as tmp:
+            tmp.write_text(record, "utf-8")
+    get = counts.get
+    return np.array([get(k, 0) for k in keys], dtype=np.float64)
 
 
 def minilm_l6_tokens() -> Vectors:

@@ -32,6 +32,7 @@ from tokenvec import hub
 from tokenvec._checks import check_int
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import require
+from tokenvec.compress import pca
 from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, load_tokenizer
 
 Precision = Literal["float32", "bfloat16"]
@@ -184,21 +185,6 @@ class _Bar:
     def advance(self, n: int) -> None:
         if self._p is not None:
             self._p.update(self._t, advance=n)
-
-
-def pca(x: np.ndarray, dims: int) -> np.ndarray:
-    """Project the rows of ``x`` on their first ``dims`` principal axes (float64 covariance,
-    eigendecomposition), each axis signed so that its largest projection is positive."""
-    x64 = x.astype(np.float64)
-    centred = x64 - x64.mean(axis=0)
-    cov = centred.T @ centred / max(x.shape[0] - 1, 1)
-    _, vecs = np.linalg.eigh(cov)
-    axes = vecs[:, ::-1][:, :dims]
-    scores = centred @ axes
-    top = np.abs(scores).argmax(axis=0)
-    signs = np.sign(scores[top, np.arange(dims)])
-    signs[signs == 0] = 1.0
-    return (scores * signs).astype(np.float32)
 
 
 def token_probabilities(

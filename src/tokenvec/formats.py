@@ -59,7 +59,7 @@ NATIVE_FORMAT = "tokenvec-vectors"
 KEY_OFFSETS = "key_offsets.npy"
 # Files a native folder may carry for a kind of vectors beyond plain ones (``meta["kind"]``):
 # static token vectors keep their tokenizer and the token-id -> row map beside the matrix.
-NATIVE_EXTRAS = frozenset({"tokenizer.json", "token_rows.npy", "counts.npy"})
+NATIVE_EXTRAS = frozenset({"tokenizer.json", "token_rows.npy", "counts.npy", "norms.npy"})
 NATIVE_KIND = FolderKind(
     NATIVE_META,
     NATIVE_FORMAT,
@@ -511,8 +511,12 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
         raise VectorFormatError(
             f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} x {meta['dim']}"
         )
-    if mat.dtype not in (np.float16, np.float32) or not mat.dtype.isnative:
-        raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected float16 or float32")
+    codes = meta.get("kind") == "int8"  # int8 codes with a scale per row (tokenvec.compress)
+    if (mat.dtype != np.int8 if codes else mat.dtype not in (np.float16, np.float32)) or (
+        not mat.dtype.isnative
+    ):
+        want = "int8" if codes else "float16 or float32"
+        raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected {want}")
     keys = _native_keys(p, meta)
     if limit is not None:
         keys, mat = keys[:limit], mat[:limit]
@@ -713,10 +717,14 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
     p = _check_path(path)
     fmt = detect_format(p)
     size = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
+    form = "float32"
     if fmt == "native":
         meta = _read_meta(p)
         v = read(p, limit=sample)
         count, dim, dtype = meta["count"], meta["dim"], str(v.matrix.dtype)
+        form = {"int8": "int8 codes" + ("" if (p / "norms.npy").is_file() else ", unit length"),
+                "static": "static token vectors with their tokenizer"}.get(
+            str(meta.get("kind")), dtype)  # fmt: skip
     else:
         v = read(p, format=fmt, limit=sample)  # type: ignore[arg-type]
         dim, dtype = int(v.matrix.shape[1]), "float32"
@@ -735,5 +743,7 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
         "count": count,
         "dim": dim,
         "dtype": dtype,
+        "form": form,
+        "bytes_per_vector": round(size / count, 1) if count else 0,
         "sample": v.keys[:sample],
     }

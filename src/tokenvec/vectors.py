@@ -33,6 +33,8 @@ MODEL_LOADERS: dict[str, Callable[..., Vectors]] = {}
 # Builders of native folders whose meta.json names a ``kind`` (registered by the modules that
 # define them, as tokenvec.static does): (folder, keys, matrix, meta, **options) -> Vectors.
 NATIVE_KINDS: dict[str, Callable[..., Vectors]] = {}
+# quantize / reduce, registered by tokenvec.compress (which builds on this module).
+COMPRESSORS: dict[str, Callable[..., Vectors]] = {}
 # Time budget of the widest search for suggestions of an unknown word (the fast ones run first).
 SUGGEST_SECONDS = 0.01
 
@@ -211,9 +213,6 @@ class Vectors:
 
     index_to_key: list[str]
     vectors: np.ndarray  # (N, C)
-    # How often each key occurred in the training corpus (word2vec and fastText training and
-    # models keep them); SIF text vectors weight words by them. None when unknown.
-    counts: np.ndarray | None = None
 
     def __init__(
         self,
@@ -244,7 +243,8 @@ class Vectors:
                 )
         self.index_to_key = keys
         self.vectors = arr
-        self.counts = check_counts(counts, len(keys))
+        self._counts_source: Callable[[], Any] | None = None
+        self.counts = counts
         self._key_to_index: dict[str, int] | None = None
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
@@ -268,6 +268,27 @@ class Vectors:
         warnings.warn(msg, UserWarning, stacklevel=3)
 
     # --- plain data --------------------------------------------------------------------------
+
+    @property
+    def counts(self) -> np.ndarray | None:
+        """How often each key occurred in a corpus (word2vec and fastText training and models
+        keep them; the built-in GloVe counts its words in the built-in corpus), as float64;
+        SIF text vectors weight words by them. None when unknown."""
+        source = getattr(self, "_counts_source", None)
+        if source is not None:  # counted on first use (the built-in GloVe: a cached count)
+            self._counts_source = None
+            self._counts = check_counts(source(), len(self.index_to_key))
+        return getattr(self, "_counts", None)
+
+    @counts.setter
+    def counts(self, value: Any) -> None:
+        self._counts_source = None
+        self._counts = check_counts(value, len(self.index_to_key))
+
+    def count_later(self, source: Callable[[], Any]) -> None:
+        """Give the counts by ``source()``, called on first use of :attr:`counts`."""
+        self._counts = None
+        self._counts_source = source
 
     @property
     def key_to_index(self) -> dict[str, int]:
@@ -358,15 +379,19 @@ class Vectors:
 
     def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:
         if isinstance(key, list | tuple):
-            return np.stack([self.vectors[self.index(k)] for k in key])
-        return self.vectors[self.index(key)]  # type: ignore[arg-type]  # not a sequence here
+            return np.stack([self._row(self.index(k)) for k in key])
+        return self._row(self.index(key))  # type: ignore[arg-type]  # not a sequence here
+
+    def _row(self, i: int) -> np.ndarray:
+        """The stored vector of row ``i`` (compressed tables decode that row only)."""
+        return self.vectors[i]
 
     def __repr__(self) -> str:
         return f"Vectors({len(self):,} keys x {self.vector_size}, {self.vectors.dtype})"
 
     def get(self, key: str, default: Any = None) -> Any:
         i = self.key_to_index.get(key)
-        return default if i is None else self.vectors[i]
+        return default if i is None else self._row(i)
 
     def index(self, key: Query) -> int:
         """Row of ``key`` (a key or an index); ``KeyError`` with suggestions if unknown."""
@@ -386,7 +411,7 @@ class Vectors:
     def get_vector(self, key: Query, norm: bool = False) -> np.ndarray:
         """The vector of ``key`` (unit length with ``norm=True``)."""
         i = self.index(key)
-        return self._unit_row(i) if norm else self.vectors[i]
+        return self._unit_row(i) if norm else self._row(i)
 
     # --- query building ----------------------------------------------------------------------
 
@@ -403,7 +428,7 @@ class Vectors:
                 raise ValueError("query vector has NaN or inf values")
             return item.astype(dtype, copy=False), None
         i = self.index(item)
-        return (self._unit_row(i, dtype) if unit else self.vectors[i].astype(dtype)), i
+        return (self._unit_row(i, dtype) if unit else self._row(i).astype(dtype)), i
 
     def mean_vector(
         self,
@@ -703,6 +728,21 @@ class Vectors:
         """Meta entries and files a native folder keeps beside the matrix (none here)."""
         return {}, {}
 
+    def stored_matrix(self) -> np.ndarray:
+        """The matrix as stored (a native folder's vectors.npy): the vectors themselves here,
+        codes for compressed tables."""
+        return np.asarray(self.vectors)
+
+    def quantize(self, form: Literal["float16", "int8"] = "int8", **kwargs: Any) -> Vectors:
+        """These vectors in a smaller form whose queries work unchanged: "float16" (half the
+        size) or "int8" (a quarter: codes of the unit rows and their lengths); see
+        :func:`tokenvec.compress.quantize`."""
+        return COMPRESSORS["quantize"](self, form, **kwargs)
+
+    def reduce(self, dims: int) -> Vectors:
+        """These vectors projected on their first ``dims`` principal axes (PCA)."""
+        return COMPRESSORS["reduce"](self, dims)
+
     def to_embedding(self, *, freeze: bool = True) -> Any:
         """A :class:`tokenvec.Embedding` over the same matrix (row i = key i)."""
         from tokenvec.embedding import Embedding
@@ -817,7 +857,7 @@ def save_vectors(
         files = {**files, "counts.npy": _npy_bytes(vectors.counts)}
     return formats.write(
         vectors.index_to_key,
-        np.asarray(vectors.vectors),
+        vectors.stored_matrix() if format == "native" else np.asarray(vectors.vectors),
         path,
         format,
         precision=precision,

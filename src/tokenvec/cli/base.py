@@ -53,6 +53,12 @@ class Method(StrEnum):
     cosmul = "3cosmul"
 
 
+class Quantize(StrEnum):
+    float16 = "float16"
+    int8 = "int8"
+    int8_unit = "int8-unit"
+
+
 class Pooling(StrEnum):
     mean = "mean"
     sif = "sif"

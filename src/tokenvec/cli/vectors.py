@@ -14,6 +14,7 @@ from tokenvec.cli.base import (
     EncodingErrors,
     MapMethod,
     Method,
+    Quantize,
     VectorFormat,
     _emit,
     _scored,
@@ -170,20 +171,34 @@ def convert(
     target: Path = typer.Argument(..., help="Where to write."),
     to: VectorFormat = typer.Option(VectorFormat.native, "--to", help="Output format."),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
+    reduce: int | None = typer.Option(None, help="Keep DIMS principal axes (PCA)."),
+    quantize: Quantize | None = typer.Option(
+        None, help="Store smaller: float16, int8, or int8-unit (no lengths; native only)."
+    ),
     encoding_errors: EncodingErrors = typer.Option(
         EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Convert vectors between formats (writes atomically)."""
+    """Convert vectors between formats, optionally reduced or quantized (writes atomically)."""
     from tokenvec.vectors import load_vectors
 
+    if quantize is not None and quantize is not Quantize.float16 and to is not VectorFormat.native:
+        raise typer.BadParameter("int8 tables are kept in the native format only (--to native)")
     v = load_vectors(source, limit=limit, encoding_errors=encoding_errors.value)
+    if reduce is not None:
+        v = v.reduce(reduce)
+    if quantize is not None:
+        unit = quantize is Quantize.int8_unit
+        form: Any = "int8" if unit else quantize.value
+        v = v.quantize(form, **({"keep_norms": False} if unit else {}))
     path = v.save(target, format=to.value, overwrite=overwrite)
-    data = {"path": str(path), "format": to.value, "count": len(v), "dim": v.vector_size}
-    _emit(data, as_json, lambda d: typer.echo(
-        f"wrote {d['count']:,} x {d['dim']} vectors to {d['path']} ({to.value})"))  # fmt: skip
+    shown = quantize.value if quantize else str(v.vectors.dtype)
+    data = {"path": str(path), "format": to.value, "count": len(v), "dim": v.vector_size,
+            "form": shown}  # fmt: skip
+    _emit(data, as_json, lambda d: typer.echo(f"wrote {d['count']:,} x {d['dim']} vectors to "
+                                              f"{d['path']} ({to.value}, {shown})"))  # fmt: skip
 
 
 @app.command()

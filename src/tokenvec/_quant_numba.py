@@ -1,0 +1,29 @@
+"""The compiled half of :mod:`tokenvec.compress` (module-level, so numba's disk cache is hit)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def int8_dot_rows(codes, scales, query, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """out[r] = scales[r] * (codes[r] . query) for rows lo..hi: int8 rows widened in registers."""
+    c = codes.shape[1]
+    for r in range(lo, hi):
+        s = np.float32(0.0)
+        for j in range(c):
+            s += np.float32(codes[r, j]) * query[j]
+        out[r] = s * scales[r]
+    return 0
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def int8_widen_rows(codes, scales, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """out[r - lo] = scales[r] * codes[r] as float32, for rows lo..hi."""
+    c = codes.shape[1]
+    for r in range(lo, hi):
+        s = scales[r]
+        for j in range(c):
+            out[r - lo, j] = np.float32(codes[r, j]) * s
+    return 0

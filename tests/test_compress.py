@@ -1,0 +1,120 @@
+"""Compressed tables: int8 codes and float16 against plain references, PCA against an SVD,
+queries unchanged, native round trips, clear errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import tokenvec as tv
+from tokenvec.compress import code_scales, int8_codes
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(0)
+    low = rng.standard_normal((3000, 6)) @ rng.standard_normal((6, 24))
+    mat = (low + 0.5 * rng.standard_normal((3000, 24))).astype(np.float32)
+    mat[7] = 0.0  # an all-zero row stays one
+    return tv.Vectors([f"w{i}" for i in range(3000)], mat, counts=np.arange(3000, 0, -1))
+
+
+def test_int8_codes_decode_the_unit_rows(table):
+    codes, norms = int8_codes(table.vectors)
+    np.testing.assert_allclose(norms, table.norms, rtol=1e-6)
+    unit = np.asarray(table.unit, dtype=np.float64)
+    peak = np.abs(unit).max(axis=1, keepdims=True)
+    ref = np.rint(unit / np.where(peak == 0, 1, peak / 127))  # the plain definition
+    np.testing.assert_array_equal(codes, ref.astype(np.int8))
+    q = table.quantize("int8")
+    assert isinstance(q, tv.Int8Vectors) and q.nbytes == 3000 * 24 + 3000 * 4
+    decoded = codes.astype(np.float64) * code_scales(codes)[:, None]
+    np.testing.assert_allclose(q.unit, decoded, rtol=1e-6, atol=1e-7)
+    cos = np.sum(decoded * unit, axis=1)
+    assert cos[np.arange(3000) != 7].min() > 0.999 and not q.unit[7].any()
+    np.testing.assert_allclose(q["w3"], table["w3"], rtol=0.02, atol=0.02)
+    np.testing.assert_allclose(np.linalg.norm(q["w3"]), table.norms[3], rtol=1e-5)
+
+
+def test_int8_scores_are_the_decoded_rows_scores(table):
+    q = table.quantize("int8")
+    rng = np.random.default_rng(1)
+    query = rng.standard_normal(24).astype(np.float32)
+    np.testing.assert_allclose(q.unit_dot(query), q.unit @ query, rtol=1e-4, atol=1e-5)
+    many = rng.standard_normal((5, 24)).astype(np.float32)
+    np.testing.assert_allclose(q.unit_dot(many), many @ q.unit.T, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(q.unit_dot(query, restrict_vocab=100), q.unit[:100] @ query,
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    with pytest.raises(ValueError, match="restrict_vocab"):
+        q.unit_dot(query, restrict_vocab=0)
+
+
+def test_queries_work_unchanged(table):
+    q = table.quantize("int8")
+    ref = table.most_similar("w1", topn=10)
+    got = q.most_similar("w1", topn=10)
+    assert len({w for w, _ in ref} & {w for w, _ in got}) >= 9
+    for (_, a), (_, b) in zip(ref[:3], got[:3], strict=True):
+        assert abs(a - b) < 0.01
+    assert q.most_similar(positive=["w1", "w2"], negative=["w3"], topn=1)
+    assert abs(q.similarity("w1", "w2") - table.similarity("w1", "w2")) < 0.01
+    assert q.most_similar_batch(["w1", "w4"], topn=2)[0][0][0] == got[0][0]
+    np.testing.assert_allclose(q.encode(["w1 w2"]), table.encode(["w1 w2"]), atol=0.01)
+    np.testing.assert_array_equal(q.counts, table.counts)
+    half = table.quantize("float16")
+    top = half.most_similar("w1", topn=1)[0]
+    assert (
+        half.vectors.dtype == np.float16 and top[0] == ref[0][0] and abs(top[1] - ref[0][1]) < 1e-3
+    )
+
+
+def test_int8_native_round_trip_opens_memory_mapped(table, tmp_path):
+    for keep in (True, False):
+        q = table.quantize("int8", keep_norms=keep)
+        path = q.save(tmp_path / f"q{keep}")
+        start = time.perf_counter()
+        back = tv.load_vectors(path)
+        assert time.perf_counter() - start < 1.0
+        assert isinstance(back, tv.Int8Vectors) and isinstance(back.codes, np.memmap)
+        np.testing.assert_array_equal(np.asarray(back.codes), q.codes)
+        np.testing.assert_array_equal(back.norms, q.norms)
+        assert back.most_similar("w5", topn=3) == q.most_similar("w5", topn=3)
+        assert back.kept_norms is keep and (keep or np.all(back.norms == 1))
+        from tokenvec.formats import describe
+
+        info = describe(path)
+        assert info["form"].startswith("int8 codes") and info["dtype"] == "int8"
+    assert len(tv.load_vectors(tmp_path / "qTrue", limit=10)) == 10
+    (tmp_path / "qTrue" / "norms.npy").write_bytes(b"\x93NUMPY broken")
+    with pytest.raises(tv.VectorFormatError, match="norms.npy"):
+        tv.load_vectors(tmp_path / "qTrue")
+
+
+def test_reduce_is_pca(table):
+    r = table.reduce(5)
+    assert r.vector_size == 5 and r.index_to_key == table.index_to_key
+    x = table.vectors.astype(np.float64)
+    u, s, _ = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    np.testing.assert_allclose(np.abs(r.vectors), np.abs(u[:, :5] * s[:5]), rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(r.counts, table.counts)
+    sklearn = pytest.importorskip("sklearn.decomposition")
+    theirs = sklearn.PCA(5, svd_solver="full").fit_transform(x)
+    np.testing.assert_allclose(np.abs(r.vectors), np.abs(theirs), rtol=1e-3, atol=1e-3)
+
+
+def test_bad_compressions_are_clear_errors(table):
+    nan = tv.Vectors(["a", "b"], np.array([[1, np.nan], [0, 1]], np.float32), allow_nan=True)
+    with pytest.raises(ValueError, match="'a' .* NaN"):
+        nan.quantize("int8")
+    with pytest.raises(ValueError, match="NaN"):
+        nan.reduce(1)
+    with pytest.raises(ValueError, match="cannot reduce 24 dimensions to 30"):
+        table.reduce(30)
+    with pytest.raises(ValueError, match="overflows float16"):
+        tv.Vectors(["a"], np.array([[1e6, 0]], np.float32)).quantize("float16")
+    with pytest.raises(ValueError, match="form must be"):
+        table.quantize("int4")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="int8"):
+        tv.Int8Vectors(["a"], np.zeros((1, 2), np.float32))
