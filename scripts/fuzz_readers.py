@@ -2,7 +2,8 @@
 
 Run: ``python scripts/fuzz_readers.py --minutes 5 [--seed 0] [--readers glove word2vec ...]``.
 
-Each reader (word2vec binary and text, GloVe, fastText .vec and .bin, native and transformer folders)
+Each reader (word2vec binary and text, GloVe, fastText .vec and .bin, native folders of plain,
+int8 and static vectors, transformer folders)
 gets valid seed files that are then mutated by a seeded mutator (byte flips, insertions,
 deletions, truncation, repeated chunks, numbers replaced by junk, odd whitespace, 0xFF bytes,
 headers that lie). Every input must either load exactly what the oracle, a plain strict parser
@@ -195,6 +196,121 @@ def oracle_native(folder: Path) -> tuple[list[str], np.ndarray]:
     if not np.isfinite(mat).all():
         raise Bad("NaN")
     return keys, np.asarray(mat)
+
+
+def _native_parts(folder: Path, dtypes: tuple[type, ...]) -> tuple[dict, list[str], np.ndarray]:
+    """meta, keys and matrix of a native folder whose matrix has one of ``dtypes``."""
+    try:
+        meta = json.loads((folder / "meta.json").read_bytes().decode("utf-8"))
+        if not isinstance(meta, dict) or meta.get("format") != "tokenvec-vectors":
+            raise Bad("meta")
+        n, dim = meta.get("count"), meta.get("dim")
+        if not all(type(x) is int and x >= 0 for x in (n, dim)) or meta.get("version") != 2:
+            raise Bad("meta values")
+        mat = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except Bad:
+        raise
+    except Exception:
+        raise Bad("unreadable") from None
+    if mat.shape != (n, dim) or mat.dtype not in dtypes:
+        raise Bad("shape")
+    keys, _ = oracle_native_keys(folder, n)
+    return meta, keys, mat
+
+
+def oracle_native_keys(folder: Path, n: int) -> tuple[list[str], None]:
+    try:
+        offsets = np.load(folder / "key_offsets.npy", mmap_mode="r", allow_pickle=False)
+        blob = (folder / "keys.bin").read_bytes()
+    except Exception:
+        raise Bad("unreadable") from None
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) != n + 1:
+        raise Bad("offsets")
+    off = [int(x) for x in offsets]
+    if off[0] != 0 or off[-1] != len(blob):
+        raise Bad("offsets range")
+    keys = []
+    for a, b in itertools.pairwise(off):
+        if b <= a or b > len(blob) or blob[b - 1] != 10:
+            raise Bad("offsets order")
+        try:
+            keys.append(blob[a : b - 1].decode("utf-8", "surrogatepass"))
+        except UnicodeDecodeError:
+            raise Bad("key") from None
+    return keys, None
+
+
+def _small_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception:
+        raise Bad(f"{path.name} unreadable") from None
+
+
+def oracle_native_int8(folder: Path) -> tuple[list[str], np.ndarray]:
+    """int8 codes of the unit rows (decoded codes / ||codes||) times the stored lengths."""
+    meta, keys, codes = _native_parts(folder, (np.int8,))
+    if meta.get("kind") != "int8":  # (without its kind, an int8 matrix is no native folder)
+        raise Bad("kind")
+    c = np.asarray(codes, dtype=np.float32)
+    norm = np.sqrt(np.einsum("ij,ij->i", c, c))
+    scale = np.divide(np.float32(1.0), norm, out=np.zeros_like(norm), where=norm > 0)
+    unit = c * scale[:, None]
+    if (folder / "norms.npy").is_file():
+        lengths = _small_npy(folder / "norms.npy")
+        if lengths.shape != (len(keys),) or lengths.dtype.kind not in "fiu":
+            raise Bad("norms shape")
+        lengths = lengths.astype(np.float32)
+        if not np.isfinite(lengths).all() or (lengths < 0).any():
+            raise Bad("norms values")
+        unit = unit * lengths[:, None]
+    return keys, unit
+
+
+def oracle_native_static(folder: Path) -> tuple[list[str], np.ndarray]:
+    """A native folder with a tokenizer (valid tokenizers JSON) and a token -> row map."""
+    meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
+    if "kind" not in meta:  # a folder that lost its kind holds plain vectors
+        return oracle_native(folder)
+    if meta.get("kind") != "static":
+        raise Bad("kind")
+    rows = _small_npy(folder / "token_rows.npy")
+    if rows.ndim != 1 or rows.dtype.kind not in "iu":
+        raise Bad("token rows")
+    if rows.size and (rows.min() < -1 or rows.max() >= len(keys)):
+        raise Bad("token rows range")
+    try:
+        import tokenizers
+
+        text = (folder / "tokenizer.json").read_text("utf-8")
+        json.loads(text)  # strict JSON (the tokenizers parser lets some broken JSON through)
+        tok = tokenizers.Tokenizer.from_str(text)
+        probe = tok.encode_batch(["abc x", ""], add_special_tokens=False)  # it must also run
+        if any(i >= rows.size for e in probe for i in e.ids):
+            raise Bad("the tokenizer names ids the map lacks")
+    except BaseException as exc:  # bad JSON, bad UTF-8, or a tokenizer it cannot build or run
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise Bad("tokenizer") from None
+    if not np.isfinite(mat).all():
+        raise Bad("NaN")
+    return keys, np.asarray(mat)
+
+
+def _make_static(v: tv.Vectors, out: Path) -> Path:
+    import tokenizers
+    from tokenizers import models, pre_tokenizers
+
+    vocab = {k: i for i, k in enumerate(v.index_to_key)}
+    vocab.setdefault("[UNK]", len(vocab))
+    tok = tokenizers.Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    rows = np.full(len(vocab), -1, dtype=np.int64)
+    rows[: len(v)] = np.arange(len(v))
+    from tokenvec.static import StaticVectors
+
+    sv = StaticVectors(v.index_to_key, v.vectors, tokenizer_json=tok.to_str(), token_rows=rows)
+    return sv.save(out)
 
 
 _ST_DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8"}
@@ -460,6 +576,7 @@ class Reader:
     make: Callable[[tv.Vectors, Path], Path]
     oracle: Callable[..., tuple[list[str], np.ndarray]]
     files: tuple[str, ...] = ()
+    rtol: float = 0.0  # decoded forms (int8) match the oracle to float rounding
 
 
 def _make_transformer(v: tv.Vectors, out: Path) -> Path:
@@ -486,6 +603,13 @@ READERS = {
                           oracle_transformer, ("model.safetensors", "vocab.txt")),
     "fasttext-bin": Reader("fasttext-bin", "fasttext-bin", False, _make_fasttext_bin,
                            oracle_fasttext_bin),
+    "native-int8": Reader("native-int8", "native", True,
+                          lambda v, p: v.quantize("int8").save(p), oracle_native_int8,
+                          ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
+                           "norms.npy"), rtol=1e-6),
+    "native-static": Reader("native-static", "native", True, _make_static, oracle_native_static,
+                            ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
+                             "tokenizer.json", "token_rows.npy")),
 }  # fmt: skip
 
 
@@ -509,17 +633,19 @@ class Result:
 def _load(reader: Reader, path: Path, fmt: str | None) -> tv.Vectors:
     if reader.fmt == "transformer":
         return tv.Vectors.from_transformer(path)
-    return tv.load_vectors(path, format=fmt)  # type: ignore[arg-type]
+    v = tv.load_vectors(path, format=fmt)  # type: ignore[arg-type]
+    if hasattr(v, "rows_of_texts"):  # static vectors: their tokenizer is read on first use
+        v.encode(["abc x", ""])
+    return v
 
 
-def _same(v: tv.Vectors, expect: tuple[list[str], np.ndarray]) -> bool:
+def _same(v: tv.Vectors, expect: tuple[list[str], np.ndarray], rtol: float = 0.0) -> bool:
     keys, mat = expect
     got = np.asarray(v.vectors)
-    return (
-        v.index_to_key == keys
-        and got.shape == mat.shape
-        and bool(np.array_equal(got.astype(np.float32), mat.astype(np.float32)))
-    )
+    if v.index_to_key != keys or got.shape != mat.shape:
+        return False
+    a, b = got.astype(np.float32), mat.astype(np.float32)
+    return bool(np.allclose(a, b, rtol=rtol, atol=0) if rtol else np.array_equal(a, b))
 
 
 def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> Result:
@@ -539,7 +665,9 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
         outcome = Result("rejected", str(exc)[:200])
     except Hang:
         return Result("hang", "")
-    except Exception as exc:  # anything else is a raw exception: a failure
+    except BaseException as exc:  # anything else is a raw exception (a Rust panic too)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         return Result("crash", f"{type(exc).__name__}: {str(exc)[:300]}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -560,7 +688,7 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
             pass
     if outcome is not None:
         return Result("rejected-valid", outcome.detail) if expects and not detect else outcome
-    if any(_same(v, e) for e in expects):
+    if any(_same(v, e, reader.rtol) for e in expects):
         return Result("loaded")
     return Result("misread", f"{v.index_to_key[:5]} {np.asarray(v.vectors)[:2].tolist()}")
 

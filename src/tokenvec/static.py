@@ -45,7 +45,9 @@ def load_tokenizer(text: str, where: str) -> Any:
     tk = require("tokenizers", "text")
     try:
         tok = tk.Tokenizer.from_str(text)
-    except Exception as exc:  # tokenizers raises its own Exception subclass on bad JSON
+    except BaseException as exc:  # its own Exception on bad JSON; a Rust panic is BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
         raise VectorFormatError(f"{where}: not a tokenizers tokenizer ({str(exc)[:200]})") from None
     tok.no_padding()
     tok.no_truncation()
@@ -94,7 +96,12 @@ class StaticVectors(Vectors):
         """The teacher's token ids of each text, without its special tokens."""
         tok = self.tokenizer
         batch = getattr(tok, "encode_batch_fast", tok.encode_batch)
-        return [e.ids for e in batch(list(texts), add_special_tokens=False)]
+        try:
+            return [e.ids for e in batch(list(texts), add_special_tokens=False)]
+        except BaseException as exc:  # a tokenizer.json that builds but cannot run (or panics)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise VectorFormatError(f"the tokenizer cannot tokenise ({str(exc)[:200]})") from None
 
     @property
     def chunked(self) -> bool:
