@@ -431,7 +431,7 @@ def lm_section(seconds: float = 60.0, progress: bool = True) -> LMResult:
         # ~150 steps fill a minute on 2 CPU cores, so the learning-rate schedule runs its
         # course; max_seconds stops slower machines (and short test runs) on time.
         max_steps=150, batch_size=16, lr=1e-2, min_lr=1e-3, eval_interval=50,
-        track_every=1000, max_seconds=seconds,
+        track_every=1000, max_seconds=seconds, min_steps=3,  # a loaded machine still learns
     )  # fmt: skip
     res = train_lm(ids, mcfg, tcfg, tokenizer=tok, progress=progress)
     before, after = res.snapshots[0], res.snapshots[-1]

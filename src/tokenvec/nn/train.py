@@ -112,7 +112,8 @@ class TrainConfig:
     eval_batches: int = 8
     val_fraction: float = 0.05
     track_every: int = 50
-    max_seconds: float | None = None  # stop early after this much wall time
+    max_seconds: float | None = None  # stop early after this much wall time ...
+    min_steps: int = 0  # ... but not before this many steps of this run
     checkpoint_every: int = 100  # steps
     seed: int = 0
     device: str = "auto"
@@ -128,6 +129,7 @@ class TrainConfig:
         ):
             check_int(getattr(self, name), name, 1, None)
         check_int(self.warmup_steps, "warmup_steps", 0, None)
+        check_int(self.min_steps, "min_steps", 0, None)
         check_int(self.seed, "seed", 0, 2**63 - 1)
         check_float(self.lr, "lr", 0.0, None, low_open=True)
         check_float(self.min_lr, "min_lr", 0.0, self.lr)
@@ -375,7 +377,8 @@ def train_lm(
     model.train()
     with bar:
         while run.step < tcfg.max_steps:
-            if tcfg.max_seconds is not None and time.perf_counter() - t0 > tcfg.max_seconds:
+            timed_out = tcfg.max_seconds is not None and time.perf_counter() - t0 > tcfg.max_seconds
+            if timed_out and run.step - start_step >= tcfg.min_steps:
                 break
             lv = _train_step(net, run, train_data, device)
             step = run.step
