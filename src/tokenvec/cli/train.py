@@ -18,6 +18,17 @@ from tokenvec.word2vec.config import Word2VecConfig as W2V  # flags take the con
 from tokenvec.word2vec.subwords import FastTextConfig as FT
 
 
+def _checkpoint_model(folder: Path) -> str:
+    """Which trainer wrote a checkpoint (its state.json names it); word2vec if unreadable (the
+    loader then says what is wrong)."""
+    import json
+
+    try:
+        return str(json.loads((folder / "state.json").read_text("utf-8")).get("model"))
+    except (OSError, ValueError, AttributeError):
+        return "word2vec"
+
+
 @app.command()
 def train(
     corpus: Path | None = typer.Argument(
@@ -55,6 +66,9 @@ def train(
     checkpoint: Path | None = typer.Option(None, help="Checkpoint folder (saved atomically)."),
     checkpoint_every: float = typer.Option(10.0, help="Minutes (not steps) between checkpoints."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    continue_from: Path | None = typer.Option(
+        None, "--continue", help="A checkpoint to update with CORPUS (new words join)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
@@ -81,7 +95,17 @@ def train(
     )
     # Refuse an output that may not be replaced before training, not after it.
     _check_output(output, format.value, overwrite)
-    if resume:
+    run: dict[str, Any] = dict(progress=progress, checkpoint=checkpoint,
+                               checkpoint_every=checkpoint_every, overwrite=overwrite)  # fmt: skip
+    if continue_from is not None:
+        if resume:
+            raise typer.BadParameter("--continue and --resume exclude each other")
+        kind = FastText if _checkpoint_model(continue_from) == FastText.MODEL else Word2Vec
+        model = kind.load_checkpoint(continue_from)
+        changes: dict[str, Any] = dict(epochs=epochs, min_alpha=min_alpha, threads=threads)
+        changes.update(seed=seed, **({} if alpha is None else {"alpha": alpha}))
+        wv = model.update(corpus, **run, **changes)
+    elif resume:
         if checkpoint is None:
             raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
         model, wv = trainer.resume(
@@ -89,13 +113,7 @@ def train(
         )
     else:
         model = trainer(config)
-        wv = model.train(
-            corpus,
-            progress=progress,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-            overwrite=overwrite,
-        )
+        wv = model.train(corpus, **run)
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
     path = wv.save(output, format=format.value, overwrite=overwrite)
@@ -126,6 +144,9 @@ def train_lm_command(
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:1... [auto]."),
     seed: int | None = typer.Option(None, help="Random seed [0]."),
     resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    continue_from: Path | None = typer.Option(
+        None, "--continue", help="A checkpoint to update with CORPUS (new words join)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),

@@ -65,6 +65,9 @@ class FastText(Word2Vec):
     def _input_rows(self, words: int) -> int:
         return words + (self.config.bucket if self._ngrams() else 0)
 
+    def _new_input_rows(self, v_old: int, v_new: int) -> np.ndarray:
+        return self.syn0[v_old:]  # the n-gram buckets follow the (now more) word rows
+
     def model(self) -> FastTextModel:
         """The trained model in fastText's terms (input rows are this trainer's weights)."""
         assert self.vocab is not None

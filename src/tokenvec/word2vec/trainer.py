@@ -31,7 +31,7 @@ from tokenvec._files import FolderKind, atomic_path, check_replaceable, decode_k
 from tokenvec.vectors import Vectors
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
-from tokenvec.word2vec.corpus import Corpus, as_corpus
+from tokenvec.word2vec.corpus import Corpus, CorpusError, as_corpus
 from tokenvec.word2vec.vocab import EncodedCorpus, Vocab
 
 
@@ -198,6 +198,92 @@ class Word2Vec:
         self.progress = Progress()
         self.wv = self._vectors()
         return self.vocab
+
+    # Config fields an update may change; the others describe the weights or the vocabulary.
+    UPDATABLE = ("epochs", "alpha", "min_alpha", "threads", "seed", "chunk_words")
+
+    def update(
+        self,
+        corpus: Any,
+        *,
+        progress: bool = True,
+        callbacks: Sequence[Callable[[EpochInfo], None]] = (),
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: float = 10.0,
+        overwrite: bool = False,
+        **overrides: Any,
+    ) -> Vectors:
+        """Continue training on new text, growing the vocabulary (online word2vec).
+
+        The new text is counted; words outside the vocabulary that occur ``min_count`` times
+        in it are added, with rows initialised as word2vec initialises them (and zero output
+        rows); counts of known words grow by their new counts, and the noise table and the
+        Huffman tree are rebuilt from them. Trained rows are kept; then ``epochs`` passes over
+        the new text run, the learning rate going from ``alpha`` down to ``min_alpha`` again.
+        Negative sampling only (hierarchical softmax: a ``TrainingError``).
+        ``overrides`` change any of ``UPDATABLE`` for this and later runs (say ``alpha=0.01``
+        to move old words less).
+        """
+        if self.vocab is None or not len(self.vocab):
+            raise TrainingError("update continues a trained model: train or load one first")
+        if self.config.hs:
+            raise TrainingError(
+                "update does not support hierarchical softmax yet: a Huffman tree rebuilt from "
+                "the new counts would give the trained inner-node rows other meanings; train "
+                "with negative sampling (negative > 0, hs off) to update"
+            )
+        fixed = sorted(set(overrides) - set(self.UPDATABLE))
+        if fixed:
+            name = fixed[0]
+            now = getattr(self.config, name, None)
+            raise ValueError(
+                f"{name} cannot change in an update (the model has {name}={now!r}); only "
+                f"{', '.join(self.UPDATABLE)} can"
+            )
+        _check_checkpoint_target(checkpoint, overwrite)
+        check_float(checkpoint_every, "checkpoint_every", 0.0, None)
+        if overrides:
+            self.config = type(self.config)(**{**asdict(self.config), **overrides})
+        corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
+        self._grow(Vocab.count(corp))
+        self.progress = Progress()
+        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+
+    def _grow(self, counts: dict[str, int]) -> None:
+        """Merge the new text's word ``counts`` into the vocabulary and extend the weights."""
+        assert self.vocab is not None
+        raw = sum(counts.values())
+        if raw == 0:
+            raise CorpusError("the new text is empty: no words to train on")
+        index = {w: i for i, w in enumerate(self.vocab.words)}
+        old_counts = self.vocab.counts.copy()
+        added = []
+        for w, c in counts.items():
+            i = index.get(w)
+            if i is not None:
+                old_counts[i] += c
+            elif c >= self.config.min_count:
+                added.append((w, c))
+        added.sort(key=lambda wc: -wc[1])  # stable: ties keep first-seen order
+        if self.config.max_vocab_size is not None:
+            added = added[: max(0, self.config.max_vocab_size - len(index))]
+        v_old, v_new, d = len(index), len(index) + len(added), self.config.vector_size
+        words = self.vocab.words + [w for w, _ in added]
+        counts_all = np.concatenate([old_counts, np.array([c for _, c in added], np.int64)])
+        self.vocab = Vocab(words, counts_all, raw)
+        if not added:
+            return
+        _memory.check_fits(len(added) * d * 4 * 3, f"{len(added):,} new word rows")
+        rows = self._new_input_rows(v_old, v_new)
+        rng = np.random.default_rng([self.config.seed, v_old, v_new])
+        new = rng.random((len(added), d), dtype=np.float32) * 2 - 1
+        new /= d
+        self.syn0 = np.ascontiguousarray(np.concatenate([self.syn0[:v_old], new, rows]))
+        self.syn1neg = np.concatenate([self.syn1neg, np.zeros((len(added), d), np.float32)])
+
+    def _new_input_rows(self, v_old: int, v_new: int) -> np.ndarray:
+        """Input rows that follow the word rows (none for word2vec; subword models override)."""
+        return self.syn0[v_old:v_old]
 
     @classmethod
     def resume(

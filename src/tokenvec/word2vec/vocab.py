@@ -26,11 +26,17 @@ class Vocab:
     counts: np.ndarray  # (V,) int64
     raw_words: int  # words in the corpus, kept or not
 
-    @classmethod
-    def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
+    @staticmethod
+    def count(corpus: Corpus) -> Counter[str]:
+        """How often each word occurs in ``corpus`` (first-seen order kept for ties)."""
         counter: Counter[str] = Counter()
         for sent in corpus:
             counter.update(sent)
+        return counter
+
+    @classmethod
+    def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
+        counter = cls.count(corpus)
         raw = sum(counter.values())
         if raw == 0:
             raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
