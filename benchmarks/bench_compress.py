@@ -25,7 +25,7 @@ import tokenvec as tv
 
 
 def table_bytes(v: tv.Vectors) -> int:
-    if isinstance(v, tv.Int8Vectors):
+    if isinstance(v, tv.Int8Vectors | tv.PQVectors):
         return v.nbytes
     return int(np.asarray(v.vectors).nbytes)
 
@@ -71,6 +71,8 @@ def main() -> None:
         "float16": glove.quantize("float16"),
         "int8": glove.quantize("int8"),
         "int8, unit length": glove.quantize("int8", keep_norms=False),
+        "PQ, 10 bytes a row": glove.quantize("pq"),
+        "PQ, 25 bytes a row": glove.quantize("pq", subspaces=25),
         "PCA 25 dims": glove.reduce(25),
     }
     rng = np.random.default_rng(0)

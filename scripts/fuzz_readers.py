@@ -267,6 +267,32 @@ def oracle_native_int8(folder: Path) -> tuple[list[str], np.ndarray]:
     return keys, unit
 
 
+def oracle_native_pq(folder: Path) -> tuple[list[str], np.ndarray]:
+    """Product-quantization codes: each row the concatenation of its subspaces' centroids
+    (codebook.npy, (m, 256, width)), at unit length."""
+    meta, keys, codes = _native_parts(folder, (np.uint8,))
+    if meta.get("kind") != "pq":
+        raise Bad("kind")
+    bounds = meta.get("pq_bounds")
+    book = _small_npy(folder / "codebook.npy")
+    m = codes.shape[1]
+    if not (isinstance(bounds, list) and len(bounds) == m + 1
+            and all(type(b) is int and 0 <= b < 2**31 for b in bounds)):  # fmt: skip
+        raise Bad("bounds")
+    if book.ndim != 3 or book.shape[:2] != (m, 256) or book.dtype.kind != "f":
+        raise Bad("codebook")
+    widths = np.diff(bounds)
+    if bounds[0] != 0 or (widths < 1).any() or widths.max() > book.shape[2]:
+        raise Bad("bounds values")
+    book = book.astype(np.float32)
+    if not np.isfinite(book).all() or np.abs(book).max(initial=0) > 1e4:
+        raise Bad("codebook values")
+    rows = np.concatenate([book[j, codes[:, j], : widths[j]] for j in range(m)], axis=1)
+    n = np.sqrt(np.sum(rows.astype(np.float64) ** 2, axis=1))
+    scale = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
+    return keys, rows * scale[:, None]
+
+
 def oracle_native_static(folder: Path) -> tuple[list[str], np.ndarray]:
     """A native folder with a tokenizer (valid tokenizers JSON) and a token -> row map."""
     meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
@@ -295,6 +321,12 @@ def oracle_native_static(folder: Path) -> tuple[list[str], np.ndarray]:
     if not np.isfinite(mat).all():
         raise Bad("NaN")
     return keys, np.asarray(mat)
+
+
+def _make_pq(v: tv.Vectors, out: Path) -> Path:
+    if len(v) < 2:  # product quantization needs two rows
+        v = tv.Vectors([*v.index_to_key, "pad"], np.concatenate([v.vectors, v.vectors + 1]))
+    return v.quantize("pq", subspaces=min(2, v.vector_size), sample=256, iterations=2).save(out)
 
 
 def _make_static(v: tv.Vectors, out: Path) -> Path:
@@ -607,6 +639,9 @@ READERS = {
                           lambda v, p: v.quantize("int8").save(p), oracle_native_int8,
                           ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
                            "norms.npy"), rtol=1e-6),
+    "native-pq": Reader("native-pq", "native", True, _make_pq, oracle_native_pq,
+                        ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
+                         "codebook.npy"), rtol=1e-5),
     "native-static": Reader("native-static", "native", True, _make_static, oracle_native_static,
                             ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
                              "tokenizer.json", "token_rows.npy")),

@@ -27,3 +27,36 @@ def int8_widen_rows(codes, scales, out, lo, hi):  # type: ignore[no-untyped-def]
         for j in range(c):
             out[r - lo, j] = np.float32(codes[r, j]) * s
     return 0
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def pq_dot_rows(codes, table, scales, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """out[r] = scales[r] * sum_j table[j, codes[r, j]]: a query's dot products with every
+    centroid of every subspace (``table``, (m, k)) summed along each row's codes."""
+    m = codes.shape[1]
+    for r in range(lo, hi):
+        s = np.float32(0.0)
+        for j in range(m):
+            s += table[j, codes[r, j]]
+        out[r] = s * scales[r]
+    return 0
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
+def nearest_centre(x, centres, labels, gaps, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """labels[r] = the centre nearest to x[r] (squared Euclidean), gaps[r] that distance."""
+    k, d = centres.shape
+    for r in range(lo, hi):
+        best = np.float32(np.inf)
+        arg = 0
+        for c in range(k):
+            s = np.float32(0.0)
+            for j in range(d):
+                t = x[r, j] - centres[c, j]
+                s += t * t
+            if s < best:
+                best = s
+                arg = c
+        labels[r] = arg
+        gaps[r] = best
+    return 0

@@ -25,8 +25,10 @@ import numpy as np
 from tokenvec._files import VectorFormatError
 from tokenvec.vectors import COMPRESSORS, NATIVE_KINDS, Vectors
 
-Form = Literal["float16", "int8"]
+Form = Literal["float16", "int8", "pq"]
 INT8_KIND = "int8"
+PQ_KIND = "pq"
+PQ_MAX = 1e4  # centroids of unit rows lie within [-1, 1]; a codebook beyond this is corrupt
 FLOAT16_MAX = 65504.0
 
 
@@ -70,14 +72,30 @@ def reduce(vectors: Vectors, dims: int) -> Vectors:
                    counts=vectors.counts)  # fmt: skip
 
 
-def quantize(vectors: Vectors, form: Form = "int8", *, keep_norms: bool = True) -> Vectors:
-    """``vectors`` stored in a smaller ``form`` ("float16" or "int8"); queries unchanged.
+def quantize(
+    vectors: Vectors,
+    form: Form = "int8",
+    *,
+    keep_norms: bool = True,
+    subspaces: int | None = None,
+    sample: int = 32_768,
+    iterations: int = 15,
+    seed: int = 0,
+) -> Vectors:
+    """``vectors`` stored in a smaller ``form`` ("float16", "int8" or "pq"); queries unchanged.
 
     int8 keeps each row's length unless ``keep_norms=False`` (then every row has length 1:
-    cosine queries are the same, 4 bytes a row smaller)."""
-    if form not in ("float16", "int8"):
-        raise ValueError(f"form must be 'float16' or 'int8', got {form!r}")
+    cosine queries are the same, 4 bytes a row smaller). "pq" (product quantization, Jégou et
+    al. 2011) splits the unit rows into ``subspaces`` parts (default: one per 5 dimensions),
+    learns 256 centroids for each by k-means on ``sample`` rows, and stores one byte per part
+    and a float16 scale per row; rows have length 1 (see :class:`PQVectors`).
+    """
+    if form not in ("float16", "int8", "pq"):
+        raise ValueError(f"form must be 'float16', 'int8' or 'pq', got {form!r}")
     _check_finite(vectors)
+    if form == "pq":
+        return product_quantize(vectors, subspaces, sample=sample, iterations=iterations,
+                                seed=seed)  # fmt: skip
     mat = np.asarray(vectors.vectors)
     if form == "float16":
         big = float(np.abs(mat).max(initial=0.0))
@@ -237,6 +255,209 @@ class Int8Vectors(Vectors):
         return int(self.codes.nbytes + (self._lengths.nbytes if self.kept_norms else 0))
 
 
+def _assign(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(nearest centre of each row, its squared distance), in the compiled loop, 2 threads."""
+    from tokenvec import _threads
+    from tokenvec._quant_numba import nearest_centre
+
+    labels = np.empty(x.shape[0], dtype=np.int64)
+    gaps = np.empty(x.shape[0], dtype=np.float32)
+    c = np.ascontiguousarray(centres, dtype=np.float32)
+    _threads.split_run(lambda lo, hi: nearest_centre(x, c, labels, gaps, lo, hi), x.shape[0])
+    return labels, gaps
+
+
+def _kmeans(x: np.ndarray, k: int, iterations: int, rng: np.random.Generator) -> np.ndarray:
+    """k centroids of the rows of ``x`` (float32) by Lloyd's algorithm from k distinct rows;
+    an emptied cluster restarts at the point farthest from its centroid."""
+    n = x.shape[0]
+    k = min(k, n)
+    centres = x[rng.choice(n, k, replace=False)].copy()
+    for _ in range(iterations):
+        label, gap = _assign(x, centres)
+        sizes = np.bincount(label, minlength=k)
+        sums = np.stack([np.bincount(label, weights=x[:, c], minlength=k)
+                         for c in range(x.shape[1])], axis=1)  # fmt: skip
+        empty = sizes == 0
+        centres[~empty] = (sums[~empty] / sizes[~empty, None]).astype(np.float32)
+        if empty.any():
+            centres[np.flatnonzero(empty)] = x[np.argsort(-gap)[: int(empty.sum())]]
+    return centres
+
+
+def product_quantize(
+    vectors: Vectors,
+    subspaces: int | None = None,
+    *,
+    sample: int = 32_768,
+    iterations: int = 15,
+    seed: int = 0,
+) -> PQVectors:
+    """Product quantization of the unit rows (see :func:`quantize`)."""
+    from tokenvec._checks import check_int
+
+    d = vectors.vector_size
+    m = check_int(subspaces, "subspaces", 1, d) if subspaces is not None else max(1, d // 5)
+    check_int(sample, "sample", 256)
+    check_int(iterations, "iterations", 1)
+    if len(vectors) < 2:
+        raise ValueError("product quantization needs at least two vectors")
+    rng = np.random.default_rng(seed)
+    unit = np.asarray(vectors.unit, dtype=np.float32)
+    train = unit[np.sort(rng.choice(len(unit), min(sample, len(unit)), replace=False))]
+    splits = np.array_split(np.arange(d), m)
+    width = max(len(s) for s in splits)
+    codebook = np.zeros((m, 256, width), dtype=np.float32)
+    codes = np.empty((len(unit), m), dtype=np.uint8)
+    for j, dims in enumerate(splits):
+        centres = _kmeans(np.ascontiguousarray(train[:, dims]), 256, iterations, rng)
+        codebook[j, : len(centres), : len(dims)] = centres
+        codes[:, j] = _assign(np.ascontiguousarray(unit[:, dims]), centres)[0]
+    bounds = np.array([0, *np.cumsum([len(s) for s in splits])], dtype=np.int64)
+    return PQVectors(vectors.index_to_key, codes, codebook, bounds, counts=vectors.counts,
+                     on_duplicate="ignore")  # fmt: skip
+
+
+class PQVectors(Vectors):
+    """Vectors stored as product-quantization codes: one byte per subspace of each unit row
+    (its nearest centroid there). A query's score against a row is the sum, over subspaces,
+    of the query part's dot product with the row's centroid (a table of m x 256 numbers made
+    once per query), divided by the decoded row's length: an asymmetric cosine. Rows have
+    length 1."""
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        codes: np.ndarray,
+        codebook: np.ndarray,
+        bounds: np.ndarray,
+        *,
+        counts: Any = None,
+        on_duplicate: Literal["warn", "error", "ignore"] = "warn",
+    ) -> None:
+        keys = list(keys)
+        codes = np.asanyarray(codes)
+        codebook = np.asarray(codebook, dtype=np.float32)
+        bounds = np.asarray(bounds, dtype=np.int64)
+        if codes.ndim != 2 or codes.dtype != np.uint8 or len(keys) != codes.shape[0]:
+            raise ValueError(
+                f"codes must be (keys, subspaces) uint8, got {codes.dtype} {codes.shape}"
+            )
+        m = codes.shape[1]
+        if codebook.ndim != 3 or codebook.shape[:2] != (m, 256) or bounds.shape != (m + 1,):
+            raise ValueError(
+                f"a codebook {codebook.shape} and bounds {bounds.shape} for {m} subspaces"
+            )
+        widths = np.diff(bounds)
+        if bounds[0] != 0 or (widths < 1).any() or widths.max() > codebook.shape[2]:
+            raise ValueError("bounds must rise from 0, each subspace within the codebook's width")
+        if not np.isfinite(codebook).all() or np.abs(codebook).max(initial=0) > PQ_MAX:
+            raise ValueError(f"the codebook must hold finite numbers of at most {PQ_MAX:g} "
+                             f"(centroids of unit rows)")  # fmt: skip
+        self.index_to_key = keys
+        self.codes = codes
+        self.codebook = codebook
+        self.bounds = bounds
+        self._key_to_index = None
+        self._unit = None
+        self.ann = None
+        self.counts = counts
+        # 1 / length of each decoded row (decoded rows are near, not at, unit length).
+        sq = np.zeros(len(keys), dtype=np.float64)
+        for j in range(m):
+            c = codebook[j, :, : widths[j]].astype(np.float64)
+            sq += np.sum(c * c, axis=1)[codes[:, j]]
+        n = np.sqrt(sq)
+        self.scales = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
+        self._norms = (n > 0).astype(np.float32)
+        if on_duplicate != "ignore":
+            self._check_duplicates(on_duplicate)
+
+    @property  # type: ignore[override]  # decoded on demand, read-only
+    def vectors(self) -> np.ndarray:  # type: ignore[override]
+        return self.unit
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.bounds[-1])
+
+    @property
+    def norms(self) -> np.ndarray:
+        assert self._norms is not None
+        return self._norms
+
+    @property
+    def unit(self) -> np.ndarray:
+        if self._unit is None:
+            out = np.empty((len(self), self.vector_size), dtype=np.float32)
+            for j in range(self.codes.shape[1]):
+                lo, hi = int(self.bounds[j]), int(self.bounds[j + 1])
+                out[:, lo:hi] = self.codebook[j, :, : hi - lo][self.codes[:, j]]
+            out *= self.scales[:, None]
+            self._unit = out
+        return self._unit
+
+    def _row(self, i: int) -> np.ndarray:
+        return self._unit_row(i)
+
+    def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        parts = [self.codebook[j, self.codes[i, j], : self.bounds[j + 1] - self.bounds[j]]
+                 for j in range(self.codes.shape[1])]  # fmt: skip
+        return (np.concatenate(parts).astype(np.float64) * float(self.scales[i])).astype(dtype)
+
+    def _table(self, q: np.ndarray) -> np.ndarray:
+        """(m, 256): the query part's dot product with every centroid of each subspace."""
+        m = self.codes.shape[1]
+        out = np.empty((m, 256), dtype=np.float32)
+        for j in range(m):
+            lo, hi = int(self.bounds[j]), int(self.bounds[j + 1])
+            out[j] = self.codebook[j, :, : hi - lo] @ q[lo:hi]
+        return out
+
+    def unit_dot(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
+        """Asymmetric cosine scores of float32 ``queries``: (C,) -> (N,), (q, C) -> (q, N)."""
+        from tokenvec import _threads
+        from tokenvec._quant_numba import pq_dot_rows
+
+        if restrict_vocab is not None and restrict_vocab <= 0:
+            raise ValueError(f"restrict_vocab must be positive, got {restrict_vocab}")
+        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        q = np.ascontiguousarray(queries, dtype=np.float32)
+        rows = np.atleast_2d(q)
+        out = np.empty((rows.shape[0], n), dtype=np.float32)
+        parts = 1 if n < 2**18 else None
+
+        def score(table: np.ndarray, dest: np.ndarray) -> None:
+            _threads.split_run(
+                lambda lo, hi: pq_dot_rows(self.codes, table, self.scales, dest, lo, hi), n, parts
+            )
+
+        for i, one in enumerate(rows):
+            score(self._table(one), out[i])
+        return out[0] if q.ndim == 1 else out
+
+    def _exact_query(self, positive: Sequence[Any], negative: Sequence[Any]) -> Any:
+        return None
+
+    def stored_matrix(self) -> np.ndarray:
+        return self.codes
+
+    def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
+        meta = {"kind": PQ_KIND, "pq_bounds": [int(b) for b in self.bounds]}
+        return meta, {"codebook.npy": _npy(self.codebook)}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes stored: the codes and the codebook (decoding keeps a scale a row in memory)."""
+        return int(self.codes.nbytes + self.codebook.nbytes)
+
+    def __repr__(self) -> str:
+        m = self.codes.shape[1]
+        return (
+            f"Vectors({len(self):,} keys x {self.vector_size}, product-quantized: {m} bytes a row)"
+        )
+
+
 def _npy(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
@@ -256,5 +477,21 @@ def _int8_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: d
         raise VectorFormatError(f"{folder}: {exc}") from None
 
 
+def _pq_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
+                    **kwargs: Any) -> PQVectors:  # fmt: skip
+    from tokenvec.formats import _load_npy
+
+    kwargs.pop("allow_nan", None)
+    codebook = np.asarray(_load_npy(folder / "codebook.npy"))
+    bounds = meta.get("pq_bounds")
+    if not isinstance(bounds, list) or not all(type(b) is int and 0 <= b < 2**31 for b in bounds):
+        raise VectorFormatError(f"{folder}: meta.json's pq_bounds must be a list of integers")
+    try:
+        return PQVectors(keys, matrix, codebook, np.asarray(bounds), **kwargs)
+    except ValueError as exc:
+        raise VectorFormatError(f"{folder}: {exc}") from None
+
+
 NATIVE_KINDS[INT8_KIND] = _int8_from_native
+NATIVE_KINDS[PQ_KIND] = _pq_from_native
 COMPRESSORS.update(quantize=quantize, reduce=reduce)

@@ -59,7 +59,9 @@ NATIVE_FORMAT = "tokenvec-vectors"
 KEY_OFFSETS = "key_offsets.npy"
 # Files a native folder may carry for a kind of vectors beyond plain ones (``meta["kind"]``):
 # static token vectors keep their tokenizer and the token-id -> row map beside the matrix.
-NATIVE_EXTRAS = frozenset({"tokenizer.json", "token_rows.npy", "counts.npy", "norms.npy"})
+NATIVE_EXTRAS = frozenset(
+    {"tokenizer.json", "token_rows.npy", "counts.npy", "norms.npy", "codebook.npy"}
+)
 NATIVE_KIND = FolderKind(
     NATIVE_META,
     NATIVE_FORMAT,
@@ -511,12 +513,13 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
         raise VectorFormatError(
             f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} x {meta['dim']}"
         )
-    codes = meta.get("kind") == "int8"  # int8 codes with a scale per row (tokenvec.compress)
-    if (mat.dtype != np.int8 if codes else mat.dtype not in (np.float16, np.float32)) or (
-        not mat.dtype.isnative
-    ):
-        want = "int8" if codes else "float16 or float32"
-        raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected {want}")
+    # int8 codes of unit rows, or product-quantization codes (tokenvec.compress)
+    want = {"int8": (np.int8,), "pq": (np.uint8,)}.get(
+        str(meta.get("kind")), (np.float16, np.float32)
+    )
+    if mat.dtype not in want or not mat.dtype.isnative:
+        names = " or ".join(np.dtype(t).name for t in want)
+        raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected {names}")
     keys = _native_keys(p, meta)
     if limit is not None:
         keys, mat = keys[:limit], mat[:limit]
@@ -723,6 +726,7 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
         v = read(p, limit=sample)
         count, dim, dtype = meta["count"], meta["dim"], str(v.matrix.dtype)
         form = {"int8": "int8 codes" + ("" if (p / "norms.npy").is_file() else ", unit length"),
+                "pq": f"product-quantized, {v.matrix.shape[1]} bytes a row",
                 "static": "static token vectors with their tokenizer"}.get(
             str(meta.get("kind")), dtype)  # fmt: skip
     else:

@@ -57,6 +57,7 @@ class Quantize(StrEnum):
     float16 = "float16"
     int8 = "int8"
     int8_unit = "int8-unit"
+    pq = "pq"
 
 
 class Pooling(StrEnum):
