@@ -122,6 +122,8 @@ def test_demo_sections_return_their_data():
     else:
         assert r.lm.steps >= 1 and r.lm.n_tokens == 3_885_731
         assert set(r.lm.after) == set(r.lm.before) and r.lm.last_loss < r.lm.first_loss
+        assert r.lm.alignment is not None and r.lm.alignment[0] > 1000
+        assert 0 <= r.lm.alignment[2] <= r.lm.alignment[3] <= 1
         assert f"after {r.lm.steps} steps" in out
 
 

@@ -37,9 +37,10 @@ def _config(**kw):
                              "window": 3, **kw})  # fmt: skip
 
 
-def test_new_words_join_and_old_words_stay(base_text):
+@pytest.mark.parametrize("hs", [False, True])
+def test_new_words_join_and_old_words_stay(base_text, hs):
     sents, royal, _ = base_text
-    model = Word2Vec(_config())
+    model = Word2Vec(_config(hs=hs, negative=0 if hs else 5))
     before = model.train(sents, progress=False)
     old = np.asarray(before.unit).copy()
     n_old = len(before)
@@ -54,6 +55,35 @@ def test_new_words_join_and_old_words_stay(base_text):
     assert len(near & set(royal)) >= 3, near  # the new word lands among its contexts
     # The noise table draws the new word too (its count joined the vocabulary's).
     assert model._tables().cum_table.size == len(after)
+    if hs:
+        assert model.syn1.shape[0] == len(after) - 1
+
+
+def test_hierarchical_softmax_keeps_the_trained_tree(base_text, tmp_path):
+    sents, royal, _ = base_text
+    model = Word2Vec(_config(hs=True, negative=0, epochs=1))
+    model.train(sents, progress=False)
+    codes, points, lens = model.vocab.huffman()
+    model.update(_new_text(royal), progress=False, epochs=1)
+    new_codes, new_points, new_lens = model.vocab.huffman()
+    v = len(lens)
+    split = np.flatnonzero(new_lens[:v] != lens)
+    assert len(split) == 1 and new_lens[split[0]] == lens[split[0]] + 1  # one leaf was split
+    for i in range(v):  # every old path is kept (the split one gains a last step)
+        assert (new_codes[i, : lens[i]] == codes[i, : lens[i]]).all()
+        assert (new_points[i, : lens[i]] == points[i, : lens[i]]).all()
+    j = split[0]
+    assert new_points[v, new_lens[v] - 1] == v - 1  # the new inner node, numbered after the rest
+    assert new_codes[v, new_lens[v] - 1] == 1 and new_codes[j, new_lens[j] - 1] == 0
+    # A checkpoint keeps the grown tree (the counts alone would build another).
+    model.save_checkpoint(tmp_path / "ck")
+    back = Word2Vec.load_checkpoint(tmp_path / "ck")
+    for a, b in zip(back.vocab.huffman(), (new_codes, new_points, new_lens), strict=True):
+        np.testing.assert_array_equal(a, b)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "ck" / "weights.npz") as z:
+        assert "tree_codes.npy" in z.namelist()
 
 
 def test_a_checkpoint_before_an_update_replays_it(base_text, tmp_path):
@@ -85,10 +115,6 @@ def test_bad_updates_are_clear_errors(base_text):
     model.train(sents, progress=False)
     with pytest.raises(CorpusError, match="empty"):
         model.update([[]], progress=False)
-    hs = Word2Vec(_config(epochs=1, hs=True, negative=0))
-    hs.train(sents, progress=False)
-    with pytest.raises(tv.word2vec.TrainingError, match="hierarchical softmax"):
-        hs.update(_new_text(royal))
     with pytest.raises(ValueError, match="vector_size cannot change in an update"):
         model.update(_new_text(royal), vector_size=32)
     same = model.update([["king", "queen"]] * 3, progress=False)  # no new word: fine
@@ -117,3 +143,22 @@ def test_train_continue_command(base_text, tmp_path):
     assert "zorblax" in v2 and "zorblax" not in v1 and len(v2) == len(v1) + 1
     res = cli("train", str(new), "--continue", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x"))
     assert res.returncode == 1 and res.stderr.startswith("error:")
+
+
+def test_a_corrupt_grown_tree_is_refused(base_text, tmp_path):
+    sents, royal, _ = base_text
+    model = Word2Vec(_config(hs=True, negative=0, epochs=1))
+    model.train(sents, progress=False)
+    model.update(_new_text(royal), progress=False, epochs=1)
+    model.save_checkpoint(tmp_path / "ck")
+    with np.load(tmp_path / "ck" / "weights.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["tree_points"] = arrays["tree_points"].copy()
+    arrays["tree_points"][0, 0] = 10**6  # an inner node the output layer lacks
+    np.savez(tmp_path / "ck" / "weights.npz", **arrays)
+    with pytest.raises(tv.word2vec.CheckpointError, match="out of range"):
+        Word2Vec.load_checkpoint(tmp_path / "ck")
+    del arrays["tree_lens"]
+    np.savez(tmp_path / "ck" / "weights.npz", **arrays)
+    with pytest.raises(tv.word2vec.CheckpointError, match="must come together"):
+        Word2Vec.load_checkpoint(tmp_path / "ck")

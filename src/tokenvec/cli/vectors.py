@@ -173,8 +173,9 @@ def convert(
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
     reduce: int | None = typer.Option(None, help="Keep DIMS principal axes (PCA)."),
     quantize: Quantize | None = typer.Option(
-        None, help="Store smaller: float16, int8, int8-unit (no lengths) or pq (product "
-        "quantization, a byte per 5 dimensions); all but float16 native only."
+        None,
+        help="Store smaller: float16, int8, int8-unit (no lengths) or pq (product "
+        "quantization, a byte per 5 dimensions); all but float16 native only.",
     ),
     encoding_errors: EncodingErrors = typer.Option(
         EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."

@@ -220,18 +220,13 @@ class Word2Vec:
         rows); counts of known words grow by their new counts, and the noise table and the
         Huffman tree are rebuilt from them. Trained rows are kept; then ``epochs`` passes over
         the new text run, the learning rate going from ``alpha`` down to ``min_alpha`` again.
-        Negative sampling only (hierarchical softmax: a ``TrainingError``).
+        With hierarchical softmax the trained tree is kept and each new word splits the leaf
+        of the known word nearest in count (see :meth:`Vocab.grown_tree`).
         ``overrides`` change any of ``UPDATABLE`` for this and later runs (say ``alpha=0.01``
         to move old words less).
         """
         if self.vocab is None or not len(self.vocab):
             raise TrainingError("update continues a trained model: train or load one first")
-        if self.config.hs:
-            raise TrainingError(
-                "update does not support hierarchical softmax yet: a Huffman tree rebuilt from "
-                "the new counts would give the trained inner-node rows other meanings; train "
-                "with negative sampling (negative > 0, hs off) to update"
-            )
         fixed = sorted(set(overrides) - set(self.UPDATABLE))
         if fixed:
             name = fixed[0]
@@ -269,8 +264,10 @@ class Word2Vec:
             added = added[: max(0, self.config.max_vocab_size - len(index))]
         v_old, v_new, d = len(index), len(index) + len(added), self.config.vector_size
         words = self.vocab.words + [w for w, _ in added]
-        counts_all = np.concatenate([old_counts, np.array([c for _, c in added], np.int64)])
-        self.vocab = Vocab(words, counts_all, raw)
+        new_counts = np.array([c for _, c in added], np.int64)
+        tree = self.vocab.grown_tree(new_counts) if self.config.hs else None
+        counts_all = np.concatenate([old_counts, new_counts])
+        self.vocab = Vocab(words, counts_all, raw, tree)
         if not added:
             return
         _memory.check_fits(len(added) * d * 4 * 3, f"{len(added):,} new word rows")
@@ -279,7 +276,11 @@ class Word2Vec:
         new = rng.random((len(added), d), dtype=np.float32) * 2 - 1
         new /= d
         self.syn0 = np.ascontiguousarray(np.concatenate([self.syn0[:v_old], new, rows]))
-        self.syn1neg = np.concatenate([self.syn1neg, np.zeros((len(added), d), np.float32)])
+        if self.config.negative:
+            self.syn1neg = np.concatenate([self.syn1neg, np.zeros((len(added), d), np.float32)])
+        if self.config.hs:  # one new inner node (a zero row) for each split leaf
+            grow = max(v_new - 1, 1) - self.syn1.shape[0]
+            self.syn1 = np.concatenate([self.syn1, np.zeros((grow, d), np.float32)])
 
     def _new_input_rows(self, v_old: int, v_new: int) -> np.ndarray:
         """Input rows that follow the word rows (none for word2vec; subword models override)."""
@@ -475,14 +476,15 @@ class Word2Vec:
         target = Path(path)
         blob, offsets = encode_keys(self.vocab.words)
         with atomic_path(target, overwrite=overwrite, kind=CHECKPOINT_KIND) as tmp:
-            np.savez(
-                tmp / "weights.npz",
+            arrays: dict[str, Any] = dict(
                 syn0=self.syn0,
                 syn1neg=self.syn1neg,
                 syn1=self.syn1,
                 counts=self.vocab.counts,
                 vocab_offsets=np.asarray(offsets, dtype=np.int64),
+                **self._tree_arrays(),
             )
+            np.savez(tmp / "weights.npz", **arrays)
             (tmp / "vocab.bin").write_bytes(blob)
             state = {
                 "format": CHECKPOINT_FORMAT,
@@ -494,6 +496,14 @@ class Word2Vec:
             }
             (tmp / "state.json").write_text(json.dumps(state, indent=1), "utf-8")
         return target
+
+    def _tree_arrays(self) -> dict[str, np.ndarray]:
+        """A grown Huffman tree (after an update), which the counts alone no longer give."""
+        assert self.vocab is not None
+        if self.vocab.tree is None:
+            return {}
+        codes, points, lens = self.vocab.tree
+        return {"tree_codes": codes, "tree_points": points, "tree_lens": lens}
 
     @classmethod
     def load_checkpoint(cls, path: str | os.PathLike[str]) -> Word2Vec:
@@ -541,6 +551,9 @@ class Word2Vec:
                     if name not in z.files:
                         raise CheckpointError(f"{weights}: the array {name!r} is missing")
                     arrays[name] = z[name]
+                for name in ("tree_codes", "tree_points", "tree_lens"):
+                    if name in z.files:
+                        arrays[name] = z[name]
             blob = (p / "vocab.bin").read_bytes()
             if version == 1:  # 0xFF-separated words (tokenvec 0.1)
                 parts = blob.split(b"\xff")
@@ -568,9 +581,33 @@ class Word2Vec:
         model.syn0 = np.ascontiguousarray(arrays["syn0"])
         model.syn1neg = np.ascontiguousarray(arrays["syn1neg"])
         model.syn1 = np.ascontiguousarray(arrays["syn1"])
-        model.vocab = Vocab(words, np.ascontiguousarray(counts), raw_words)
+        model.vocab = Vocab(words, np.ascontiguousarray(counts), raw_words,
+                            _checked_tree(weights, arrays, v))  # fmt: skip
         model.progress = progress
         return model
+
+
+def _checked_tree(
+    weights: Path, arrays: dict[str, np.ndarray], v: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A checkpoint's grown Huffman tree, checked before the kernel can walk it."""
+    names = ("tree_codes", "tree_points", "tree_lens")
+    present = [n in arrays for n in names]
+    if not any(present):
+        return None
+    if not all(present):
+        raise CheckpointError(f"{weights}: the tree arrays must come together ({', '.join(names)})")
+    codes, points, lens = (arrays[n] for n in names)
+    width = codes.shape[1] if codes.ndim == 2 else 0
+    _check_array(weights, "tree_codes", codes, np.uint8, (v, width))
+    _check_array(weights, "tree_points", points, np.int32, (v, width))
+    _check_array(weights, "tree_lens", lens, np.int32, (v,))
+    inner = max(v - 1, 1)
+    if (codes > 1).any() or (points < 0).any() or (points >= inner).any():
+        raise CheckpointError(f"{weights}: the tree's codes or inner nodes are out of range")
+    if (lens < 0).any() or (lens > width).any():
+        raise CheckpointError(f"{weights}: the tree's code lengths are out of range")
+    return (np.ascontiguousarray(codes), np.ascontiguousarray(points), np.ascontiguousarray(lens))
 
 
 def _check_checkpoint_target(checkpoint: str | os.PathLike[str] | None, overwrite: bool) -> None:

@@ -25,6 +25,9 @@ class Vocab:
     words: list[str]
     counts: np.ndarray  # (V,) int64
     raw_words: int  # words in the corpus, kept or not
+    # An explicit Huffman tree (codes, points, lengths) when it is no longer the one the counts
+    # build: after an update, new words hang under split leaves of the trained tree.
+    tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @staticmethod
     def count(corpus: Corpus) -> Counter[str]:
@@ -70,8 +73,39 @@ class Vocab:
         pw = self.counts.astype(np.float64) ** exponent
         return np.round(np.cumsum(pw) / pw.sum() * domain).astype(np.uint32)
 
+    def grown_tree(self, added: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This vocabulary's tree with one leaf per ``added`` count hung under it: each new
+        word splits the leaf of the known word whose count is nearest, which gets code bit 0
+        below a new inner node (numbered after the existing ones) and the new word bit 1. The
+        trained inner nodes keep their place, so their rows keep their meaning."""
+        codes, points, lens = self.huffman()
+        v = len(self)
+        order = np.argsort(self.counts, kind="stable")
+        sorted_counts = self.counts[order]
+        paths = [(list(codes[i, : lens[i]]), list(points[i, : lens[i]])) for i in range(v)]
+        inner = max(v - 1, 0)  # inner nodes so far (a one-word tree has none)
+        for c in added.tolist():
+            at = min(int(np.searchsorted(sorted_counts, c)), v - 1)
+            j = int(order[at])
+            code, point = paths[j]
+            paths.append(([*code, 1], [*point, inner]))
+            paths[j] = ([*code, 0], [*point, inner])
+            inner += 1
+        longest = max(1, max(len(c) for c, _ in paths))
+        n = len(paths)
+        out_codes = np.zeros((n, longest), dtype=np.uint8)
+        out_points = np.zeros((n, longest), dtype=np.int32)
+        out_lens = np.zeros(n, dtype=np.int32)
+        for i, (c, p) in enumerate(paths):
+            out_codes[i, : len(c)] = c
+            out_points[i, : len(p)] = p
+            out_lens[i] = len(c)
+        return out_codes, out_points, out_lens
+
     def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes (V, L) uint8, inner-node points (V, L) int32 and code lengths (V,)."""
+        if self.tree is not None:
+            return self.tree
         v = len(self)
         heap: list[tuple[int, int]] = [(int(c), i) for i, c in enumerate(self.counts)]
         heapq.heapify(heap)
