@@ -11,6 +11,7 @@ import array
 import heapq
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,16 +92,7 @@ class Vocab:
             paths.append(([*code, 1], [*point, inner]))
             paths[j] = ([*code, 0], [*point, inner])
             inner += 1
-        longest = max(1, max(len(c) for c, _ in paths))
-        n = len(paths)
-        out_codes = np.zeros((n, longest), dtype=np.uint8)
-        out_points = np.zeros((n, longest), dtype=np.int32)
-        out_lens = np.zeros(n, dtype=np.int32)
-        for i, (c, p) in enumerate(paths):
-            out_codes[i, : len(c)] = c
-            out_points[i, : len(p)] = p
-            out_lens[i] = len(c)
-        return out_codes, out_points, out_lens
+        return _tree_arrays(paths)
 
     def huffman(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Codes (V, L) uint8, inner-node points (V, L) int32 and code lengths (V,)."""
@@ -128,15 +120,22 @@ class Vocab:
                 node = int(parent[node])
                 point.append(node - v)
             paths.append((code[::-1], point[::-1]))
-        longest = max(1, max(len(c) for c, _ in paths))
-        codes = np.zeros((v, longest), dtype=np.uint8)
-        points = np.zeros((v, longest), dtype=np.int32)
-        lens = np.zeros(v, dtype=np.int32)
-        for i, (c, p) in enumerate(paths):
-            codes[i, : len(c)] = c
-            points[i, : len(p)] = p
-            lens[i] = len(c)
-        return codes, points, lens
+        return _tree_arrays(paths)
+
+
+def _tree_arrays(
+    paths: list[tuple[list[Any], list[Any]]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes (V, L) uint8, points (V, L) int32, lengths (V,)) of each word's (code, points)."""
+    longest = max(1, max(len(c) for c, _ in paths))
+    codes = np.zeros((len(paths), longest), dtype=np.uint8)
+    points = np.zeros((len(paths), longest), dtype=np.int32)
+    lens = np.zeros(len(paths), dtype=np.int32)
+    for i, (c, p) in enumerate(paths):
+        codes[i, : len(c)] = c
+        points[i, : len(p)] = p
+        lens[i] = len(c)
+    return codes, points, lens
 
 
 @dataclass
