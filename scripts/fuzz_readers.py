@@ -163,39 +163,13 @@ def oracle_word2vec(data: bytes) -> tuple[list[str], np.ndarray]:
 
 
 def oracle_native(folder: Path) -> tuple[list[str], np.ndarray]:
-    try:
-        meta = json.loads((folder / "meta.json").read_bytes().decode("utf-8"))
-        if not isinstance(meta, dict) or meta.get("format") != "tokenvec-vectors":
-            raise Bad("meta")
-        n, dim = meta.get("count"), meta.get("dim")
-        if not all(type(x) is int and x >= 0 for x in (n, dim)) or meta.get("version") != 2:
-            raise Bad("meta values")
-        # numpy's own .npy parser is the reference for these two files.
-        mat = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
-        offsets = np.load(folder / "key_offsets.npy", mmap_mode="r", allow_pickle=False)
-        blob = (folder / "keys.bin").read_bytes()
-    except Bad:
-        raise
-    except Exception:
-        raise Bad("unreadable") from None
-    if mat.shape != (n, dim) or mat.dtype not in (np.float16, np.float32):
-        raise Bad("shape")
-    if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or len(offsets) != n + 1:
-        raise Bad("offsets")
-    keys = []
-    off = [int(x) for x in offsets]
-    if off[0] != 0 or off[-1] != len(blob):
-        raise Bad("offsets range")
-    for a, b in itertools.pairwise(off):
-        if b <= a or b > len(blob) or blob[b - 1] != 10:
-            raise Bad("offsets order")
-        try:
-            keys.append(blob[a : b - 1].decode("utf-8", "surrogatepass"))
-        except UnicodeDecodeError:
-            raise Bad("key") from None
+    _, keys, mat = _native_parts(folder, (np.float16, np.float32))
     if not np.isfinite(mat).all():
         raise Bad("NaN")
     return keys, np.asarray(mat)
+
+
+_ST_DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8"}
 
 
 def _native_parts(folder: Path, dtypes: tuple[type, ...]) -> tuple[dict, list[str], np.ndarray]:
@@ -343,9 +317,6 @@ def _make_static(v: tv.Vectors, out: Path) -> Path:
 
     sv = StaticVectors(v.index_to_key, v.vectors, tokenizer_json=tok.to_str(), token_rows=rows)
     return sv.save(out)
-
-
-_ST_DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8"}
 
 
 def oracle_transformer(folder: Path) -> tuple[list[str], np.ndarray]:
