@@ -286,3 +286,21 @@ def test_predict_output_word_matches_gensim_formula():
     assert sum(1 for w, _ in got if w.startswith("a")) >= 3  # the topic's own words come first
     with pytest.raises(KeyError, match="none of the context words"):
         model.predict_output_word(["zzz"])
+
+
+@pytest.mark.parametrize("v", [1, 2, 3, 64, 1000, 4097])
+def test_guide_table_finds_the_binary_searchs_noise_word(v):
+    """The kernel's guide-table walk picks the noise word the binary search picks (words of
+    zero count included: their repeated cumulative values must be skipped)."""
+    rng = np.random.default_rng(v)
+    counts = rng.integers(0, 50, v).astype(np.float64) ** 3
+    counts[0] = max(counts[0], 1.0)
+    cum = np.round(np.cumsum(counts) / counts.sum() * (2**31 - 1)).astype(np.uint32)
+    guide, shift = _w2v.guide_table(cum)
+    assert guide.size >= v and guide.size == 1 << (31 - shift)
+    xs = np.concatenate([rng.integers(0, int(cum[-1]), 5000), cum[:-1], [0, int(cum[-1]) - 1]])
+    for x in xs.astype(np.int64):
+        t = int(guide[x >> shift])
+        while cum[t] <= x:
+            t += 1
+        assert t == int(np.searchsorted(cum, x, side="right"))

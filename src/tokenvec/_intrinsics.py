@@ -3,7 +3,9 @@
 ``widen``/``narrow`` convert between float16 bits (``uint16``) and float32 with LLVM's
 ``fpext``/``fptrunc``, which compile to the CPU's half-precision conversions inside vectorised
 loops; ``copy_bytes`` is a ``memcpy`` between uint8 arrays (a byte loop does not vectorise:
-0.8 GB/s against 6 GB/s here). Module-level, so kernels that use them stay cacheable on disk.
+0.8 GB/s against 6 GB/s here); ``prefetch`` asks the CPU to start loading a cache line that a
+kernel will need soon (word2vec's noise rows: drawn ahead, then fetched while the previous
+prediction computes). Module-level, so kernels that use them stay cacheable on disk.
 """
 
 from __future__ import annotations
@@ -51,3 +53,24 @@ def copy_bytes(typingctx, dst, dst_at, src, src_at, n):  # type: ignore[no-untyp
         return context.get_dummy_value()
 
     return types.void(dst, types.intp, src, types.intp, types.intp), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, at):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
+    """Start loading the cache line holding ``arr[at]`` (a 1-D C-contiguous array); a hint
+    only: no fault, no effect on results."""
+    if not isinstance(arr, types.Array) or arr.ndim != 1:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
+        a = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        address = builder.bitcast(builder.gep(a.data, [args[1]]), i8p)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # for writing (1: the rows are updated), high temporal locality (3), data cache (1)
+        builder.call(fn, [address, i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, types.intp), codegen

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from tokenvec._intrinsics import prefetch
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
@@ -24,15 +25,23 @@ def rnd(state):
 
 
 @inline
-def bisect(cum, x):
-    lo, hi = 0, cum.shape[0]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg):
+    """negs[:count] = noise words, each the first index with ``cum_table[i] > x`` for a random
+    x (binary search's answer), found from ``guide[x >> shift]`` (the answer for the smallest x
+    of its slot) by a short walk; each row's lines are prefetched, to arrive while the
+    predictions before it compute (a noise row is a cache miss, and the search was the
+    other half of the time)."""
+    cum_max = cum_table[cum_table.shape[0] - 1]
+    dim = syn1neg.shape[1]
+    for q in range(count):
+        x = rnd(state) % cum_max
+        t = guide[x >> shift]
+        while cum_table[t] <= x:
+            t += 1
+        negs[q] = t
+        row = syn1neg[t]
+        for c in range(0, dim, 16):
+            prefetch(row, c)
 
 
 @inline
@@ -76,8 +85,10 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 
 
 @inline
-def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_table,
-            negative, hs, alpha, state, sig_table, log_table):  # fmt: skip
+def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
+            negative, hs, alpha, sig_table, log_table):  # fmt: skip
+    """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
+    drawn before): update the output rows, accumulate the input's gradient in neu1e."""
     dim = l1.shape[0]
     loss = 0.0
     if hs:
@@ -98,13 +109,12 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_tabl
         # compute this target's dot product together (halves the passes over memory).
         prev = -1
         g_prev = np.float32(0.0)
-        cum_max = cum_table[cum_table.shape[0] - 1]
         for d in range(negative + 1):
             if d == 0:
                 t = target
                 label = 1.0
             else:
-                t = bisect(cum_table, rnd(state) % cum_max)
+                t = negs[q + d - 1]
                 if t == target:
                     continue
                 label = 0.0
@@ -136,8 +146,16 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, cum_tabl
 @njit
 def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,
                 code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
-                seed, sig_table, log_table, subwords, sub_offsets, sub_rows):  # fmt: skip
+                seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
+                guide_shift):  # fmt: skip
     dim = syn0.shape[1]
+    shift = np.uint64(guide_shift)
+    # Noise words are drawn for a whole centre before its predictions (the random stream is
+    # the same: nothing else draws in between), so their rows load in parallel; a centre
+    # needing more than the buffer holds draws before each prediction instead.
+    # CBOW draws the next centre's window and noise words before training this one.
+    buffers = np.empty((2, max(negative, min(2 * window * negative, 4096), 1)), dtype=np.int64)
+    negs = buffers[0]
     state = np.empty(1, dtype=np.uint64)
     state[0] = np.uint64(seed) & np.uint64(MASK48)
     neu1e = np.zeros(dim, dtype=np.float32)
@@ -161,9 +179,24 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 n += 1
         seen += bounds[s + 1] - bounds[s]
         kept_total += n
+        b_next = np.int64(0)
+        if not sg and n > 0:
+            b_next = np.int64(rnd(state) % np.uint64(window))
+            if n > 1:  # a context exists (else the centre is skipped and draws nothing)
+                draw_negatives(buffers[0], negative, state, cum_table, guide, shift, syn1neg)
         for i in range(n):
             center = kept[i]
-            b = np.int64(rnd(state) % np.uint64(window))
+            if sg:
+                b = np.int64(rnd(state) % np.uint64(window))
+            else:
+                # The random stream stays the reference's: b, noise of centre i, b, noise of
+                # centre i + 1, ...; only the work on centre i moves after the second draw.
+                b = b_next
+                negs = buffers[i & 1]
+                if i + 1 < n:
+                    b_next = np.int64(rnd(state) % np.uint64(window))
+                    draw_negatives(buffers[(i + 1) & 1], negative, state, cum_table, guide,
+                                   shift, syn1neg)  # fmt: skip
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             if sg and subwords:
@@ -180,24 +213,42 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 sum_rows(l1, syn0, sub_rows, so, se)
                 for c in range(dim):
                     l1[c] *= inv
+                ahead = (hi - lo - 1) * negative <= negs.shape[0]
+                if ahead:
+                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
+                                   shift, syn1neg)  # fmt: skip
+                q = 0
                 for j in range(lo, hi):
                     if j == i:
                         continue
+                    if not ahead:
+                        draw_negatives(negs, negative, state, cum_table, guide, shift, syn1neg)
+                        q = 0
                     loss += predict(l1, kept[j], neu1e, syn1neg, syn1, codes, points,
-                                    code_lens, cum_table, negative, hs, alpha, state,
-                                    sig_table, log_table)  # fmt: skip
+                                    code_lens, negs, q, negative, hs, alpha, sig_table,
+                                    log_table)  # fmt: skip
+                    q += negative
                     pairs += 1
                 add_to_rows(syn0, sub_rows, so, se, neu1e)
             elif sg:
+                ahead = (hi - lo - 1) * negative <= negs.shape[0]
+                if ahead:
+                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
+                                   shift, syn1neg)  # fmt: skip
+                q = 0
                 for j in range(lo, hi):
                     if j == i:
                         continue
+                    if not ahead:
+                        draw_negatives(negs, negative, state, cum_table, guide, shift, syn1neg)
+                        q = 0
                     ctx_row = syn0[kept[j]]
                     for c in range(dim):
                         neu1e[c] = 0.0
                     loss += predict(ctx_row, center, neu1e, syn1neg, syn1, codes, points,
-                                    code_lens, cum_table, negative, hs, alpha, state,
-                                    sig_table, log_table)  # fmt: skip
+                                    code_lens, negs, q, negative, hs, alpha, sig_table,
+                                    log_table)  # fmt: skip
+                    q += negative
                     for c in range(dim):
                         ctx_row[c] += neu1e[c]
                     pairs += 1
@@ -225,8 +276,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     for c in range(dim):
                         l1[c] *= inv
                 loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
-                                cum_table, negative, hs, alpha, state, sig_table,
-                                log_table)  # fmt: skip
+                                negs, 0, negative, hs, alpha, sig_table, log_table)  # fmt: skip
                 if not cbow_mean:
                     inv = np.float32(1.0 / count)
                     for c in range(dim):

@@ -688,6 +688,12 @@ def check_kernel_inputs(
     need(tables.sample_int.shape == (v,), "sample_int shape")
     cum = tables.cum_table
     need(cum.shape == (v,) and bool((np.diff(cum.astype(np.int64)) >= 0).all()), "cum_table")
+    # The guide's slots are x >> shift for x below cum_table[-1]: within 2**(31 - shift).
+    need(0 < int(cum[-1]) < 2**31, "cum_table must end in (0, 2**31)")
+    guide, shift = tables.guide, tables.guide_shift
+    need(guide.dtype == np.int32 and guide.flags.c_contiguous, "guide must be C-contiguous int32")
+    need(0 <= shift <= 31 and guide.shape == (1 << (31 - shift),), "guide shape")
+    need(int(guide.min()) >= 0 and int(guide.max()) < v, "guide entries outside the vocabulary")
     need(tables.sig.shape == tables.log.shape == (_w2v.EXP_TABLE_SIZE,), "sigmoid tables")
     if config.hs:
         codes, points, lens = tables.codes, tables.points, tables.code_lens
