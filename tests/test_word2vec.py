@@ -7,6 +7,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tokenvec as tv
 from tokenvec.word2vec import TrainingError, Vocab, Word2Vec, Word2VecConfig
@@ -197,6 +199,79 @@ def test_huge_line_is_streamed(tmp_path):
     finally:
         corpus_mod.BLOCK_CHARS = old
     assert got == words
+
+
+def _scanned_sentences(corpus):
+    scan = corpus.scan()
+    words = list(scan.index)
+    return [
+        [words[i] for i in scan.ids[a:b]]
+        for a, b in zip(scan.starts[:-1], scan.starts[1:], strict=True)
+    ]
+
+
+_WORDS = st.sampled_from(["a", "bb", "ccc", "é", "日本", "x'y", "", "\u3000", "\xa0", "\x1c", "\t"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(st.lists(_WORDS, max_size=40).map(" ".join), max_size=30),
+    block=st.integers(8, 64),
+    piece=st.integers(1, 40),
+    limit=st.integers(1, 12),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    last_newline=st.booleans(),
+)
+def test_scan_yields_the_sentences_iteration_yields(tmp_path_factory, lines, block, piece,
+                                                   limit, newline, last_newline):  # fmt: skip
+    """The one-pass array scan (vocabulary and encoding) sees exactly the sentences that
+    iterating the corpus yields: Unicode whitespace, blank lines, every newline convention,
+    lines longer than a block (cut at a space) and than the sentence limit (cut and counted)."""
+    import tokenvec.word2vec.corpus as corpus_mod
+
+    p = tmp_path_factory.mktemp("scan") / "c.txt"
+    p.write_bytes((newline.join(lines) + (newline if last_newline else "")).encode("utf-8"))
+    old = corpus_mod.BLOCK_CHARS, corpus_mod._SLICE
+    corpus_mod.BLOCK_CHARS, corpus_mod._SLICE = block, piece
+    try:
+        it = Corpus(p, max_sentence_length=limit)
+        expected = list(it)
+        sc = Corpus(p, max_sentence_length=limit)
+        assert _scanned_sentences(sc) == expected
+        assert sc.stats == it.stats
+    finally:
+        corpus_mod.BLOCK_CHARS, corpus_mod._SLICE = old
+
+
+def test_vocabulary_and_encoding_from_the_scan_equal_the_iterated_ones(tmp_path):
+    """Counting and encoding by arrays give the Counter path's words, counts, ties order,
+    ids and sentence bounds (words below min_count dropped, sentences left empty skipped)."""
+    from tokenvec.word2vec.vocab import EncodedCorpus
+
+    class Iterated(Corpus):
+        def scan(self):
+            return None
+
+    rng = np.random.default_rng(0)
+    p = tmp_path / "c.txt"
+    vocab = [f"w{i}" for i in range(300)]
+    lines = [" ".join(rng.choice(vocab, rng.integers(0, 30), p=None)) for _ in range(2000)]
+    p.write_text("\n".join(lines) + "\n")
+    for cfg in (Word2VecConfig(min_count=5), Word2VecConfig(min_count=40, max_vocab_size=50)):
+        a, b = Corpus(p), Iterated(p)
+        va, vb = Vocab.build(a, cfg), Vocab.build(b, cfg)
+        assert va.words == vb.words and va.raw_words == vb.raw_words
+        np.testing.assert_array_equal(va.counts, vb.counts)
+        ea, eb = EncodedCorpus.encode(a, va, 500), EncodedCorpus.encode(b, vb, 500)
+        assert ea.words.dtype == eb.words.dtype and ea.raw_words == eb.raw_words
+        for x, y in ((ea.words, eb.words), (ea.starts, eb.starts), (ea.chunks, eb.chunks)):
+            np.testing.assert_array_equal(x, y)
+        assert a._scan is None  # released after encoding
+    with pytest.raises(CorpusError, match="min_count=10000"):
+        Vocab.build(Corpus(p), Word2VecConfig(min_count=10_000))
+    (tmp_path / "empty.txt").write_text("\n \n")
+    with pytest.raises(CorpusError, match="empty"):
+        Vocab.build(Corpus(tmp_path / "empty.txt"), Word2VecConfig())
 
 
 def test_builtin_corpus_is_there():

@@ -7,15 +7,20 @@ sentences of at most ``max_sentence_length`` words, and the cut is counted, not 
 
 from __future__ import annotations
 
+import array
 import bz2
 import gzip
+import itertools
 import lzma
 import os
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 BLOCK_CHARS = 1 << 20
 DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
@@ -51,6 +56,98 @@ class CorpusStats:
     sentences: int = 0
     words: int = 0
     split_sentences: int = 0
+
+
+@dataclass
+class Scan:
+    """A file corpus read once, as training needs it: its distinct words in first-seen order
+    (``index``: word -> position), every word of the corpus as such a position (``ids``), and
+    the bounds of the sentences that iterating the corpus yields (``starts``). Counting and
+    encoding then work on arrays, and the file is not read twice."""
+
+    index: dict[str, int]
+    ids: np.ndarray  # (words,) int32
+    starts: np.ndarray  # (sentences + 1,) int64
+    stats: CorpusStats
+
+    def counts(self) -> np.ndarray:
+        """How often each distinct word occurs, in first-seen order (counted a slice at a
+        time: ``bincount`` widens its input to 8 bytes a word)."""
+        counts = np.zeros(len(self.index), np.int64)
+        step = 1 << 20
+        for at in range(0, self.ids.size, step):
+            counts += np.bincount(self.ids[at : at + step], minlength=counts.size)
+        return counts
+
+
+# Marks the end of a line in a block's tokens; a NUL never reaches here (such files are refused).
+_EOL = "\x00"
+_SLICE = 1 << 16
+
+
+class _Scanner:
+    """Builds a :class:`Scan` block by block: a block's words are split by one ``str.split``
+    and mapped to first-seen positions by one C-level ``map`` over a ``defaultdict``, instead
+    of a Python call per line and per word."""
+
+    def __init__(self, max_sentence_length: int) -> None:
+        self.m = max_sentence_length
+        self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        self.index[_EOL] = -1  # the line mark (set, not counted: words are 0, 1, ...)
+        self.ids = array.array("i")
+        self.lengths = array.array("q")
+        self.stats = CorpusStats()
+
+    def lines(self, text: str) -> None:
+        """Add the lines of ``text`` (complete lines, ``\\n``-separated): one sentence a
+        line, lines longer than the limit cut (and counted), empty ones left out. Taken in
+        slices of whole lines of about ``_SLICE`` characters, so the word strings and their
+        positions made along the way stay a few MB."""
+        at = 0
+        while at <= len(text):
+            end = text.find("\n", at + _SLICE)
+            end = len(text) if end < 0 else end
+            marks = text[at:end].replace("\n", " " + _EOL + " ") + " " + _EOL
+            ids = self._ids(marks)
+            ends = np.flatnonzero(ids < 0)
+            lengths = np.diff(ends, prepend=-1) - 1
+            self._add(ids[ids >= 0], lengths[lengths > 0], cut_counts=True)
+            at = end + 1
+
+    def piece(self, text: str) -> None:
+        """Add the head of a line too long to hold (cut at a block boundary): counted as a cut
+        line, its words in sentences of at most the limit."""
+        ids = self._ids(text)
+        self.stats.split_sentences += 1
+        self._add(ids, np.array([ids.size] if ids.size else [], np.int64), cut_counts=False)
+
+    def _ids(self, text: str) -> np.ndarray:
+        """The first-seen positions of the words of ``text`` (new words get the next one)."""
+        return np.array(list(map(self.index.__getitem__, text.split())), np.int32)
+
+    def _add(self, ids: np.ndarray, lengths: np.ndarray, cut_counts: bool) -> None:
+        m = self.m
+        long = lengths > m
+        if long.any():
+            if cut_counts:
+                self.stats.split_sentences += int(long.sum())
+            parts = [
+                np.full(n // m, m, np.int64).tolist() + ([n % m] if n % m else []) if n > m else [n]
+                for n in lengths.tolist()
+            ]
+            lengths = np.array([x for part in parts for x in part], np.int64)
+        self.ids.frombytes(ids.astype(np.int32, copy=False).tobytes())
+        self.lengths.frombytes(lengths.astype(np.int64, copy=False).tobytes())
+        self.stats.sentences += lengths.size
+        self.stats.words += ids.size
+
+    def result(self) -> Scan:
+        index = self.index
+        del index[_EOL]
+        index.default_factory = None  # a plain mapping now: a missing word is a KeyError
+        ids = np.frombuffer(self.ids, np.int32)
+        starts = np.concatenate([[0], np.cumsum(np.frombuffer(self.lengths, np.int64))])
+        return Scan(index, ids, starts.astype(np.int64), self.stats)
 
 
 def builtin_corpus_path() -> Path:
@@ -107,6 +204,7 @@ class Corpus:
                 )
             self.sentences = source
         self.stats = CorpusStats()
+        self._scan: Scan | None = None
 
     def __repr__(self) -> str:
         src = [str(p) for p in self.paths] if self.paths else type(self.sentences).__name__
@@ -121,8 +219,10 @@ class Corpus:
         for i in range(0, len(words), m):
             yield words[i : i + m]
 
-    def _read_file(self, path: Path) -> Iterator[list[str]]:
-        split = self.tokenizer or str.split
+    def _blocks(self, path: Path) -> Iterator[tuple[str, str]]:
+        """The file as ("lines", text of complete lines), ("piece", head of a line too long to
+        hold, cut at its last space) and ("last", the final line without a newline), in order;
+        read in blocks, so a 100 MB line never sits in memory whole."""
         try:
             with _open_text(path) as f:
                 pending = ""
@@ -134,29 +234,63 @@ class Corpus:
                         )
                     if not block:
                         if pending.strip():
-                            yield from self._split(split(pending))
+                            yield "last", pending
                         return
-                    lines = (pending + block).split("\n")
-                    pending = lines.pop()
+                    text = pending + block
+                    cut = text.rfind("\n")
+                    body, pending = (text[:cut], text[cut + 1 :]) if cut >= 0 else ("", text)
                     if len(pending) > BLOCK_CHARS:
                         # A huge line: cut at the last whitespace, keep the tail for later.
-                        cut = max(pending.rfind(" "), 0)
-                        head, pending = pending[:cut], pending[cut:]
-                        words = split(head)
-                        self.stats.split_sentences += 1
-                        m = self.max_sentence_length
-                        for i in range(0, len(words), m):
-                            yield words[i : i + m]
-                    for line in lines:
-                        words = split(line)
-                        if words:
-                            yield from self._split(words)
+                        at = max(pending.rfind(" "), 0)
+                        head, pending = pending[:at], pending[at:]
+                        if cut >= 0:
+                            yield "lines", body
+                        yield "piece", head
+                    elif cut >= 0:
+                        yield "lines", body
         except UnicodeDecodeError as exc:
             raise CorpusError(
                 f"corpus file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})"
             ) from None
         except (OSError, EOFError, lzma.LZMAError) as exc:
             raise CorpusError(f"cannot read corpus file {path}: {exc}") from None
+
+    def _read_file(self, path: Path) -> Iterator[list[str]]:
+        split = self.tokenizer or str.split
+        m = self.max_sentence_length
+        for kind, text in self._blocks(path):
+            if kind == "piece":
+                words = split(text)
+                self.stats.split_sentences += 1
+                for i in range(0, len(words), m):
+                    yield words[i : i + m]
+                continue
+            for line in text.split("\n") if kind == "lines" else [text]:
+                words = split(line)
+                if words:
+                    yield from self._split(words)
+
+    def scan(self) -> Scan | None:
+        """The corpus read once into arrays (see :class:`Scan`), for files split at whitespace
+        (the default); None for other corpora (iterables, custom tokenizers), which are
+        iterated instead. The result is kept until :meth:`forget_scan`."""
+        if self.paths is None or self.tokenizer is not None:
+            return None
+        if self._scan is None:
+            scanner = _Scanner(self.max_sentence_length)
+            for path in self.paths:
+                for kind, text in self._blocks(path):
+                    if kind == "piece":
+                        scanner.piece(text)
+                    else:
+                        scanner.lines(text)
+            self._scan = scanner.result()
+            self.stats = self._scan.stats
+        return self._scan
+
+    def forget_scan(self) -> None:
+        """Drop the kept scan (its ids are 4 bytes a word of the corpus)."""
+        self._scan = None
 
     def __iter__(self) -> Iterator[list[str]]:
         self.stats = CorpusStats()

@@ -183,9 +183,14 @@ class Word2Vec:
         _check_checkpoint_target(checkpoint, overwrite)
         check_float(checkpoint_every, "checkpoint_every", 0.0, None)
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
+        enc = None
         if self.vocab is None or self.progress.epoch >= self.config.epochs:
-            self.build_vocab(corp)
-        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every)
+            self.vocab = Vocab.build(corp, self.config)
+            # Encoded now, before the weights exist: the file's one-pass scan is released
+            # before they are allocated, so the two never add up in peak memory.
+            enc = EncodedCorpus.encode(corp, self.vocab, self.config.chunk_words)
+            self._init_model()
+        return self._run(corp, progress, callbacks, checkpoint, checkpoint_every, enc)
 
     def build_vocab(self, corpus: Any = None) -> Vocab:
         """Count the words, keep those of ``min_count`` and initialise the weights.
@@ -194,10 +199,15 @@ class Word2Vec:
         """
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         self.vocab = Vocab.build(corp, self.config)
+        corp.forget_scan()
+        self._init_model()
+        return self.vocab
+
+    def _init_model(self) -> None:
+        """Fresh weights, progress and vectors for the vocabulary just built."""
         self._init_weights()
         self.progress = Progress()
         self.wv = self._vectors()
-        return self.vocab
 
     # Config fields an update may change; the others describe the weights or the vocabulary.
     UPDATABLE = ("epochs", "alpha", "min_alpha", "threads", "seed", "chunk_words")
@@ -310,10 +320,11 @@ class Word2Vec:
         callbacks: Sequence[Callable[[EpochInfo], None]],
         checkpoint: str | os.PathLike[str] | None,
         checkpoint_every: float,
+        enc: EncodedCorpus | None = None,
     ) -> Vectors:
         """Train the remaining epochs: plan the chunks, run them, report, checkpoint."""
         assert self.vocab is not None
-        plan = self._plan(corp)
+        plan = self._plan(corp, enc)
         saver = _Checkpointer(self, checkpoint, checkpoint_every)
         bar = _ProgressBar(show, plan.total, self.config.epochs, self.MODEL)
         workers = self.config.workers
@@ -335,11 +346,13 @@ class Word2Vec:
         self.wv = self._vectors()
         return self.wv
 
-    def _plan(self, corp: Corpus) -> _Plan:
-        """Encode the corpus, build and check the kernel's tables, fix the schedule."""
+    def _plan(self, corp: Corpus, enc: EncodedCorpus | None = None) -> _Plan:
+        """Encode the corpus (unless given encoded), build and check the kernel's tables, fix
+        the schedule."""
         assert self.vocab is not None
         cfg = self.config
-        enc = EncodedCorpus.encode(corp, self.vocab, cfg.chunk_words)
+        if enc is None:
+            enc = EncodedCorpus.encode(corp, self.vocab, cfg.chunk_words)
         if enc.raw_words != self.vocab.raw_words:
             raise TrainingError(
                 f"the corpus has {enc.raw_words:,} words but the vocabulary was built on "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tokenvec.word2vec.config import Word2VecConfig
-from tokenvec.word2vec.corpus import Corpus, CorpusError
+from tokenvec.word2vec.corpus import Corpus, CorpusError, Scan
 
 
 @dataclass
@@ -40,6 +40,9 @@ class Vocab:
 
     @classmethod
     def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
+        scan = corpus.scan()
+        if scan is not None:
+            return cls._from_counts(list(scan.index), scan.counts(), corpus, config)
         counter = cls.count(corpus)
         raw = sum(counter.values())
         if raw == 0:
@@ -55,6 +58,28 @@ class Vocab:
                 f"{top!r}, occurs {n} times); lower min_count or use a larger corpus"
             )
         return cls([w for w, _ in items], np.array([c for _, c in items], dtype=np.int64), raw)
+
+    @classmethod
+    def _from_counts(
+        cls, words: list[str], counts: np.ndarray, corpus: Corpus, config: Word2VecConfig
+    ) -> Vocab:
+        """The vocabulary of distinct ``words`` (first-seen order) with their ``counts``: the
+        same words, order and errors as from a Counter, in array operations."""
+        raw = int(counts.sum())
+        if raw == 0:
+            raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
+        keep = np.flatnonzero(counts >= config.min_count)
+        if keep.size == 0:
+            top = int(np.argmax(counts))  # the first of the most frequent, as most_common
+            raise CorpusError(
+                f"no word occurs at least min_count={config.min_count} times (the most "
+                f"frequent, {words[top]!r}, occurs {int(counts[top])} times); lower min_count "
+                "or use a larger corpus"
+            )
+        order = keep[np.argsort(-counts[keep], kind="stable")]  # ties keep first-seen order
+        if config.max_vocab_size is not None:
+            order = order[: config.max_vocab_size]
+        return cls([words[i] for i in order.tolist()], counts[order].astype(np.int64), raw)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -138,6 +163,9 @@ def _tree_arrays(
     return codes, points, lens
 
 
+_SLICE_WORDS = 1 << 18  # words a slice when encoding a scan (its temporaries: a few MB)
+
+
 @dataclass
 class EncodedCorpus:
     """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s."""
@@ -149,6 +177,11 @@ class EncodedCorpus:
 
     @classmethod
     def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
+        scan = corpus.scan()
+        if scan is not None:
+            enc = cls._from_scan(scan, vocab, chunk_words)
+            corpus.forget_scan()
+            return enc
         index = {w: i for i, w in enumerate(vocab.words)}
         # The corpus is the largest array held: 2 bytes a word while the vocabulary allows.
         typecode, dtype = ("H", np.uint16) if len(vocab) <= 65535 else ("i", np.int32)
@@ -162,8 +195,44 @@ class EncodedCorpus:
                 words.extend(ids)
                 starts.append(len(words))
         # Views on the arrays' buffers (no copy: the corpus is the largest thing held here).
-        w = np.frombuffer(words, dtype=dtype)
-        s = np.frombuffer(starts, dtype=np.int64)
+        return cls._chunked(np.frombuffer(words, dtype), np.frombuffer(starts, np.int64), raw,
+                            chunk_words)  # fmt: skip
+
+    @classmethod
+    def _from_scan(cls, scan: Scan, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
+        """Encode a scanned corpus by array lookups, in place: the known words' ids are
+        written over the scan's positions (never ahead of what is still to be read), a slice
+        of about ``_SLICE_WORDS`` words at a time, so encoding holds no second copy of the
+        corpus; the scan is used up. The same arrays as :meth:`encode`."""
+        dtype = np.uint16 if len(vocab) <= 65535 else np.int32
+        to_id = np.full(len(scan.index), -1, np.int32)
+        at = [(scan.index[w], i) for i, w in enumerate(vocab.words) if w in scan.index]
+        if at:  # (a resumed vocabulary may hold words this corpus lacks)
+            pos, ids_ = np.array(at, np.int64).T
+            to_id[pos] = ids_
+        starts, buf = scan.starts, scan.ids
+        n_sent = len(starts) - 1
+        cuts = np.unique(np.searchsorted(starts, np.arange(0, int(starts[-1]), _SLICE_WORDS)))
+        cuts = np.unique(np.concatenate([cuts[cuts < n_sent], [n_sent]])) if n_sent else cuts
+        lengths, filled = [], 0
+        for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            ids = to_id[buf[starts[s0] : starts[s1]]]
+            known = ids >= 0
+            before = np.zeros(known.size + 1, np.int64)
+            np.cumsum(known, out=before[1:])
+            rel = starts[s0 : s1 + 1] - starts[s0]
+            kept = before[rel[1:]] - before[rel[:-1]]
+            got = ids[known]
+            buf[filled : filled + got.size] = got  # filled <= starts[s0]: already read
+            filled += got.size
+            lengths.append(kept[kept > 0])
+        w = buf[:filled].astype(dtype) if dtype != np.int32 else buf[:filled]
+        s = np.concatenate([[0], np.cumsum(np.concatenate(lengths) if lengths else [])])
+        return cls._chunked(w, s.astype(np.int64), int(starts[-1]), chunk_words)
+
+    @classmethod
+    def _chunked(cls, w: np.ndarray, s: np.ndarray, raw: int, chunk_words: int) -> EncodedCorpus:
+        """The encoded corpus cut into chunks of about ``chunk_words`` words."""
         if w.size == 0:
             raise CorpusError("no sentence of the corpus holds a word of the vocabulary")
         # Chunk boundaries on sentence starts, about chunk_words words apart.
