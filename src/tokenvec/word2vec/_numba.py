@@ -25,6 +25,14 @@ def rnd(state):
 
 
 @inline
+def prefetch_row(mat, r):
+    """Start loading row r of a float32 matrix (every 64-byte line of it)."""
+    row = mat[r]
+    for c in range(0, row.shape[0], 16):
+        prefetch(row, c)
+
+
+@inline
 def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg):
     """negs[:count] = noise words, each the first index with ``cum_table[i] > x`` for a random
     x (binary search's answer), found from ``guide[x >> shift]`` (the answer for the smallest x
@@ -32,16 +40,13 @@ def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg):
     predictions before it compute (a noise row is a cache miss, and the search was the
     other half of the time)."""
     cum_max = cum_table[cum_table.shape[0] - 1]
-    dim = syn1neg.shape[1]
     for q in range(count):
         x = rnd(state) % cum_max
         t = guide[x >> shift]
         while cum_table[t] <= x:
             t += 1
         negs[q] = t
-        row = syn1neg[t]
-        for c in range(0, dim, 16):
-            prefetch(row, c)
+        prefetch_row(syn1neg, t)
 
 
 @inline
@@ -188,6 +193,10 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
             center = kept[i]
             if sg:
                 b = np.int64(rnd(state) % np.uint64(window))
+                if i + 1 < n and negative > 0:  # the next centre's target row
+                    prefetch_row(syn1neg, kept[i + 1])
+                if not subwords:  # the word entering the next window
+                    prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
             else:
                 # The random stream stays the reference's: b, noise of centre i, b, noise of
                 # centre i + 1, ...; only the work on centre i moves after the second draw.
@@ -197,6 +206,11 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     b_next = np.int64(rnd(state) % np.uint64(window))
                     draw_negatives(buffers[(i + 1) & 1], negative, state, cum_table, guide,
                                    shift, syn1neg)  # fmt: skip
+                    # ... and its target row, and the word entering its window
+                    if negative > 0:
+                        prefetch_row(syn1neg, kept[i + 1])
+                    if not subwords:
+                        prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             if sg and subwords:
