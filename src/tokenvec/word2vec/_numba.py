@@ -213,6 +213,13 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                         prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
+            ahead = True
+            q = 0
+            if sg:  # a skip-gram centre's noise, for all its pairs at once where it fits
+                ahead = (hi - lo - 1) * negative <= negs.shape[0]
+                if ahead:
+                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
+                                   shift, syn1neg)  # fmt: skip
             if sg and subwords:
                 # Skip-gram over subwords: the mean of the centre's rows (its own and its
                 # n-grams') predicts each context word in its window; their errors are summed
@@ -227,11 +234,6 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 sum_rows(l1, syn0, sub_rows, so, se)
                 for c in range(dim):
                     l1[c] *= inv
-                ahead = (hi - lo - 1) * negative <= negs.shape[0]
-                if ahead:
-                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
-                                   shift, syn1neg)  # fmt: skip
-                q = 0
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -245,11 +247,6 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     pairs += 1
                 add_to_rows(syn0, sub_rows, so, se, neu1e)
             elif sg:
-                ahead = (hi - lo - 1) * negative <= negs.shape[0]
-                if ahead:
-                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
-                                   shift, syn1neg)  # fmt: skip
-                q = 0
                 for j in range(lo, hi):
                     if j == i:
                         continue

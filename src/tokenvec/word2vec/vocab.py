@@ -44,27 +44,16 @@ class Vocab:
         if scan is not None:
             return cls._from_counts(list(scan.index), scan.counts(), corpus, config)
         counter = cls.count(corpus)
-        raw = sum(counter.values())
-        if raw == 0:
-            raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
-        items = [(w, c) for w, c in counter.items() if c >= config.min_count]
-        items.sort(key=lambda wc: -wc[1])  # stable: ties keep first-seen order
-        if config.max_vocab_size is not None:
-            items = items[: config.max_vocab_size]
-        if not items:
-            top, n = counter.most_common(1)[0]
-            raise CorpusError(
-                f"no word occurs at least min_count={config.min_count} times (the most frequent, "
-                f"{top!r}, occurs {n} times); lower min_count or use a larger corpus"
-            )
-        return cls([w for w, _ in items], np.array([c for _, c in items], dtype=np.int64), raw)
+        counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
+        return cls._from_counts(list(counter), counts, corpus, config)
 
     @classmethod
     def _from_counts(
         cls, words: list[str], counts: np.ndarray, corpus: Corpus, config: Word2VecConfig
     ) -> Vocab:
-        """The vocabulary of distinct ``words`` (first-seen order) with their ``counts``: the
-        same words, order and errors as from a Counter, in array operations."""
+        """The vocabulary of distinct ``words`` (first-seen order) with their ``counts``: those
+        of ``min_count``, most frequent first (ties keep first-seen order), at most
+        ``max_vocab_size``; an empty corpus or no word frequent enough is an error."""
         raw = int(counts.sum())
         if raw == 0:
             raise CorpusError(f"the corpus {corpus!r} is empty: no words to train on")
