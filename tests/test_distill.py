@@ -48,7 +48,7 @@ def small_bert(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small_static(small_bert):
-    return distill(small_bert, 16, threads=2)
+    return distill(small_bert, 16, threads=2, precision="float32")
 
 
 def _teacher(folder):
@@ -132,7 +132,7 @@ def test_save_and_load_keep_the_tokenizer(small_static, tmp_path):
 
 def test_weights_from_a_corpus_and_from_frequencies(small_bert, small_static):
     corpus = ["the king and the queen"] * 50 + ["a kingdom"] * 5
-    real = distill(small_bert, 16, corpus=corpus)
+    real = distill(small_bert, 16, corpus=corpus, precision="float32")
     assert real.info["weighting"] == "corpus"
     # Same directions, other weights: "the" (frequent here) shrinks, "kingdom" less.
     cos = np.sum(real.unit * small_static.unit, axis=1)
@@ -144,7 +144,8 @@ def test_weights_from_a_corpus_and_from_frequencies(small_bert, small_static):
     assert freq.info["weighting"] == "frequencies"
     tmp = small_bert / "corpus.txt"
     tmp.write_text("\n".join(corpus))
-    np.testing.assert_allclose(distill(small_bert, 16, corpus=tmp).vectors, real.vectors)
+    again = distill(small_bert, 16, corpus=tmp, precision="float32")
+    np.testing.assert_allclose(again.vectors, real.vectors)
     with pytest.raises(ValueError, match="not both"):
         distill(small_bert, 16, corpus=corpus, frequencies=counts)
     for empty in ([], ["[CLS] [SEP]", ""]):
@@ -182,6 +183,23 @@ def test_bad_folders_are_clear_errors(small_bert, tmp_path):
         distill(small_bert, 8, sif_a=2.0)
     with pytest.raises(ValueError, match="precision"):
         distill(small_bert, 8, precision="int4")  # type: ignore[arg-type]
+
+
+def test_auto_precision_takes_bfloat16_only_where_the_cpu_multiplies_it(
+    small_bert, small_static, monkeypatch
+):
+    import tokenvec.distillation as d
+
+    monkeypatch.setattr(d, "native_bfloat16", lambda torch: False)
+    plain = distill(small_bert, 16, threads=2)
+    assert plain.info["precision"] == "float32"
+    np.testing.assert_array_equal(np.asarray(plain.vectors), np.asarray(small_static.vectors))
+    monkeypatch.setattr(d, "native_bfloat16", lambda torch: True)
+    half = distill(small_bert, 16, threads=2)
+    assert half.info["precision"] == "bfloat16"
+    cos = np.sum(half.unit * small_static.unit, axis=1)
+    assert 0.95 < np.median(cos) < 1.0  # autocast ran (rows differ) and kept the rows
+    assert isinstance(d.native_bfloat16(torch), bool)
 
 
 def test_the_cache_is_made_once_and_rebuilt_when_corrupt(small_static, tmp_path, monkeypatch):
@@ -227,6 +245,7 @@ def test_minilm_static_agrees_with_model2vec_and_the_teacher(tmp_path, monkeypat
     assert len(shared) >= len(v) - 2
     a = v.unit[[v.key_to_index[t] for t in shared]]
     b = np.asarray(theirs.embedding)[[index[t] for t in shared]]
+    b = b * np.sign(np.sum(a * b, axis=0))  # align each PCA axis' sign
     cos = np.sum(a * b, axis=1) / np.linalg.norm(b, axis=1)
     assert np.median(cos) > 0.99
     texts = ["The king ruled the land.", "A queen governed the kingdom.", "I ate a sandwich."]
@@ -247,10 +266,12 @@ def test_distill_and_encode_commands(small_bert, small_static, tmp_path):
                               text=True, timeout=300)  # fmt: skip
 
     out = tmp_path / "static"
-    res = cli("distill", str(small_bert), "-o", str(out), "--dims", "16", "--json")
+    res = cli("distill", str(small_bert), "-o", str(out), "--dims", "16", "--json",
+              "--precision", "float32")  # fmt: skip
     assert res.returncode == 0, res.stderr
     info = json.loads(res.stdout)
     assert info["tokens"] == len(small_static) and info["weighting"] == "zipf"
+    assert info["precision"] == "float32"
     np.testing.assert_allclose(
         np.asarray(tv.load_vectors(out).vectors), small_static.vectors, rtol=1e-5, atol=1e-6
     )
@@ -292,6 +313,26 @@ def test_chunked_tokenisation_equals_the_tokenizers(small_static, texts):
     slow = v._rows_by_text(texts)
     for a, b in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=30) | st.sampled_from(["[CLS]", "  x  "]),
+                min_size=1, max_size=8))  # fmt: skip
+def test_corpus_counts_by_chunk_equal_counts_by_text(small_static, texts):
+    """Counting a corpus' tokens one distinct space-separated chunk at a time gives exactly
+    the counts of tokenising every text."""
+    from tokenvec.distillation import token_probabilities
+
+    tok, ids = small_static.tokenizer, np.arange(30522)
+    try:
+        plain = token_probabilities(tok, ids, corpus=texts, vocab_size=30522)
+    except ValueError:  # no token at all: both refuse
+        with pytest.raises(ValueError, match="hold no token"):
+            token_probabilities(tok, ids, corpus=texts, vocab_size=30522, chunked=True)
+        return
+    fast = token_probabilities(tok, ids, corpus=texts, vocab_size=30522, chunked=True)
+    assert fast[1] == plain[1] == "corpus"
+    np.testing.assert_allclose(fast[0], plain[0], rtol=1e-12)
 
 
 def test_only_tokenizers_that_split_at_spaces_are_chunked(small_static):

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -33,9 +34,9 @@ from tokenvec._checks import check_int
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import require
 from tokenvec.compress import pca
-from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, load_tokenizer
+from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, _chunkable, load_tokenizer
 
-Precision = Literal["float32", "bfloat16"]
+Precision = Literal["auto", "float32", "bfloat16"]
 # Tokens that carry no text: BERT's reserved "[unused12]" slots.
 UNUSED = r"\[unused\d+\]"
 
@@ -103,6 +104,24 @@ def _load_teacher(transformers: Any, folder: str | os.PathLike[str]) -> Any:
     ).eval()
 
 
+def native_bfloat16(torch: Any) -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX tiles), where
+    bfloat16 autocast runs the teacher 1.3-1.7x faster than float32 at the same quality."""
+    probe = getattr(getattr(torch, "cpu", None), "_is_amx_tile_supported", None)
+    try:
+        return bool(probe()) if probe is not None else False
+    except Exception:  # a torch build without the probe's backend
+        return False
+
+
+def _resolve_precision(torch: Any, precision: str) -> str:
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16(torch) else "float32"
+    return precision
+
+
 def teacher_states(
     folder: str | os.PathLike[str],
     inputs: np.ndarray,
@@ -114,11 +133,12 @@ def teacher_states(
 ) -> np.ndarray:
     """Mean of the teacher's last hidden states for each row of ``inputs`` (n, length) token
     ids, all of one length (so no padding): (n, hidden) float32. ``precision="bfloat16"``
-    runs the model under bfloat16 autocast (1.6x faster on CPUs with AMX; rows within a cosine
-    of 0.9999 of float32's)."""
-    if precision not in ("float32", "bfloat16"):
-        raise ValueError(f"precision must be 'float32' or 'bfloat16', got {precision!r}")
+    runs the model under bfloat16 autocast (1.3-1.7x faster on CPUs with AMX; rows within a
+    cosine of 0.9999 of float32's); ``"auto"`` picks it where :func:`native_bfloat16` holds."""
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', got {precision!r}")
     with _teacher_session(threads) as (torch, transformers):
+        precision = _resolve_precision(torch, precision)  # type: ignore[assignment]
         model = _load_teacher(transformers, folder)
 
         typed = "token_type_ids" in inspect.signature(model.forward).parameters
@@ -194,11 +214,15 @@ def token_probabilities(
     corpus: Iterable[str] | str | os.PathLike[str] | None = None,
     frequencies: Mapping[str, float] | None = None,
     vocab_size: int,
+    chunked: bool = False,
 ) -> tuple[np.ndarray, str]:
     """p(token) for the kept token ``ids``, and how it was estimated: counts of the tokens in
     ``corpus`` (texts, or a text file read line by line) or given ``frequencies`` (token ->
     count); otherwise Zipf by id, as ids of most vocabularies follow frequency (ranks from 2,
-    as model2vec counts them: the first rows of such vocabularies are padding and unknown)."""
+    as model2vec counts them: the first rows of such vocabularies are padding and unknown).
+    ``chunked`` (a tokenizer for which :func:`tokenvec.static._chunkable` holds) tokenises
+    each distinct space-separated chunk of the corpus once and counts it as often as it
+    occurs: the same counts, several times faster."""
     from tokenvec.text import zipf_probabilities
 
     if corpus is not None and frequencies is not None:
@@ -221,9 +245,17 @@ def token_probabilities(
         texts = _texts(corpus)
         batch = getattr(tok, "encode_batch_fast", tok.encode_batch)
         while chunk := [t for _, t in zip(range(20_000), texts, strict=False)]:
+            weights = None
+            if chunked:  # each distinct chunk once, weighted by how often it occurs
+                seen = Counter(" ".join(chunk).split(" "))
+                chunk = list(seen)
+                weights = np.fromiter(seen.values(), np.float64, len(seen))
             encoded = batch(chunk, add_special_tokens=False)
             flat = np.fromiter(itertools.chain.from_iterable(e.ids for e in encoded), np.int64)
-            counts += np.bincount(flat, minlength=vocab_size)[:vocab_size]
+            if weights is not None:
+                lens = np.fromiter((len(e.ids) for e in encoded), np.int64, len(encoded))
+                weights = np.repeat(weights, lens)
+            counts += np.bincount(flat, weights=weights, minlength=vocab_size)[:vocab_size]
         how = "corpus"
     kept = counts[ids]
     if kept.sum() <= 0:
@@ -257,7 +289,7 @@ def distill(
     batch_size: int = 256,
     threads: int | None = None,
     progress: bool = False,
-    precision: Precision = "float32",
+    precision: Precision = "auto",
 ) -> StaticVectors:
     """Static token vectors of the transformer in ``model_folder`` (see the module docstring).
 
@@ -265,7 +297,9 @@ def distill(
     the rows unweighted. ``remove`` is a regular expression of tokens to leave out (special
     tokens always are). ``corpus`` (texts or a text file) or ``frequencies`` give the weights
     real token probabilities instead of the Zipf estimate. ``precision="bfloat16"`` runs the
-    teacher under bfloat16 autocast (see :func:`teacher_states`).
+    teacher under bfloat16 autocast, ``"float32"`` in full precision; the default ``"auto"``
+    takes bfloat16 on CPUs that multiply it in hardware (:func:`native_bfloat16`: the same
+    quality, 1.3-1.7x faster) and float32 elsewhere. ``info["precision"]`` records the one used.
     """
     folder = Path(model_folder)
     t0 = time.perf_counter()
@@ -283,6 +317,8 @@ def distill(
             f"{config.get('vocab_size')!r}, and the embedding matrix has {rows} rows: they "
             f"must agree (a tokenizer of another model?)"
         )
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"precision must be 'auto', 'float32' or 'bfloat16', got {precision!r}")
     if dims is not None:
         check_int(dims, "dims", 1)
         if dims > width:
@@ -305,7 +341,8 @@ def distill(
     inputs[:, len(prefix)] = ids
     inputs[:, len(prefix) + 1 :] = suffix
     p, how = token_probabilities(tok, ids, corpus=corpus, frequencies=frequencies,
-                                 vocab_size=rows)  # fmt: skip
+                                 vocab_size=rows, chunked=_chunkable(tok_json))  # fmt: skip
+    precision = _resolve_precision(require("torch", "distill"), precision)  # type: ignore[assignment]
     states = teacher_states(folder, inputs, batch_size=batch_size, threads=threads,
                             progress=progress, precision=precision)  # fmt: skip
     states = np.nan_to_num(states)

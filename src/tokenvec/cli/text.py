@@ -82,7 +82,9 @@ def distill(
     corpus: Path | None = typer.Option(
         None, help="A text file whose token counts weight the rows (default: Zipf by token id)."
     ),
-    precision: str = typer.Option("float32", help="float32, or bfloat16 (faster with AMX)."),
+    precision: str = typer.Option(
+        "auto", help="auto (bfloat16 where the CPU has AMX, else float32), float32 or bfloat16."
+    ),
     threads: int | None = typer.Option(None, help="Threads of the teacher (default: torch's)."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
