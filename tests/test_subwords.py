@@ -10,12 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tokenvec as tv
 from tokenvec import VectorFormatError
-from tokenvec._scan import scan_fasttext_dictionary, scan_fasttext_dictionary_reference
+from tokenvec._scan import (
+    gather_words_reference,
+    scan_fasttext_dictionary,
+    scan_fasttext_dictionary_numpy,
+    scan_fasttext_dictionary_reference,
+    words_blob_numpy,
+)
 from tokenvec.fasttext import fnv1a, ngram_buckets, read_fasttext
 from tokenvec.subwords import word_matrix_reference
 
@@ -266,6 +272,58 @@ def test_dictionary_scanner_matches_reference(words, cut, junk):
         n = size if bad < 0 else bad
         results.append((end, bad, [a[:n].tolist() for a in arrays]))
     assert results[0] == results[1]
+
+
+COUNTS = st.one_of(
+    st.integers(0, 300),  # one byte, then zeros
+    st.integers(0, 2**40),
+    st.integers(2**56, 2**63 - 1),  # a non-zero top byte: a zero only in the type
+    st.sampled_from([0, 256, 65536, 2**63 - 1, -1, -(2**40)]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    entries=st.lists(
+        st.tuples(
+            st.binary(max_size=6).filter(lambda w: b"\0" not in w) | st.just(b"x"),
+            COUNTS,
+            st.sampled_from([0, 0, 0, 1, 2, 255]),
+        ),
+        max_size=30,
+    ),
+    extra=st.integers(-2, 2),
+    junk=st.binary(max_size=24),
+    cut=st.integers(0, 400),
+    at=st.integers(0, 3),
+)
+@example(entries=[(b"ab", 57, 0), (b"", 57, 0)], extra=0, junk=bytes(20), cut=0, at=0)
+def test_whole_array_dictionary_scan_matches_the_walk(entries, extra, junk, cut, at):
+    """The numpy scan (candidate zeros, segments, chains) finds exactly the entries the
+    byte-by-byte walk finds whenever that walk succeeds on non-empty words, and declines
+    (so the walk runs) otherwise: short words after counts full of zeros, counts with a
+    non-zero top byte, negative counts, bad types, empty words, truncation, junk after."""
+    body = b"\xaa" * at + b"".join(
+        w + b"\0" + struct.pack("<QB", c % 2**64, t) for w, c, t in entries
+    )
+    body = (body + junk)[: cut or None]
+    buf = np.frombuffer(body, dtype=np.uint8)
+    size = max(len(entries) + extra, 1)
+    arrays = [np.zeros(size, np.int64) for _ in range(3)] + [np.zeros(size, np.int8)]
+    end, bad = scan_fasttext_dictionary_reference(buf, at, size, *arrays, 5)
+    fast = scan_fasttext_dictionary_numpy(buf, at, size, 5)
+    walk_ok = bad < 0 and (arrays[1] > 0).all()
+    assert (fast is not None) == walk_ok
+    if fast is not None:
+        assert fast[0] == end
+        for got, want in zip(fast[1:], arrays, strict=True):
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == want.dtype
+        blob, starts = words_blob_numpy(buf, fast[1], fast[2])
+        ref_blob = np.zeros(int(fast[2].sum()) + size, np.uint8)
+        ref_starts = gather_words_reference(buf, fast[1], fast[2], ref_blob)
+        np.testing.assert_array_equal(blob, ref_blob)
+        np.testing.assert_array_equal(starts, ref_starts)
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,6 +8,8 @@ compiled loop nanoseconds. The kernel only does arithmetic; tokenvec.formats val
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tokenvec._jit import LazyKernel
@@ -180,6 +182,123 @@ def scan_fasttext_dictionary(
         raise ValueError("scan_fasttext_dictionary: arrays do not match the requested entries")
     end, bad = _dictionary_kernel(buf, pos, size, starts, lens, counts, types, max_word)
     return int(end), int(bad)
+
+
+# The vectorised dictionary scan follows chains of words whose NULs lie within 9 bytes of a
+# zero of the entry before (short words with large counts: the top of a frequency-sorted
+# vocabulary); a chain longer than this (a run of that many such words, or a file built to
+# defeat the method) hands the work to the compiled walk. Each round costs ~10 us plus the
+# chains still running.
+MAX_CHAIN_ROUNDS = 2048
+
+
+def scan_fasttext_dictionary_numpy(
+    buf: np.ndarray, pos: int, size: int, max_word: int
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`scan_fasttext_dictionary_reference` in whole-array numpy steps, without the
+    compiled kernel (whose first call in a process costs a second of numba start-up).
+
+    Returns ``(end, starts, lens, counts, types)`` when all ``size`` entries are well formed,
+    the same values the walk finds; ``None`` when any is not (a word empty, over ``max_word``
+    bytes or truncated, a negative count, a type other than 0 and 1, or a dictionary shaped
+    to defeat the method): the caller then walks the entries one by one, which names the
+    faulty one.
+
+    The method: a word is followed by its NUL, an int64 count and an int8 type, so the next
+    word starts 10 bytes after a NUL; words hold no zero byte. Candidates are the zero bytes
+    that follow a non-zero byte: every word's NUL is one (a word is not empty, checked), and
+    the others lie among the 9 bytes after some word's NUL. Hence the next word's NUL is the
+    first candidate at or after ``NUL + 10``, and a candidate more than 9 bytes after the
+    previous candidate is always a word's NUL. Candidates are cut into segments at such gaps;
+    within each, the chain from its first candidate is followed, all segments at once, a
+    step a round.
+    """
+    n = buf.shape[0]
+    if size <= 0:
+        return (pos, *(np.zeros(0, t) for t in (np.int64, np.int64, np.int64, np.int8)))
+    window = min(n - pos, size * 24 + 4096)
+    while True:
+        found = _dictionary_in(np.asarray(buf[pos : pos + window]), size, max_word)
+        if found is not None and found is not _MORE:
+            end, starts, lens, counts, types = found
+            return end + pos, starts + pos, lens, counts, types
+        if found is None or window >= n - pos:
+            return None
+        window = min(n - pos, 2 * window)
+
+
+_MORE = object()  # the window ends before the last entry does: look further
+
+
+def _dictionary_in(b: np.ndarray, size: int, max_word: int) -> Any:
+    n = b.shape[0]
+    if n < 11:
+        return _MORE
+    if b[0] == 0:
+        return None  # an empty first word
+    zero = b == 0
+    cand = np.flatnonzero(zero[1:] > zero[:-1])  # zeros after a non-zero byte (minus one)
+    del zero
+    cand += 1
+    if cand.size == 0:
+        return _MORE
+    word_nul = np.empty(cand.size, dtype=bool)  # first: the heads of segments
+    word_nul[0] = True
+    np.greater_equal(np.diff(cand), 10, out=word_nul[1:])
+    cur = np.flatnonzero(word_nul)
+    stop = np.empty_like(cur)  # where each segment's candidates end
+    stop[:-1] = cur[1:]
+    stop[-1] = cand.size
+    # Only a segment whose last candidate lies 10 or more bytes past its head holds more words.
+    live = cand[stop - 1] >= cand[cur] + 10
+    cur, stop = cur[live], stop[live]
+    for _ in range(MAX_CHAIN_ROUNDS):
+        if cur.size == 0:
+            break
+        nxt = np.searchsorted(cand, cand[cur] + 10)
+        inside = nxt < stop
+        cur, stop = nxt[inside], stop[inside]
+        word_nul[cur] = True
+    else:
+        return None
+    nul = cand[word_nul]
+    del cand, word_nul
+    if nul.size < size or nul[size - 1] + 10 > n:
+        return _MORE
+    nul = nul[:size]
+    starts = np.empty(size, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = nul[:-1] + 10
+    lens = nul - starts
+    if b[starts].min() == 0 or lens.max() > max_word:
+        return None  # an empty word (its NUL at its start) or an over-long one
+    # The 8 bytes after each NUL are a little-endian int64 count, the ninth the type.
+    raw = np.empty((size, 8), dtype=np.uint8)
+    for k in range(8):
+        raw[:, k] = b[nul + (k + 1)]
+    counts = raw.view("<i8").reshape(size).astype(np.int64, copy=False)
+    types = b[nul + 9].view(np.int8)
+    if counts.min() < 0 or types.min() < 0 or types.max() > 1:
+        return None
+    return int(nul[-1]) + 10, starts, lens, counts, types
+
+
+def words_blob_numpy(
+    buf: np.ndarray, starts: np.ndarray, lens: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The words of consecutive dictionary entries (``starts``, ``lens``: each word followed
+    by its NUL and 9 bytes) side by side, each followed by its NUL, and where each starts:
+    :func:`gather_words_reference` by deleting the 9 bytes after each NUL."""
+    k = starts.shape[0]
+    if k == 0:
+        return np.zeros(0, np.uint8), np.zeros(0, np.int64)
+    lo, hi = int(starts[0]), int(starts[-1] + lens[-1]) + 1
+    region = np.asarray(buf[lo:hi])
+    keep = np.ones(region.shape[0], dtype=bool)
+    after = starts[:-1] - lo + lens[:-1]  # each NUL but the last
+    for j in range(1, 10):
+        keep[after + j] = False
+    return region[keep], starts - lo - 9 * np.arange(k, dtype=np.int64)
 
 
 def gather_words_reference(

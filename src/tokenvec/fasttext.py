@@ -235,7 +235,12 @@ def _read_args(cur: _Cursor) -> tuple[FastTextArgs, int, bool]:
 def _read_dictionary(
     cur: _Cursor, new: bool, encoding: str, errors: Errors
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, dict[int, int] | None]:
-    from tokenvec._scan import gather_words, scan_fasttext_dictionary
+    from tokenvec._scan import (
+        gather_words,
+        scan_fasttext_dictionary,
+        scan_fasttext_dictionary_numpy,
+        words_blob_numpy,
+    )
 
     where = cur.where
     size, nwords, nlabels = cur.unpack("3i", "dictionary header")
@@ -248,13 +253,20 @@ def _read_dictionary(
         raise _bad(where, f"the dictionary says {size:,} entries but {left:,} bytes follow")
     if ntokens < 0 or prune_size < -1 or prune_size * 8 > left:
         raise _bad(where, f"the dictionary says {ntokens} tokens and {prune_size} pruned buckets")
-    starts = np.empty(size, dtype=np.int64)
-    lens = np.empty(size, dtype=np.int64)
-    counts = np.empty(size, dtype=np.int64)
-    types = np.empty(size, dtype=np.int8)
-    end, bad = scan_fasttext_dictionary(
-        cur.buf, cur.pos, size, starts, lens, counts, types, MAX_WORD_BYTES
-    )
+    # Whole-array steps first (no compiled code to load); entry by entry, in compiled code,
+    # when they find anything amiss (and to say which entry it is).
+    fast = scan_fasttext_dictionary_numpy(cur.buf, cur.pos, size, MAX_WORD_BYTES)
+    if fast is not None:
+        end, starts, lens, counts, types = fast
+        bad = -1
+    else:
+        starts = np.empty(size, dtype=np.int64)
+        lens = np.empty(size, dtype=np.int64)
+        counts = np.empty(size, dtype=np.int64)
+        types = np.empty(size, dtype=np.int8)
+        end, bad = scan_fasttext_dictionary(
+            cur.buf, cur.pos, size, starts, lens, counts, types, MAX_WORD_BYTES
+        )
     if bad >= 0:
         raise _bad(
             where,
@@ -268,8 +280,11 @@ def _read_dictionary(
     # The words side by side, each followed by a NUL (no word holds one: the file ends words
     # with it): one strict decode and one split when they are all valid.
     lens = lens[:nwords].copy()
-    blob = np.empty(int(lens.sum()) + nwords, dtype=np.uint8)
-    new_starts = gather_words(cur.buf, starts[:nwords], lens, blob)
+    if fast is not None:  # consecutive entries: drop the 9 bytes after each NUL
+        blob, new_starts = words_blob_numpy(cur.buf, starts[:nwords], lens)
+    else:
+        blob = np.empty(int(lens.sum()) + nwords, dtype=np.uint8)
+        new_starts = gather_words(cur.buf, starts[:nwords], lens, blob)
     words: list[str] | None = None
     try:
         words = blob.tobytes().decode(encoding).split("\0")[:-1] if nwords else []
