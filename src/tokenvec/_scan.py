@@ -215,7 +215,8 @@ def scan_fasttext_dictionary_numpy(
     """
     n = buf.shape[0]
     if size <= 0:
-        return (pos, *(np.zeros(0, t) for t in (np.int64, np.int64, np.int64, np.int8)))
+        empty = np.zeros(0, np.int64)
+        return pos, empty, empty.copy(), empty.copy(), np.zeros(0, np.int8)
     window = min(n - pos, size * 24 + 4096)
     while True:
         found = _dictionary_in(np.asarray(buf[pos : pos + window]), size, max_word)
