@@ -397,3 +397,49 @@ def test_cli_similar_and_convert_take_bin_models(tmp_path):
         tv.load_vectors(out).index_to_key
         == tv.load_fasttext(DATA / "lee_fasttext_new.bin").index_to_key
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.text(st.characters(codec="utf-8"), max_size=9) | st.sampled_from(["é", "the", ""]),
+        max_size=40,
+    ),
+    probes=st.lists(st.text(max_size=5), max_size=10),
+)
+def test_word_index_answers_as_a_dict_does(words, probes):
+    """The hash-sorted word index: fastText's FNV-1a of every word in numpy equals the
+    per-word hash, and lookups, membership, length and iteration equal those of a dict
+    built in order (the first row of a repeated word wins), for any UTF-8 words."""
+    from tokenvec._wordindex import WordIndex, fnv1a_words, fnv1a_words_reference
+
+    raw = [w.encode("utf-8") for w in words]
+    lens = np.array([len(b) for b in raw], dtype=np.int64)
+    starts = np.zeros(len(raw), dtype=np.int64)
+    if raw:
+        np.cumsum(lens[:-1] + 1, out=starts[1:])
+    blob = np.frombuffer(b"".join(b + b"\0" for b in raw), dtype=np.uint8)
+    np.testing.assert_array_equal(
+        fnv1a_words(blob, starts, lens), fnv1a_words_reference(blob, starts, lens)
+    )
+    index = WordIndex(words, blob, starts, lens)
+    plain: dict[str, int] = {}
+    for i, w in enumerate(words):
+        plain.setdefault(w, i)
+    assert len(index) == len(plain) and list(index) == list(plain)
+    for w in [*words, *probes, "\ud800", "the "]:
+        assert index.get(w) == plain.get(w) and (w in index) == (w in plain)
+        if w not in plain:
+            with pytest.raises(KeyError):
+                index[w]
+
+
+@needs_data
+def test_models_read_from_files_look_words_up_without_a_dict():
+    from tokenvec._wordindex import WordIndex
+
+    v = tv.load_fasttext(DATA / "lee_fasttext.bin")
+    assert isinstance(v.key_to_index, WordIndex)
+    for i in (0, 1, 500, len(v) - 1):
+        assert v.key_to_index[v.index_to_key[i]] == i
+    assert "kingz" not in v and v.most_similar("night", topn=3)

@@ -14,6 +14,7 @@ Quantized models (``.ftz``) are refused with a clear message.
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import struct
@@ -88,6 +89,9 @@ class FastTextModel:
     path: Path | None = None
     version: int = VERSION
     encoding: str = "utf-8"
+    # The words are the strict UTF-8 decoding of their stored bytes, so a word's bytes are
+    # ``word.encode("utf-8")``: lookups may compare bytes (tokenvec._wordindex).
+    utf8_words: bool = False
 
     @classmethod
     def from_words(
@@ -234,7 +238,9 @@ def _read_args(cur: _Cursor) -> tuple[FastTextArgs, int, bool]:
 
 def _read_dictionary(
     cur: _Cursor, new: bool, encoding: str, errors: Errors
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, dict[int, int] | None]:
+) -> tuple[
+    list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, dict[int, int] | None, bool
+]:
     from tokenvec._scan import (
         gather_words,
         scan_fasttext_dictionary,
@@ -290,6 +296,7 @@ def _read_dictionary(
         words = blob.tobytes().decode(encoding).split("\0")[:-1] if nwords else []
     except UnicodeDecodeError:
         words = None
+    utf8 = words is not None and codecs.lookup(encoding).name == "utf-8"
     if words is None:
         b = blob.tobytes()
         words = []
@@ -306,7 +313,7 @@ def _read_dictionary(
     if new and prune_size >= 0:
         pairs = cur.unpack(f"{2 * prune_size}i", "pruned bucket table")
         prune = dict(zip(pairs[0::2], pairs[1::2], strict=True))
-    return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune
+    return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune, utf8
 
 
 def _read_matrix(
@@ -351,7 +358,7 @@ def read_fasttext(
     buf = np.memmap(p, dtype=np.uint8, mode="r") if p.stat().st_size else np.zeros(0, np.uint8)
     cur = _Cursor(buf, where)
     args, version, new = _read_args(cur)
-    words, blob, starts, lens, counts, ntokens, prune = _read_dictionary(
+    words, blob, starts, lens, counts, ntokens, prune, utf8 = _read_dictionary(
         cur, new, encoding, encoding_errors
     )
     nwords = len(words)
@@ -369,8 +376,9 @@ def read_fasttext(
     if cur.pos != buf.shape[0]:
         raise _bad(where, f"{buf.shape[0] - cur.pos:,} bytes follow the output matrix")
     return FastTextModel(
-        args, words, blob, starts, lens, counts, inp, out, ntokens, prune, p, version, encoding
-    )
+        args, words, blob, starts, lens, counts, inp, out, ntokens, prune, p, version, encoding,
+        utf8_words=utf8,
+    )  # fmt: skip
 
 
 def is_fasttext_bin(head: bytes) -> bool:

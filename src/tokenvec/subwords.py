@@ -9,7 +9,7 @@ with the mean of the rows of the word's character n-grams. :class:`SubwordVector
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,18 @@ class SubwordVectors(Vectors):
         # two-million-word model builds nothing it does not need.
 
     @property
-    def key_to_index(self) -> dict[str, int]:
+    def key_to_index(self) -> Mapping[str, int]:
+        """Word -> row. For a model read from a file, a :class:`~tokenvec._wordindex.WordIndex`
+        over the stored bytes (0.1 s and 12 bytes a word for two million words, where a dict
+        takes 0.8 s and ~100 bytes a word); a dict otherwise."""
         if self._key_to_index is None:
-            self._key_to_index = Vectors.key_to_index.fget(self)  # type: ignore[attr-defined]
+            m = self.model
+            if m.utf8_words:
+                from tokenvec._wordindex import WordIndex
+
+                self._key_to_index = WordIndex(m.words, m.blob, m.starts, m.lens)
+            else:
+                self._key_to_index = Vectors.key_to_index.fget(self)  # type: ignore[attr-defined]
             self._check_duplicates("warn")
         return self._key_to_index
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -97,7 +97,7 @@ def _deletes1(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
 
-def suggest(key: str, key_to_index: dict[str, int], n: int = 3) -> list[str]:
+def suggest(key: str, key_to_index: Mapping[str, int], n: int = 3) -> list[str]:
     """Known keys close to ``key``: other casings, then 1 edit, then 2 edits; frequent first.
 
     >>> suggest("kign", {"the": 0, "king": 1, "kin": 2})
@@ -126,7 +126,7 @@ def suggest(key: str, key_to_index: dict[str, int], n: int = 3) -> list[str]:
     return sorted(set(found) - {key}, key=key_to_index.__getitem__)[:n]
 
 
-def unknown_key_message(key: str, key_to_index: dict[str, int]) -> str:
+def unknown_key_message(key: str, key_to_index: Mapping[str, int]) -> str:
     """``unknown word 'kign' (did you mean 'king'?)``."""
     close = suggest(key, key_to_index)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -245,7 +245,7 @@ class Vectors:
         self.vectors = arr
         self._counts_source: Callable[[], Any] | None = None
         self.counts = counts
-        self._key_to_index: dict[str, int] | None = None
+        self._key_to_index: Mapping[str, int] | None = None
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
         self.ann: Any = None  # an approximate index, see tokenvec.ann
@@ -291,7 +291,7 @@ class Vectors:
         self._counts_source = source
 
     @property
-    def key_to_index(self) -> dict[str, int]:
+    def key_to_index(self) -> Mapping[str, int]:
         """Key -> row; with duplicate keys, the first occurrence wins."""
         if self._key_to_index is None:
             keys = self.index_to_key
