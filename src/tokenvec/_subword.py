@@ -83,5 +83,11 @@ def mean_rows(offsets: np.ndarray, rows: np.ndarray, matrix: np.ndarray) -> np.n
 
 def word_matrix(model: Any) -> np.ndarray:
     """(nwords, dim) float32: row i is the mean of word i's own row and its n-gram rows."""
+    from tokenvec.fasttext import advise
+
     offsets, rows = subword_table(model)
-    return mean_rows(offsets, rows, model.input)
+    advise(model.input, "normal")  # the word rows are read in order: read-ahead helps
+    try:
+        return mean_rows(offsets, rows, model.input)
+    finally:
+        advise(model.input, "random")

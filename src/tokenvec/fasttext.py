@@ -15,7 +15,9 @@ Quantized models (``.ftz``) are refused with a clear message.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
+import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -316,6 +318,19 @@ def _read_dictionary(
     return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune, utf8
 
 
+def advise(mat: np.ndarray, pattern: str) -> None:
+    """Tell the kernel how a memory-mapped matrix will be read: ``"random"`` (single rows by
+    id: no read-ahead, so memory grows only with the pages a query touches, not the
+    megabytes around them), ``"sequential"`` (whole-matrix passes) or ``"normal"``. A no-op
+    for arrays in memory and where the platform has no ``madvise``."""
+    mm = getattr(mat, "_mmap", None)
+    flag = getattr(mmap, f"MADV_{pattern.upper()}", None)
+    if mm is None or flag is None or not hasattr(mm, "madvise"):
+        return
+    with contextlib.suppress(OSError, ValueError):
+        mm.madvise(flag)
+
+
 def _read_matrix(
     cur: _Cursor, path: Path, new: bool, dim: int, rows: int | None, what: str
 ) -> np.ndarray:
@@ -366,6 +381,7 @@ def read_fasttext(
     if prune is not None and any(not 0 <= v < n_buckets for v in prune.values()):
         raise _bad(where, "the pruned bucket table points outside the kept buckets")
     inp = _read_matrix(cur, p, new, args.dim, None, "input")
+    advise(inp, "random")  # a word's vector reads its row and ~20 n-gram rows spread over it
     if inp.shape[0] != nwords + n_buckets:
         raise _bad(
             where,
@@ -455,6 +471,10 @@ def write_fasttext(
         ):
             f.write(struct.pack("<?2q", False, mat.shape[0], mat.shape[1]))
             step = max(1, 2**24 // max(1, a.dim))
-            for lo in range(0, mat.shape[0], step):
-                f.write(np.ascontiguousarray(mat[lo : lo + step], dtype="<f4").tobytes())
+            advise(mat, "sequential")
+            try:
+                for lo in range(0, mat.shape[0], step):
+                    f.write(np.ascontiguousarray(mat[lo : lo + step], dtype="<f4").tobytes())
+            finally:
+                advise(mat, "random")
     return p
