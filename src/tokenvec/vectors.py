@@ -202,6 +202,12 @@ def check_counts(counts: Any, n: int) -> np.ndarray | None:
     return c
 
 
+# Vocabularies at least this large, read from tokenvec's key files, are looked up through a
+# hash index (tokenvec._wordindex) rather than a dict: building a dict of 400,000 keys takes
+# ~0.17 s of a command's start (a dict lookup ~50 ns, an index lookup ~3 us).
+WORD_INDEX_MIN = 100_000
+
+
 @dataclass(eq=False)
 class Vectors:
     """A vocabulary of ``N`` keys and their ``(N, dim)`` vectors.
@@ -222,6 +228,7 @@ class Vectors:
         allow_nan: bool = False,
         on_duplicate: Literal["warn", "error", "ignore"] = "warn",
         counts: Any = None,
+        key_blob: tuple[bytes, Any] | None = None,
     ) -> None:
         arr = np.asanyarray(vectors)  # keeps a np.memmap a memmap
         if arr.ndim != 2:
@@ -246,6 +253,9 @@ class Vectors:
         self._counts_source: Callable[[], Any] | None = None
         self.counts = counts
         self._key_to_index: Mapping[str, int] | None = None
+        # The keys as stored (tokenvec._files.encode_keys: blob, offsets), when the reader has
+        # them: a large vocabulary is then looked up through a hash index, not a dict.
+        self._key_blob = key_blob
         self._unit: np.ndarray | None = None
         self._norms: np.ndarray | None = None
         self.ann: Any = None  # an approximate index, see tokenvec.ann
@@ -292,9 +302,17 @@ class Vectors:
 
     @property
     def key_to_index(self) -> Mapping[str, int]:
-        """Key -> row; with duplicate keys, the first occurrence wins."""
+        """Key -> row; with duplicate keys, the first occurrence wins. A dict, or for a
+        large vocabulary read from tokenvec's key files a
+        :class:`~tokenvec._wordindex.WordIndex` (the same answers, built 5-8x faster)."""
         if self._key_to_index is None:
             keys = self.index_to_key
+            blob = getattr(self, "_key_blob", None)
+            if blob is not None and len(keys) >= WORD_INDEX_MIN:
+                from tokenvec._wordindex import WordIndex
+
+                self._key_to_index = WordIndex.from_key_blob(keys, *blob)
+                return self._key_to_index
             # Built in reverse so that, for a repeated key, the first occurrence is written last.
             self._key_to_index = dict(
                 zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True)
@@ -796,11 +814,14 @@ def load_vectors(
         vectors: Vectors = NATIVE_KINDS[kind](parts.path, parts.keys, parts.matrix, parts.meta,
                                               allow_nan=allow_nan, on_duplicate=dup,
                                               **extra)  # fmt: skip
+        if getattr(vectors, "_key_to_index", None) is None and vectors.index_to_key is parts.keys:
+            vectors._key_blob = parts.key_blob  # the same keys: lookups may use the stored form
         if parts.ann is not None:
             _attach_ann(vectors, parts.ann)
         return vectors
     try:  # a duplicate-key warning follows the caller's warning filters
-        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=dup, **extra)
+        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=dup,
+                          key_blob=parts.key_blob, **extra)  # fmt: skip
     except ValueError as exc:
         raise VectorFormatError(f"{parts.path}: {exc}") from None
     if parts.ann is not None:
