@@ -168,7 +168,7 @@ class Int8Vectors(Vectors):
             raise ValueError("norms must be finite and non-negative")
         self.index_to_key = keys
         self.codes = codes
-        self.scales = code_scales(codes)
+        self._scales: np.ndarray | None = None  # 1 / ||codes[r]||: a pass over the codes
         self._lengths = lengths
         self._norms = lengths
         self._key_to_index = None
@@ -203,11 +203,22 @@ class Int8Vectors(Vectors):
             self._unit = out
         return self._unit
 
+    @property
+    def scales(self) -> np.ndarray:
+        """1 / ||codes[r]|| of every row (what decodes a unit row), computed on first use:
+        opening a table reads none of its codes."""
+        if self._scales is None:
+            self._scales = code_scales(self.codes)
+        return self._scales
+
     def _row(self, i: int) -> np.ndarray:
         return self._unit_row(i) * self._lengths[i]
 
     def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
-        return (self.codes[i].astype(np.float64) * float(self.scales[i])).astype(dtype)
+        scale = (
+            self._scales[i] if self._scales is not None else code_scales(self.codes[i : i + 1])[0]
+        )
+        return (self.codes[i].astype(np.float64) * float(scale)).astype(dtype)
 
     def unit_dot(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
         """Scores of float32 ``queries`` against the decoded unit rows, computed from the

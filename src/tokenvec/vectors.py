@@ -814,7 +814,7 @@ def load_vectors(
         vectors: Vectors = NATIVE_KINDS[kind](parts.path, parts.keys, parts.matrix, parts.meta,
                                               allow_nan=allow_nan, on_duplicate=dup,
                                               **extra)  # fmt: skip
-        if getattr(vectors, "_key_to_index", None) is None and vectors.index_to_key is parts.keys:
+        if getattr(vectors, "_key_to_index", None) is None and len(vectors) == len(parts.keys):
             vectors._key_blob = parts.key_blob  # the same keys: lookups may use the stored form
         if parts.ann is not None:
             _attach_ann(vectors, parts.ann)
