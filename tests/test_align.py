@@ -71,6 +71,14 @@ def test_csls_is_its_definition():
         want = np.argsort(-csls[row])[:3]
         assert [w for w, _ in res] == [tgt.index_to_key[j] for j in want]
         np.testing.assert_allclose([s for _, s in res], csls[row, want], rtol=1e-4, atol=1e-5)
+    # most_similar across the two spaces: the same scores for one word, cosine by default.
+    res = al.most_similar("w7", topn=3, csls=True, k=k)
+    want = np.argsort(-csls[7])[:3]
+    assert [w for w, _ in res] == [tgt.index_to_key[j] for j in want]
+    plain = al.most_similar("w7", topn=3)
+    np.testing.assert_allclose([s for _, s in plain], np.sort(cos[7])[::-1][:3], rtol=1e-4)
+    with pytest.raises(TypeError, match="one source word"):
+        al.most_similar(["w7"])  # type: ignore[arg-type]
 
 
 def test_bad_alignments_are_clear_errors():

@@ -97,6 +97,23 @@ class Alignment:
                for b, sc in zip(best, scores, strict=True)]  # fmt: skip
         return out[0] if one else out
 
+    def most_similar(
+        self,
+        word: str,
+        topn: int = 10,
+        *,
+        csls: bool = False,
+        k: int = 10,
+        restrict_vocab: int | None = DEFAULT_RESTRICT,
+    ) -> list[tuple[str, float]]:
+        """The ``topn`` target keys most similar to source ``word`` across the two spaces, as
+        ``Vectors.most_similar`` answers within one: cosine, or with ``csls=True`` the CSLS
+        score (Conneau et al. 2018), which discounts targets close to everything (hubs).
+        ``(key, score)`` pairs; the same search as :meth:`translate`."""
+        if not isinstance(word, str):
+            raise TypeError("most_similar takes one source word; translate takes several")
+        return self.translate(word, topn, csls=csls, k=k, restrict_vocab=restrict_vocab)  # type: ignore[no-any-return]
+
     def _search(
         self, rows: np.ndarray, topn: int, csls: bool, k: int, restrict: int | None
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
