@@ -8,6 +8,7 @@ unit-norm cache fill whole matrices right away, so they ask for populated memory
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 from typing import Any
 
@@ -58,3 +59,16 @@ def check_fits(nbytes: int, what: str) -> None:
             f"{what} needs {nbytes / 2**30:,.1f} GiB but only {have / 2**30:,.1f} GiB of memory "
             f"is available"
         )
+
+
+def advise(mat: np.ndarray, pattern: str) -> None:
+    """Tell the kernel how a memory-mapped matrix will be read: ``"random"`` (single rows by
+    id: no read-ahead, so memory grows only with the pages a query touches, not the
+    megabytes around them), ``"sequential"`` (whole-matrix passes) or ``"normal"``. A no-op
+    for arrays in memory and where the platform has no ``madvise``."""
+    mm = getattr(mat, "_mmap", None)
+    flag = getattr(mmap, f"MADV_{pattern.upper()}", None)
+    if mm is None or flag is None or not hasattr(mm, "madvise"):
+        return
+    with contextlib.suppress(OSError, ValueError):
+        mm.madvise(flag)

@@ -83,7 +83,7 @@ def mean_rows(offsets: np.ndarray, rows: np.ndarray, matrix: np.ndarray) -> np.n
 
 def word_matrix(model: Any) -> np.ndarray:
     """(nwords, dim) float32: row i is the mean of word i's own row and its n-gram rows."""
-    from tokenvec.fasttext import advise
+    from tokenvec._memory import advise
 
     offsets, rows = subword_table(model)
     advise(model.input, "normal")  # the word rows are read in order: read-ahead helps

@@ -15,9 +15,7 @@ Quantized models (``.ftz``) are refused with a clear message.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import math
-import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from tokenvec._files import (
     atomic_path,
     check_replaceable,
 )
+from tokenvec._memory import advise
 
 MAGIC = 793712314
 VERSION = 12
@@ -316,19 +315,6 @@ def _read_dictionary(
         pairs = cur.unpack(f"{2 * prune_size}i", "pruned bucket table")
         prune = dict(zip(pairs[0::2], pairs[1::2], strict=True))
     return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune, utf8
-
-
-def advise(mat: np.ndarray, pattern: str) -> None:
-    """Tell the kernel how a memory-mapped matrix will be read: ``"random"`` (single rows by
-    id: no read-ahead, so memory grows only with the pages a query touches, not the
-    megabytes around them), ``"sequential"`` (whole-matrix passes) or ``"normal"``. A no-op
-    for arrays in memory and where the platform has no ``madvise``."""
-    mm = getattr(mat, "_mmap", None)
-    flag = getattr(mmap, f"MADV_{pattern.upper()}", None)
-    if mm is None or flag is None or not hasattr(mm, "madvise"):
-        return
-    with contextlib.suppress(OSError, ValueError):
-        mm.madvise(flag)
 
 
 def _read_matrix(
