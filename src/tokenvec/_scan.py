@@ -190,6 +190,10 @@ def scan_fasttext_dictionary(
 # defeat the method) hands the work to the compiled walk. Each round costs ~10 us plus the
 # chains still running.
 MAX_CHAIN_ROUNDS = 2048
+# The most bytes it looks at (a dictionary of ~7M typical words); beyond, or where the bytes
+# look nothing like a dictionary (more than one candidate zero in 4 bytes), the walk, which
+# needs no memory of its own, takes over: the scan's temporaries stay under ~4 bytes a byte.
+MAX_WINDOW = 128 << 20
 
 
 def scan_fasttext_dictionary_numpy(
@@ -217,15 +221,16 @@ def scan_fasttext_dictionary_numpy(
     if size <= 0:
         empty = np.zeros(0, np.int64)
         return pos, empty, empty.copy(), empty.copy(), np.zeros(0, np.int8)
-    window = min(n - pos, size * 24 + 4096)
+    limit = min(n - pos, MAX_WINDOW)
+    window = min(limit, size * 24 + 4096)
     while True:
         found = _dictionary_in(np.asarray(buf[pos : pos + window]), size, max_word)
         if found is not None and found is not _MORE:
             end, starts, lens, counts, types = found
             return end + pos, starts + pos, lens, counts, types
-        if found is None or window >= n - pos:
+        if found is None or window >= limit:
             return None
-        window = min(n - pos, 2 * window)
+        window = min(limit, 2 * window)
 
 
 _MORE = object()  # the window ends before the last entry does: look further
@@ -238,8 +243,12 @@ def _dictionary_in(b: np.ndarray, size: int, max_word: int) -> Any:
     if b[0] == 0:
         return None  # an empty first word
     zero = b == 0
-    cand = np.flatnonzero(zero[1:] > zero[:-1])  # zeros after a non-zero byte (minus one)
+    after = zero[1:] > zero[:-1]  # zeros after a non-zero byte (at their index minus one)
     del zero
+    if np.count_nonzero(after) > n // 4 + 16:
+        return None  # not dictionary-like (entries are 11+ bytes with 1-5 candidates each)
+    cand = np.flatnonzero(after)
+    del after
     cand += 1
     if cand.size == 0:
         return _MORE
