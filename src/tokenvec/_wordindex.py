@@ -134,15 +134,21 @@ class WordIndex(Mapping[str, int]):
         return cls(keys, np.frombuffer(blob, np.uint8), off[:-1], np.diff(off) - 1,
                    errors="surrogatepass")  # fmt: skip
 
+    def as_dict(self) -> dict[str, int]:
+        """The dict of every word (built once, then used by every lookup): for callers about
+        to make thousands of lookups at once, such as spelling suggestions."""
+        if self._dict is None:
+            keys = self._words
+            self._dict = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+        return self._dict
+
     def row(self, word: str) -> int:
         """The row of ``word``, or -1."""
         if self._dict is not None:
             return self._dict.get(word, -1)
         self._left -= 1
         if self._left < 0:
-            keys = self._words
-            self._dict = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
-            return self._dict.get(word, -1)
+            return self.as_dict().get(word, -1)
         try:
             data = word.encode("utf-8", self._errors)
         except UnicodeEncodeError:  # a lone surrogate: no stored (valid UTF-8) word has it
