@@ -2,7 +2,7 @@
 
 A dict of fastText's two million words costs 0.7-0.8 s to build and ~200 MB (a ``str`` and a
 slot per word). :class:`WordIndex` keeps the words' FNV-1a hashes (fastText's word hash),
-sorted with their rows: 12 bytes a word, built in whole-array numpy steps in about 0.1 s. A
+sorted with their rows: 8 bytes a word, built in whole-array numpy steps in about 0.1 s. A
 lookup hashes the query's bytes, finds its hash by binary search and compares the stored
 bytes of the rows that share it, so it answers exactly what a dict would (the first row of a
 repeated word).

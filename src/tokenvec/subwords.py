@@ -44,7 +44,7 @@ class SubwordVectors(Vectors):
     @property
     def key_to_index(self) -> Mapping[str, int]:
         """Word -> row. For a model read from a file, a :class:`~tokenvec._wordindex.WordIndex`
-        over the stored bytes (0.1 s and 12 bytes a word for two million words, where a dict
+        over the stored bytes (0.1 s and 8 bytes a word for two million words, where a dict
         takes 0.8 s and ~100 bytes a word); a dict otherwise."""
         if self._key_to_index is None:
             m = self.model
