@@ -168,6 +168,50 @@ def test_duplicates_nan_and_inf(tmp_path):
     assert np.isnan(tv.load_vectors(p, allow_nan=True)["b"][0])
 
 
+def test_word2vec_binary_nan_rows_found_by_the_scan(tmp_path):
+    # The scanner notes the first NaN row as it copies, so no second pass over the matrix:
+    # the same error as for any NaN row, naming the file; allow_nan keeps them; inf is
+    # no embedding value at all (the binary rows are garbage).
+    p = tmp_path / "n.bin"
+    nan = float("nan")
+    p.write_bytes(w2v_bin([(b"a", [1, 2]), (b"b", [3, nan]), (b"c", [nan, 1])], 2))
+    with pytest.raises(VectorFormatError, match=r"n\.bin: vector of 'b' \(row 1\) has NaN"):
+        tv.load_vectors(p)
+    v = tv.load_vectors(p, allow_nan=True)
+    assert np.isnan(v["b"][1]) and np.isnan(v["c"][0]) and v["a"][1] == 2
+    p.write_bytes(w2v_bin([(b"a", [1, 2]), (b"b", [3, float("inf")])], 2))
+    with pytest.raises(VectorFormatError, match=r"row 2, value 2 is inf"):
+        tv.load_vectors(p, allow_nan=True)
+
+
+def test_word2vec_binary_large_vocabulary_uses_the_word_index(tmp_path):
+    # Over 100,000 clean UTF-8 words: lookups hash the stored bytes (no dict of every word)
+    # and answer as a dict would, the first occurrence winning for a repeated word; a NaN
+    # row far into the file (a later chunk of the scan) is still found.
+    from tokenvec._wordindex import WordIndex
+
+    n = 120_000
+    keys = [f"w{i}" for i in range(n - 2)] + ["zä", "w5"]
+    rng = np.random.default_rng(0)
+    mat = rng.standard_normal((n, 4)).astype(np.float32)
+    p = tmp_path / "big.bin"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tv.Vectors(keys, mat, on_duplicate="ignore").save(p, format="word2vec")
+        with pytest.warns(UserWarning, match="1 duplicate keys"):
+            v = tv.load_vectors(p)
+    assert isinstance(v.key_to_index, WordIndex)
+    assert v.key_to_index["w5"] == 5 and v.key_to_index["zä"] == n - 2 and "w-1" not in v
+    assert len(v.key_to_index) == n - 1
+    np.testing.assert_array_equal(v.vectors, mat)
+    mat[n - 10, 3] = np.nan
+    tv.Vectors(keys, mat, on_duplicate="ignore", allow_nan=True).save(
+        p, format="word2vec", overwrite=True
+    )
+    with pytest.raises(VectorFormatError, match=rf"\(row {n - 10}\) has NaN"):
+        tv.load_vectors(p, on_duplicate="ignore")
+
+
 def test_empty_missing_directory_and_garbage(tmp_path):
     (tmp_path / "empty").write_bytes(b"")
     with pytest.raises(VectorFormatError, match="empty"):
@@ -250,11 +294,15 @@ def test_writers_refuse_unwritable_keys(tmp_path):
     ),
     cut=st.integers(0, 400),
     seed=st.integers(0, 2**32 - 1),
+    odd=st.lists(st.sampled_from([float("nan"), 1e20, float("inf")]), max_size=3),
 )
-def test_scanner_matches_reference(words, cut, seed):
+def test_scanner_matches_reference(words, cut, seed, odd):
     rng = np.random.default_rng(seed)
     dim = 3
-    rows = [(w, rng.standard_normal(dim).tolist()) for w in words]
+    values = rng.standard_normal((len(words), dim))
+    for x in odd:  # NaN (noted, not an error) and values no embedding holds (an error)
+        values[rng.integers(len(words)), rng.integers(dim)] = x
+    rows = [(w, v.tolist()) for w, v in zip(words, values, strict=True)]
     body = w2v_bin(rows, dim).split(b"\n", 1)[1][: cut or None]
     buf = np.frombuffer(body, dtype=np.uint8)
     results = []
@@ -262,7 +310,7 @@ def test_scanner_matches_reference(words, cut, seed):
         vec = np.zeros((len(words), dim * 4), np.uint8)
         blob = np.zeros(len(body) + 1, np.uint8)
         ends = np.zeros(len(words), np.int64)
-        r = fn(buf, len(words), dim * 4, vec, blob, ends, 4096)
+        r = fn(buf, len(words), dim * 4, vec, blob, ends, 4096, 1e15)
         results.append((r, vec.tobytes(), blob[: r[2]].tobytes(), ends[: r[0]].tolist()))
     assert results[0] == results[1]
 

@@ -31,6 +31,19 @@ def test_dot_rows_matches_reference():
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_dot_rows_pairs_and_a_last_odd_row(n):
+    # the kernel scores rows two at a time; an odd count leaves one row for the single loop
+    m = _table()[:n]
+    q = np.random.default_rng(2).standard_normal(m.shape[1]).astype(np.float32)
+    np.testing.assert_allclose(
+        _half.dot_rows(m, q), _half.dot_rows_reference(m, q), rtol=1e-5, atol=1e-3
+    )
+    out = np.full(n + 2, 7.0, np.float32)  # rows lo:hi only, nothing past them
+    _half._kernels.get()["dot_rows"](m.view(np.uint16), q, out, 0, n)  # type: ignore[index]
+    assert (out[n:] == 7.0).all()
+
+
 def test_dot_rows_splits_large_tables_across_threads():
     m = _table(n=60_000, c=40)
     q = np.ones(40, np.float32)

@@ -36,17 +36,20 @@ def scan_binary_reference(
     ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
     max_abs: float = np.inf,
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, int]:
     """Scan complete rows of ``buf`` (uint8) into ``vec_out``, ``blob_out`` and ``ends_out``.
 
     ``vec_out`` is (n_rows, row_bytes) uint8; word bytes go to ``blob_out`` each followed by a
     0xFF separator (never a byte of valid UTF-8, but a corrupt word may hold it, so
     ``ends_out[i]`` records where word i ends in the blob). Returns (rows, bytes consumed, blob
-    length, status). Leading newlines before a word are skipped, as gensim does. On
-    ``BAD_WORD`` and ``BAD_VALUE``, ``rows`` is the offending row and the second number is
-    where its word starts in ``buf`` or which value is wrong.
+    length, status, first NaN row). Leading newlines before a word are skipped, as gensim
+    does. On ``BAD_WORD`` and ``BAD_VALUE``, ``rows`` is the offending row and the second
+    number is where its word starts in ``buf`` or which value is wrong. NaN values are not an
+    error here (callers may keep such rows): the last number is the first row holding one
+    among those scanned, or -1, so a caller knows the rows are finite without a second pass.
     """
     pos, row, blen, n = 0, 0, 0, buf.shape[0]
+    nan_row = -1
     while row < n_rows:
         p = pos
         while p < n and (buf[p] == 10 or buf[p] == 13):
@@ -54,18 +57,22 @@ def scan_binary_reference(
         start = p
         while p < n and buf[p] != 32:
             if p - start >= max_word:
-                return row, pos, blen, WORD_TOO_LONG
+                return row, pos, blen, WORD_TOO_LONG, nan_row
             p += 1
         if p >= n or p + 1 + row_bytes > n:
             break  # the row is not complete in this buffer
         if p == start or any(_bad_byte(int(b)) for b in buf[start:p]):
-            return row, start, blen, BAD_WORD
+            return row, start, blen, BAD_WORD, nan_row
         vec_out[row, :] = buf[p + 1 : p + 1 + row_bytes]
         values = buf[p + 1 : p + 1 + row_bytes].view("<f4")
         with np.errstate(invalid="ignore"):
-            big = np.flatnonzero(np.abs(values) > max_abs)
+            big = np.flatnonzero((np.abs(values) > max_abs) & ~np.isnan(values))
+        nans = np.flatnonzero(np.isnan(values))
+        stop = int(big[0]) if big.size else values.shape[0]
+        if nan_row < 0 and nans.size and nans[0] < stop:
+            nan_row = row
         if big.size:
-            return row, int(big[0]), blen, BAD_VALUE
+            return row, stop, blen, BAD_VALUE, nan_row
         blob_out[blen : blen + p - start] = buf[start:p]
         blen += p - start
         ends_out[row] = blen
@@ -73,7 +80,7 @@ def scan_binary_reference(
         blen += 1
         pos = p + 1 + row_bytes
         row += 1
-    return row, pos, blen, OK
+    return row, pos, blen, OK, nan_row
 
 
 def _compile() -> object:
@@ -94,7 +101,7 @@ def scan_binary(
     ends_out: np.ndarray,
     max_word: int = MAX_WORD_BYTES,
     max_abs: float = np.inf,
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, int]:
     """The compiled :func:`scan_binary_reference`."""
     # The kernel runs without bounds checks: the arrays must fit what it may write.
     if not (
@@ -112,10 +119,20 @@ def scan_binary(
         raise ValueError("scan_binary: output arrays do not match the requested rows")
     flat = vec_out.reshape(-1)
     f32 = flat.view("<f4").reshape(vec_out.shape[0], row_bytes // 4)
-    r, p, b, s = _kernel(
+    r, p, b, s, nan = _kernel(
         buf, n_rows, row_bytes, flat, f32, blob_out, ends_out, max_word, float(max_abs)
     )
-    return int(r), int(p), int(b), int(s)
+    return int(r), int(p), int(b), int(s), int(nan)
+
+
+def warm_binary() -> None:
+    """Load the compiled scanner (numba's import and its disk cache: most of a second in a
+    fresh process) by scanning one tiny row with the argument types the reader uses, so a
+    reader can do it in a thread while its own system calls (mapping the output) run."""
+    buf = np.frombuffer(b"a " + bytes(4), dtype=np.uint8).copy()
+    vec = np.empty((1, 4), dtype=np.uint8)
+    scan_binary(buf, 1, 4, vec, np.empty(buf.shape[0] + 1, np.uint8), np.empty(1, np.int64),
+                MAX_WORD_BYTES, 1e15)  # fmt: skip
 
 
 def scan_fasttext_dictionary_reference(

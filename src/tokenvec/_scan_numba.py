@@ -15,6 +15,7 @@ def scan_binary(buf, n_rows, row_bytes, vec_out, vec_f32, blob_out, ends_out, ma
     blen = 0
     n = buf.shape[0]
     dim = row_bytes // 4
+    nan_row = -1
     while row < n_rows:
         p = pos
         while p < n and (buf[p] == 10 or buf[p] == 13):
@@ -22,21 +23,25 @@ def scan_binary(buf, n_rows, row_bytes, vec_out, vec_f32, blob_out, ends_out, ma
         start = p
         while p < n and buf[p] != 32:
             if p - start >= max_word:
-                return row, pos, blen, 1
+                return row, pos, blen, 1, nan_row
             p += 1
         if p >= n or p + 1 + row_bytes > n:
             break
         if p == start:
-            return row, start, blen, 2
+            return row, start, blen, 2, nan_row
         for j in range(start, p):
             b = buf[j]
             if (b < 32 and b != 9) or b == 127:
-                return row, start, blen, 2
+                return row, start, blen, 2, nan_row
         src = p + 1
         copy_bytes(vec_out, row * row_bytes, buf, src, row_bytes)
         for j in range(dim):
-            if abs(vec_f32[row, j]) > max_abs:
-                return row, j, blen, 3
+            x = vec_f32[row, j]
+            if not abs(x) <= max_abs:
+                if x == x:  # too large or infinite
+                    return row, j, blen, 3, nan_row
+                if nan_row < 0:
+                    nan_row = row
         copy_bytes(blob_out, blen, buf, start, p - start)
         blen += p - start
         ends_out[row] = blen
@@ -44,7 +49,7 @@ def scan_binary(buf, n_rows, row_bytes, vec_out, vec_f32, blob_out, ends_out, ma
         blen += 1
         pos = src + row_bytes
         row += 1
-    return row, pos, blen, 0
+    return row, pos, blen, 0, nan_row
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)

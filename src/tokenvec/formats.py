@@ -21,6 +21,7 @@ Writers are atomic: they write a temporary sibling and rename it over the target
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -28,6 +29,7 @@ import lzma
 import os
 import re
 import stat
+import threading
 import warnings
 import zlib
 from collections.abc import Iterator
@@ -37,7 +39,7 @@ from typing import IO, Any, Literal, Protocol
 
 import numpy as np
 
-from tokenvec import _memory, fasttext
+from tokenvec import _memory, _scan, fasttext
 from tokenvec._files import (
     SEP,
     Errors,
@@ -91,7 +93,11 @@ class Parts:
     unique_keys: bool = False  # the writer checked that no key repeats (native folders)
     meta: dict[str, Any] = field(default_factory=dict)  # a native folder's meta.json
     counts: np.ndarray | None = None  # how often each key occurred in training (native)
-    key_blob: tuple[bytes, np.ndarray] | None = None  # the keys as stored (native, version 2)
+    # The keys as stored (native, version 2: tokenvec._files.encode_keys; word2vec binary:
+    # each followed by SEP), when every key is exactly its stored bytes decoded.
+    key_blob: tuple[bytes, np.ndarray] | None = None
+    # The first row holding NaN (-1: the reader checked every value finite); None: unchecked.
+    nan_row: int | None = None
 
 
 class Saveable(Protocol):
@@ -208,9 +214,18 @@ def _file_size(f: IO[bytes]) -> int | None:
     return st.st_size - f.tell()
 
 
+@dataclass
+class _Binary:
+    """What the word2vec binary reader found beyond keys and matrix."""
+
+    nan_row: int  # the first row holding a NaN, or -1: every value was checked finite
+    key_blob: tuple[bytes, np.ndarray] | None  # the words' bytes (each followed by SEP) and
+    # the n + 1 offsets where each starts, when the keys are exactly their UTF-8 decoding
+
+
 def _read_word2vec_binary(
     f: IO[bytes], where: str, limit: int | None, errors: Errors
-) -> tuple[list[str], np.ndarray]:
+) -> tuple[list[str], np.ndarray, _Binary]:
     n, dim = _read_header(f, where)
     want = n if limit is None else min(n, limit)
     row_bytes = dim * 4
@@ -226,7 +241,15 @@ def _read_word2vec_binary(
         )
     cap = want if left is not None else min(want, max(1024, CHUNK_BYTES // row_bytes))
     _memory.check_fits(cap * row_bytes, where)
+    # Mapping a large output costs a system call of ~0.5 s a GB (the GIL released) and the
+    # scanner's first load in a process (numba's import and cache) as long again: side by side.
+    warm = None
+    if cap * row_bytes >= _memory.POPULATE_MIN_BYTES:
+        warm = threading.Thread(target=_warm_scanner, daemon=True)
+        warm.start()
     out = _memory.empty((cap, row_bytes), dtype=np.uint8)
+    if warm is not None:
+        warm.join()
     # One staging buffer, refilled in place: the unread tail of a chunk moves to the front.
     size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
     if left is not None:
@@ -239,6 +262,7 @@ def _read_word2vec_binary(
     lengths: list[np.ndarray] = []
     have = 0
     row = 0
+    nan_row = -1
     eof = False
     while row < want:
         got = f.readinto(view[have:]) if not eof else 0  # type: ignore[attr-defined]
@@ -250,7 +274,7 @@ def _read_word2vec_binary(
             grown = np.empty((cap, row_bytes), dtype=np.uint8)
             grown[:row] = out[:row]
             out = grown
-        rows, used, blen, status = scan_binary(
+        rows, used, blen, status, nan = scan_binary(
             buf[:have], min(cap - row, len(ends)), row_bytes, out[row:], blob, ends,
             MAX_WORD_BYTES, PLAUSIBLE_MAX,
         )  # fmt: skip
@@ -272,6 +296,8 @@ def _read_word2vec_binary(
                 f"{where}: row {row + rows + 1}, value {used + 1} is {value:.3g}; no embedding "
                 f"holds such values: the file is not word2vec binary or is corrupt"
             )
+        if nan_row < 0 and nan >= 0:
+            nan_row = row + nan
         blobs.append(blob[:blen].tobytes())
         e = ends[:rows]
         lengths.append(e - np.concatenate([[0], e[:-1] + 1]) if rows else e)
@@ -290,17 +316,27 @@ def _read_word2vec_binary(
             f"pass limit={n} to read only the first {n}"
         )
     joined = b"".join(blobs)
+    del blobs
+    lens = np.concatenate(lengths)
+    bounds = np.zeros(want + 1, dtype=np.int64)
+    np.cumsum(lens + 1, out=bounds[1:])
     # The blob is the words with a 0xFF after each: one decode and one split when all are clean.
     keys = split_clean_blob(joined, want)
+    key_blob = None
     if keys is None:
-        lens = np.concatenate(lengths)
-        bounds = np.concatenate([[0], np.cumsum(lens + 1)])
         words = [
             joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)
         ]
         keys = decode_words(words, errors, where)
+    else:  # each key is exactly its stored bytes: lookups may hash the bytes
+        key_blob = (joined, bounds)
     mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
-    return keys, mat
+    return keys, mat, _Binary(nan_row, key_blob)
+
+
+def _warm_scanner() -> None:
+    with contextlib.suppress(Exception):  # the reader's own call reports any failure
+        _scan.warm_binary()
 
 
 def _text_chunks(f: IO[bytes], where: str) -> Iterator[list[bytes]]:
@@ -590,9 +626,10 @@ def read(
     try:
         with _open(p) as f:
             if fmt == "word2vec":
-                keys, mat = _read_word2vec_binary(f, where, limit, encoding_errors)
-            else:
-                keys, mat = _read_text(f, where, limit, encoding_errors, header=fmt != "glove")
+                keys, mat, found = _read_word2vec_binary(f, where, limit, encoding_errors)
+                return Parts(keys, mat, p, fmt, key_blob=found.key_blob,
+                             nan_row=found.nan_row)  # fmt: skip
+            keys, mat = _read_text(f, where, limit, encoding_errors, header=fmt != "glove")
     except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
         raise VectorFormatError(f"{where}: cannot read ({exc})") from None
     return Parts(keys, mat, p, fmt)

@@ -138,6 +138,13 @@ def unknown_key_message(key: str, key_to_index: Mapping[str, int]) -> str:
     return f"unknown word {key!r}{hint}"
 
 
+def _nan_message(key: str, row: int) -> str:
+    return (
+        f"vector of {key!r} (row {row}) has NaN or inf values; "
+        f"pass allow_nan=True to keep such rows"
+    )
+
+
 def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
     """Rows holding NaN or inf, in blocks so no (N, C) boolean temporary is made.
 
@@ -249,10 +256,7 @@ class Vectors:
             bad = _nonfinite_rows(arr)
             if bad.size:
                 row = int(bad[0])
-                raise ValueError(
-                    f"vector of {keys[row]!r} (row {row}) has NaN or inf values; "
-                    f"pass allow_nan=True to keep such rows"
-                )
+                raise ValueError(_nan_message(keys[row], row))
         self.index_to_key = keys
         self.vectors = arr
         self._counts_source: Callable[[], Any] | None = None
@@ -824,6 +828,12 @@ def load_vectors(
         if parts.ann is not None:
             _attach_ann(vectors, parts.ann)
         return vectors
+    if parts.nan_row is not None:  # the reader checked every value: no second pass
+        if parts.nan_row >= 0 and not allow_nan:
+            raise VectorFormatError(
+                f"{parts.path}: {_nan_message(parts.keys[parts.nan_row], parts.nan_row)}"
+            )
+        allow_nan = True
     try:  # a duplicate-key warning follows the caller's warning filters
         vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=dup,
                           key_blob=parts.key_blob, **extra)  # fmt: skip
