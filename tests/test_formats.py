@@ -406,3 +406,85 @@ def test_large_native_vocabularies_look_keys_up_through_the_stored_blob(tmp_path
     assert v.most_similar("k5", topn=1)[0][0] == "k6"
     small = tv.load_vectors(path, limit=10)
     assert isinstance(small.key_to_index, dict) and small.key_to_index["a\nb"] == 7
+
+
+def _w2v_rows(n: int, dim: int, seed: int) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    keys = [f"{'x' * int(rng.integers(0, 30))}ä{i}" for i in range(n)]
+    return keys, rng.standard_normal((n, dim)).astype(np.float32)
+
+
+@pytest.mark.parametrize("newline", [True, False])
+def test_word2vec_binary_read_ahead_matches_the_plain_read(tmp_path, monkeypatch, newline):
+    # A large file is read by a thread a chunk ahead of the scan; small chunks and a low
+    # threshold put a small file through that path: the same keys, rows and errors.
+    from tokenvec import _memory, formats
+
+    keys, mat = _w2v_rows(3000, 5, 0)
+    p = tmp_path / "a.bin"
+    rows = [(k.encode(), v.tolist()) for k, v in zip(keys, mat, strict=True)]
+    body = w2v_bin(rows, 5, newline=newline)
+    p.write_bytes(body)
+    plain = tv.load_vectors(p)
+    monkeypatch.setattr(formats, "CHUNK_BYTES", 1)  # the smallest buffers the reader allows
+    monkeypatch.setattr(_memory, "POPULATE_MIN_BYTES", 1)
+    ahead = tv.load_vectors(p)
+    assert ahead.index_to_key == plain.index_to_key == keys
+    np.testing.assert_array_equal(ahead.vectors, mat)
+    np.testing.assert_array_equal(plain.vectors, mat)
+    assert tv.load_vectors(p, limit=1234).index_to_key == keys[:1234]
+    p.write_bytes(body[:-30])
+    with pytest.raises(VectorFormatError, match="truncated: .* ends after 2999 complete rows"):
+        tv.load_vectors(p)
+    p.write_bytes(body + b"more")
+    with pytest.raises(VectorFormatError, match="holds more data after them"):
+        tv.load_vectors(p)
+    p.write_bytes(body + b"\n\n")
+    assert tv.load_vectors(p).index_to_key == keys
+
+
+def test_word2vec_binary_blank_lines_longer_than_a_chunk(tmp_path, monkeypatch):
+    # Blank lines before a row are skipped, however many there are; the unread tail of a
+    # chunk then holds only the row's start.
+    from tokenvec import _memory, formats
+
+    monkeypatch.setattr(formats, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_memory, "POPULATE_MIN_BYTES", 1)
+    body = w2v_bin([(b"a", [1, 2]), (b"b", [3, 4])], 2)
+    head, rest = body.split(b"\n", 1)
+    first, second = rest[:11], rest[11:]
+    p = tmp_path / "blank.bin"
+    p.write_bytes(head + b"\n" + first + b"\n" * 100_000 + second)
+    v = tv.load_vectors(p)
+    assert v.index_to_key == ["a", "b"] and v["b"].tolist() == [3, 4]
+
+
+def test_chunks_come_in_order_with_the_tail_in_front(tmp_path):
+    from tokenvec.formats import _Chunks
+
+    data = np.random.default_rng(0).integers(0, 256, 100_000, dtype=np.uint8).tobytes()
+    p = tmp_path / "data"
+    p.write_bytes(data)
+    for ahead in (False, True):
+        with open(p, "rb") as f:
+            chunks = _Chunks(f, 4096, 16, ahead=ahead)
+            seen, tail = [], np.zeros(0, np.uint8)
+            for _ in range(5):
+                buf, got = chunks.next(tail)
+                assert got == 4096 and buf[: tail.shape[0]].tobytes() == tail.tobytes()
+                seen.append(buf[tail.shape[0] :].tobytes())
+                tail = buf[-7:].copy()
+                chunks.done(buf)
+            rest = chunks.rest(tail, 1)
+            chunks.close()
+        assert rest[:7] == tail.tobytes() and len(rest) > 7
+        assert b"".join(seen) + rest[7:] == data[: 5 * 4096 + len(rest) - 7]
+
+
+def test_populated_memory_is_zeroed_and_writable():
+    from tokenvec import _memory
+
+    a = _memory.empty((_memory.POPULATE_MIN_BYTES // 4 + 3,), np.float32)
+    assert a.flags.writeable and not a.any()
+    a[-1] = 5
+    assert a[-1] == 5

@@ -27,6 +27,7 @@ import io
 import json
 import lzma
 import os
+import queue
 import re
 import stat
 import threading
@@ -250,67 +251,81 @@ def _read_word2vec_binary(
     out = _memory.empty((cap, row_bytes), dtype=np.uint8)
     if warm is not None:
         warm.join()
-    # One staging buffer, refilled in place: the unread tail of a chunk moves to the front.
+    # Two reusable buffers with room in front for the unread tail of the previous chunk; for
+    # a large plain file a thread reads the next chunk while this one is scanned and its words
+    # decoded (readinto and the scanner release the GIL).
     size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
     if left is not None:
         size = min(size, left + 1)  # a small file gets small buffers
-    buf = np.empty(size, dtype=np.uint8)
-    blob = np.empty(size + 1, dtype=np.uint8)
-    ends = np.empty(size // (row_bytes + 2) + 1, dtype=np.int64)  # rows one buffer can hold
-    view = memoryview(buf)  # type: ignore[arg-type]  # an ndarray is a buffer
+    head = row_bytes + MAX_WORD_BYTES + 2  # the longest tail: one incomplete row
+    chunks = _Chunks(f, size, head, ahead=warm is not None and left is not None)
+    blob = np.empty(head + size + 1, dtype=np.uint8)
+    ends = np.empty((head + size) // (row_bytes + 2) + 1, dtype=np.int64)  # rows a chunk holds
     blobs: list[bytes] = []
     lengths: list[np.ndarray] = []
-    have = 0
+    keys_so_far: list[str] | None = []  # decoded chunk by chunk while all words are clean
+    tail = np.empty(0, dtype=np.uint8)
     row = 0
     nan_row = -1
-    eof = False
-    while row < want:
-        got = f.readinto(view[have:]) if not eof else 0  # type: ignore[attr-defined]
-        eof = not got
-        have += got or 0
-        if row == cap:  # compressed input: grow (memory follows what was read)
-            cap = min(want, cap * 2)
-            _memory.check_fits(cap * row_bytes, where)
-            grown = np.empty((cap, row_bytes), dtype=np.uint8)
-            grown[:row] = out[:row]
-            out = grown
-        rows, used, blen, status, nan = scan_binary(
-            buf[:have], min(cap - row, len(ends)), row_bytes, out[row:], blob, ends,
-            MAX_WORD_BYTES, PLAUSIBLE_MAX,
-        )  # fmt: skip
-        if status == WORD_TOO_LONG:
-            raise VectorFormatError(
-                f"{where}: row {row + rows + 1}: no space within {MAX_WORD_BYTES} bytes; "
-                f"the file is not word2vec binary or is corrupt"
-            )
-        if status == BAD_WORD:
-            word = bytes(buf[used : used + 40]).split(b" ", 1)[0]
-            raise VectorFormatError(
-                f"{where}: row {row + rows + 1}: the word {word!r} is empty or holds control "
-                f"bytes; the file is not word2vec binary (rows 'word<space><dim float32>') or "
-                f"is corrupt"
-            )
-        if status == BAD_VALUE:
-            value = out[row + rows].view("<f4")[used]
-            raise VectorFormatError(
-                f"{where}: row {row + rows + 1}, value {used + 1} is {value:.3g}; no embedding "
-                f"holds such values: the file is not word2vec binary or is corrupt"
-            )
-        if nan_row < 0 and nan >= 0:
-            nan_row = row + nan
-        blobs.append(blob[:blen].tobytes())
-        e = ends[:rows]
-        lengths.append(e - np.concatenate([[0], e[:-1] + 1]) if rows else e)
-        row += rows
-        buf[: have - used] = buf[used:have]
-        have -= used
-        if eof and row < want:
-            raise VectorFormatError(
-                f"{where}: truncated: the header says {n} rows of {dim} values but the file "
-                f"ends after {row} complete rows"
-            )
-    carry = buf[:have].tobytes()
-    if limit is None and (carry.strip(b"\n\r\t ") or f.read(1).strip(b"\n\r\t ")):
+    try:
+        while row < want:
+            buf, got = chunks.next(tail)
+            if row == cap:  # compressed input: grow (memory follows what was read)
+                cap = min(want, cap * 2)
+                _memory.check_fits(cap * row_bytes, where)
+                grown = np.empty((cap, row_bytes), dtype=np.uint8)
+                grown[:row] = out[:row]
+                out = grown
+            rows, used, blen, status, nan = scan_binary(
+                buf, min(cap - row, len(ends)), row_bytes, out[row:], blob, ends,
+                MAX_WORD_BYTES, PLAUSIBLE_MAX,
+            )  # fmt: skip
+            if status == WORD_TOO_LONG:
+                raise VectorFormatError(
+                    f"{where}: row {row + rows + 1}: no space within {MAX_WORD_BYTES} bytes; "
+                    f"the file is not word2vec binary or is corrupt"
+                )
+            if status == BAD_WORD:
+                word = bytes(buf[used : used + 40]).split(b" ", 1)[0]
+                raise VectorFormatError(
+                    f"{where}: row {row + rows + 1}: the word {word!r} is empty or holds "
+                    f"control bytes; the file is not word2vec binary (rows 'word<space><dim "
+                    f"float32>') or is corrupt"
+                )
+            if status == BAD_VALUE:
+                value = out[row + rows].view("<f4")[used]
+                raise VectorFormatError(
+                    f"{where}: row {row + rows + 1}, value {used + 1} is {value:.3g}; no "
+                    f"embedding holds such values: the file is not word2vec binary or is corrupt"
+                )
+            if nan_row < 0 and nan >= 0:
+                nan_row = row + nan
+            part = blob[:blen].tobytes()
+            blobs.append(part)
+            if keys_so_far is not None:
+                clean = split_clean_blob(part, rows)
+                if clean is None:
+                    keys_so_far = None
+                else:
+                    keys_so_far.extend(clean)
+            e = ends[:rows]
+            lengths.append(e - np.concatenate([[0], e[:-1] + 1]) if rows else e)
+            row += rows
+            tail = buf[used:]
+            if tail.shape[0] > head:  # blank lines before a row (the scanner skips them too)
+                text = np.flatnonzero((tail != 10) & (tail != 13))
+                tail = tail[text[0] :] if text.size else tail[:0]
+            tail = tail.copy()
+            chunks.done(buf)
+            if not got and row < want:
+                raise VectorFormatError(
+                    f"{where}: truncated: the header says {n} rows of {dim} values but the "
+                    f"file ends after {row} complete rows"
+                )
+        more = chunks.rest(tail, 1)
+    finally:
+        chunks.close()
+    if limit is None and more.strip(b"\n\r\t "):
         raise VectorFormatError(
             f"{where}: the header says {n} rows but the file holds more data after them; "
             f"pass limit={n} to read only the first {n}"
@@ -320,8 +335,9 @@ def _read_word2vec_binary(
     lens = np.concatenate(lengths)
     bounds = np.zeros(want + 1, dtype=np.int64)
     np.cumsum(lens + 1, out=bounds[1:])
-    # The blob is the words with a 0xFF after each: one decode and one split when all are clean.
-    keys = split_clean_blob(joined, want)
+    # The blob is the words with a 0xFF after each: one decode and one split a chunk when all
+    # are clean.
+    keys = keys_so_far
     key_blob = None
     if keys is None:
         words = [
@@ -332,6 +348,93 @@ def _read_word2vec_binary(
         key_blob = (joined, bounds)
     mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
     return keys, mat, _Binary(nan_row, key_blob)
+
+
+class _Chunks:
+    """A file read into two reusable buffers, each chunk preceded by the unread tail of the
+    previous one (at most ``head`` bytes). With ``ahead``, a thread reads the next chunk while
+    the caller works on this one; chunks come in file order either way."""
+
+    def __init__(self, f: IO[bytes], size: int, head: int, *, ahead: bool) -> None:
+        self._f = f
+        self._head = head
+        self._bufs = [np.empty(head + size, dtype=np.uint8) for _ in range(2)]
+        self._turn = 0
+        self._ended = False  # the end of the file (or a read error) was handed out
+        self._free: queue.SimpleQueue[np.ndarray | None] = queue.SimpleQueue()
+        self._filled: queue.SimpleQueue[tuple[np.ndarray, int | BaseException]] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        if ahead:
+            for b in self._bufs:
+                self._free.put(b)
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def _read(self, b: np.ndarray) -> int:
+        view = memoryview(b)[self._head :]  # type: ignore[arg-type]  # an ndarray is a buffer
+        return self._f.readinto(view) or 0  # type: ignore[attr-defined]
+
+    def _run(self) -> None:
+        # Reads until the end of the file, an error, or a None in place of a free buffer.
+        while True:
+            b = self._free.get()
+            if b is None:
+                return
+            try:
+                got: int | BaseException = self._read(b)
+            except BaseException as exc:  # handed to the caller, raised there
+                got = exc
+            self._filled.put((b, got))
+            if not isinstance(got, int) or not got:
+                return
+
+    def _take(self) -> tuple[np.ndarray, int]:
+        if self._thread is None:
+            b = self._bufs[self._turn]
+            self._turn ^= 1
+            got: int | BaseException = self._read(b)
+        else:
+            b, got = self._filled.get()
+        if isinstance(got, BaseException):
+            self._ended = True
+            raise got
+        self._ended = not got
+        return b, got
+
+    def next(self, tail: np.ndarray) -> tuple[np.ndarray, int]:
+        """``tail`` followed by the next chunk, and how many new bytes that chunk holds (0 at
+        the end of the file)."""
+        b, got = self._take()
+        at = self._head - tail.shape[0]
+        b[at : self._head] = tail
+        return b[at : self._head + got], got
+
+    def done(self, chunk: np.ndarray) -> None:
+        """The caller is done with ``chunk`` (a view :meth:`next` returned): read into it."""
+        if self._thread is not None and not self._ended:
+            base = chunk.base if chunk.base is not None else chunk
+            self._free.put(next(b for b in self._bufs if b is base))
+
+    def rest(self, tail: np.ndarray, n: int) -> bytes:
+        """``tail`` and at least ``n`` of the bytes that follow it in the file, where it has
+        them (call with every chunk given back by :meth:`done`)."""
+        out = [tail.tobytes()]
+        have = 0
+        while have < n and not self._ended:
+            b, got = self._take()
+            out.append(b[self._head : self._head + got].tobytes())
+            have += got
+            if self._thread is not None and not self._ended:
+                self._free.put(b)
+        return b"".join(out)
+
+    def close(self) -> None:
+        """Stop the reading thread (after the read it is in, if any)."""
+        if self._thread is not None:
+            self._free.put(None)
+            self._thread.join()
 
 
 def _warm_scanner() -> None:
