@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import lzma
 import struct
 import warnings
@@ -488,3 +489,28 @@ def test_populated_memory_is_zeroed_and_writable():
     assert a.flags.writeable and not a.any()
     a[-1] = 5
     assert a[-1] == 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_native_folders_record_that_every_value_is_finite(tmp_path, monkeypatch, dtype):
+    # The writer checks; an open of such a folder does not read the matrix again, and a
+    # folder saved with NaN rows (allow_nan) is still refused without allow_nan.
+    from tokenvec import vectors as vectors_module
+
+    m = np.arange(12, dtype=dtype).reshape(4, 3)
+    p = tv.Vectors(list("abcd"), m).save(tmp_path / "ok.tvec")
+    assert json.loads((p / "meta.json").read_text())["finite"] is True
+
+    def no_scan(_m):
+        raise AssertionError("the matrix was scanned again")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(vectors_module, "_nonfinite_rows", no_scan)
+        v = tv.load_vectors(p)
+    np.testing.assert_array_equal(v.vectors, m)
+    m[2, 1] = np.nan
+    q = tv.Vectors(list("abcd"), m, allow_nan=True).save(tmp_path / "nan.tvec")
+    assert json.loads((q / "meta.json").read_text())["finite"] is False
+    with pytest.raises(VectorFormatError, match=r"vector of 'c' \(row 2\) has NaN"):
+        tv.load_vectors(q)
+    assert np.isnan(tv.load_vectors(q, allow_nan=True)["c"][1])

@@ -798,8 +798,10 @@ def load_vectors(
 
     ``limit`` reads only the first rows (files are usually sorted by frequency).
     ``encoding_errors`` says what to do with words that are not UTF-8. Duplicate keys keep the
-    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan`` (which,
-    for native folders, also skips the finiteness scan so the memory-mapped open is instant).
+    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan``. Native
+    folders record whether every value was finite when they were written, and open
+    memory-mapped without reading the matrix again (``allow_nan`` skips the scan for folders
+    written before they kept that record).
     Every malformed input raises :class:`VectorFormatError` naming the file.
 
     >>> import tempfile, pathlib
