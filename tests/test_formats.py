@@ -514,3 +514,43 @@ def test_native_folders_record_that_every_value_is_finite(tmp_path, monkeypatch,
     with pytest.raises(VectorFormatError, match=r"vector of 'c' \(row 2\) has NaN"):
         tv.load_vectors(q)
     assert np.isnan(tv.load_vectors(q, allow_nan=True)["c"][1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([b"a", b"new york", b"b2"]),
+            st.lists(st.sampled_from([b"1", b"-0.5", b"2e3", b"x"]), min_size=0, max_size=4),
+            st.lists(st.sampled_from([b" ", b"  ", b"\t", b" \t"]), min_size=5, max_size=5),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    dim=st.sampled_from([None, 1, 2, 3]),
+)
+def test_single_space_fast_path_parses_as_the_general_path(rows, dim):
+    # The count of fields by single spaces must give what the count over every byte gives:
+    # the same rows, words and errors, whatever whitespace a chunk holds.
+    from tokenvec import formats
+
+    lines = []
+    for word, nums, seps in rows:
+        line = word
+        for x, sep in zip(nums, seps, strict=False):
+            line += sep + x
+        lines.append(line)
+
+    def parse(fast: bool):
+        saved = formats._single_space_counts
+        if not fast:
+            formats._single_space_counts = lambda _lines, _dim: None
+        try:
+            w, m, d, nos = formats._parse_text_chunk(lines, dim, 1, "f")
+            return w, m.tolist(), d, nos.tolist()
+        except VectorFormatError as exc:
+            return str(exc)
+        finally:
+            formats._single_space_counts = saved
+
+    assert parse(True) == parse(False)
