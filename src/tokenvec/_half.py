@@ -81,7 +81,7 @@ def unit_rows(rows: np.ndarray) -> np.ndarray:
     from tokenvec._threads import split_run
 
     bits = _bits(rows)
-    out = empty(bits.shape, np.uint16)
+    out = empty(bits.shape, np.uint16, huge=True)  # streamed by every query: huge pages
     fn = _kernels.get()["unit_rows"]  # type: ignore[index]
     split_run(lambda lo, hi: fn(bits, out, lo, hi), bits.shape[0], None)
     return out.view(np.float16)

