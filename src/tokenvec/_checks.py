@@ -136,3 +136,16 @@ def as_bool(value: Any, name: str) -> bool:
     if isinstance(value, int | np.integer) and int(value) in (0, 1):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def all_finite(m: np.ndarray) -> bool:
+    """True when every value of a float array is finite, checked in blocks of rows (a whole
+    boolean temporary of a 2M x 100 table costs 0.6 s in page faults; blocks 0.1 s).
+
+    >>> all_finite(np.array([[1.0, 2.0], [3.0, np.inf]]))
+    False
+    """
+    if m.ndim < 2:
+        return bool(np.isfinite(m).all())
+    step = max(1, 2**22 // max(1, int(np.prod(m.shape[1:]))))
+    return all(bool(np.isfinite(m[lo : lo + step]).all()) for lo in range(0, len(m), step))

@@ -41,6 +41,7 @@ from typing import IO, Any, Literal, Protocol
 import numpy as np
 
 from tokenvec import _memory, _scan, fasttext
+from tokenvec._checks import all_finite
 from tokenvec._files import (
     SEP,
     Errors,
@@ -714,12 +715,6 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
                  nan_row=-1 if finite else None)  # fmt: skip
 
 
-def _all_finite(mat: np.ndarray) -> bool:
-    """True when every value of a float matrix is finite (in blocks: no full-size temporary)."""
-    step = max(1, 2**24 // max(1, mat.shape[1] if mat.ndim == 2 else 1))
-    return all(bool(np.isfinite(mat[lo : lo + step]).all()) for lo in range(0, len(mat), step))
-
-
 def read(
     path: str | os.PathLike[str],
     format: Format | None = None,
@@ -843,7 +838,7 @@ def write(
                 "unique_keys": len(set(keys)) == len(keys),
             }
             if mat.dtype.kind == "f":  # so that an open need not scan the matrix again
-                record["finite"] = _all_finite(mat)
+                record["finite"] = all_finite(mat)
             (tmp / NATIVE_META).write_text(json.dumps(record, indent=1), "utf-8")
             for name, data in (files or {}).items():
                 (tmp / name).write_bytes(data)

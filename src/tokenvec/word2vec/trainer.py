@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from tokenvec import _memory
-from tokenvec._checks import check_float, check_int
+from tokenvec._checks import all_finite, check_float, check_int
 from tokenvec._files import FolderKind, atomic_path, check_replaceable, decode_keys, encode_keys
+from tokenvec._threads import split_run
 from tokenvec.vectors import Vectors
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
@@ -121,17 +122,23 @@ class Word2Vec:
         _memory.check_fits(
             (rows + layers * v) * d * 4, f"word2vec weights ({rows:,} input rows x {d} dims)"
         )
-        rng = np.random.default_rng(self.config.seed)
         # Uniform in [-1/dim, 1/dim), as gensim (word2vec.c uses half that range), drawn in
         # place block by block: a subword model's millions of n-gram rows make no temporaries.
+        # Each block has its own stream (seed, block), so the shared threads fill them at once
+        # (numpy's generators release the GIL) and the weights do not depend on the threads.
         self.syn0 = _memory.empty((rows, d), np.float32)
         step = max(1, 2**22 // d)
-        for lo in range(0, rows, step):
-            block = self.syn0[lo : lo + step]
-            rng.random(out=block, dtype=np.float32)
-            block *= 2
-            block -= 1
-            block /= d
+        seed = self.config.seed
+
+        def fill(first: int, last: int) -> None:
+            for k in range(first, last):
+                block = self.syn0[k * step : (k + 1) * step]
+                np.random.default_rng([seed, k]).random(out=block, dtype=np.float32)
+                block *= 2
+                block -= 1
+                block /= d
+
+        split_run(fill, -(-rows // step))
         self.syn1neg = (
             np.zeros((v, d), np.float32) if self.config.negative else np.zeros((1, d), np.float32)
         )
@@ -435,7 +442,7 @@ class Word2Vec:
         """Close the epoch: check the weights, record its loss, refresh the vectors."""
         assert self.vocab is not None
         st = self.progress
-        if not np.isfinite(self.syn0).all():
+        if not all_finite(self.syn0):
             raise TrainingError(
                 f"training diverged: weights hold NaN or inf after epoch {st.epoch + 1}; "
                 f"lower alpha (now {self.config.alpha})"
