@@ -222,6 +222,16 @@ def train_chunk_reference(
     skip-gram the centre's rows predict each context word of its window (their errors summed,
     then added to each row once), in CBOW the bag of all the context words' rows predicts the
     centre, and the error is added to every row used.
+
+    CBOW over subwords reads and writes each position's rows once, not once for every centre
+    whose window holds it (about ten times as many rows of a 2M-row table): a position's sum
+    of rows is read when a window first needs it and kept up to date with the errors it
+    receives (each of its k rows gets the error, so the sum gets k times it); the errors
+    collect beside it and are added to its rows when no later window can reach it (a
+    position more than ``window`` before the centre) or the sentence ends. The rows end with
+    the same total updates; what differs is only when a row shared by two positions of one
+    window (a repeated word, a common n-gram) shows the other's error: as a row updated by
+    another thread shows it, a few centres later.
     """
 
     def rows_of(w: int) -> list[int]:
@@ -232,6 +242,15 @@ def train_chunk_reference(
     dim = syn0.shape[1]
     total = int(bounds[-1] - bounds[0])
     loss, pairs, kept_total, seen = 0.0, 0, 0, 0
+    bag_sums: dict[int, np.ndarray] = {}  # CBOW over subwords: position -> sum of its rows
+    bag_errors: dict[int, np.ndarray] = {}  # ... and the errors not yet added to its rows
+
+    def flush(positions: list[int], kept: list[int]) -> None:
+        for p in positions:
+            for r in rows_of(kept[p]):
+                syn0[r] += bag_errors[p]
+            del bag_sums[p], bag_errors[p]
+
     for s in range(len(bounds) - 1):
         sent = words[bounds[s] : bounds[s + 1]]
         alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
@@ -241,6 +260,37 @@ def train_chunk_reference(
         for i, center in enumerate(kept):
             b = rng.next() % window
             lo, hi = max(0, i - window + b), min(len(kept), i + window + 1 - b)
+            if not sg and subwords:
+                flush(sorted(p for p in bag_sums if p < i - window), kept)
+                ctx_at = [j for j in range(lo, hi) if j != i]
+                if not ctx_at:
+                    continue
+                for j in ctx_at:
+                    if j not in bag_sums:
+                        u = np.zeros(dim, dtype=np.float32)
+                        for r in rows_of(kept[j]):  # in order, as the kernel sums
+                            u += syn0[r]
+                        bag_sums[j] = u
+                        bag_errors[j] = np.zeros(dim, dtype=np.float32)
+                l1 = np.zeros(dim, dtype=np.float32)
+                count = 0
+                for j in ctx_at:
+                    l1 += bag_sums[j]
+                    count += len(rows_of(kept[j]))
+                if cbow_mean:
+                    l1 *= np.float32(1.0 / count)
+                neu1e = np.zeros(dim, dtype=np.float32)
+                loss += _predict(
+                    l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                    cum_table, negative, hs, alpha, rng, sig_table, log_table,
+                )  # fmt: skip
+                if not cbow_mean:
+                    neu1e *= np.float32(1.0 / count)
+                for j in ctx_at:
+                    bag_errors[j] += neu1e
+                    bag_sums[j] += np.float32(len(rows_of(kept[j]))) * neu1e
+                pairs += 1
+                continue
             if sg and subwords:
                 rows = rows_of(center)
                 l1 = np.zeros(dim, dtype=np.float32)
@@ -272,8 +322,6 @@ def train_chunk_reference(
                     pairs += 1
             else:
                 ctx = [kept[j] for j in range(lo, hi) if j != i]
-                if subwords:
-                    ctx = [r for w in ctx for r in rows_of(w)]
                 if not ctx:
                     continue
                 l1 = np.zeros(dim, dtype=np.float32)
@@ -292,6 +340,7 @@ def train_chunk_reference(
                 for c in ctx:
                     syn0[c] += neu1e
                 pairs += 1
+        flush(sorted(bag_sums), kept)  # the sentence's last positions
     return loss, pairs, kept_total
 
 

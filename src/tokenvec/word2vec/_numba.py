@@ -169,6 +169,14 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
     for s in range(bounds.shape[0] - 1):
         longest = max(longest, bounds[s + 1] - bounds[s])
     kept = np.empty(max(longest, 1), dtype=np.int32)
+    # CBOW over subwords: each position of the window's sum of rows and the errors not yet
+    # added to its rows, in a ring of slots (position % slots) that no two positions a window
+    # can reach share (see the reference).
+    slots = 2 * window + 2
+    bag_sum = np.zeros((slots, dim), dtype=np.float32)
+    bag_err = np.zeros((slots, dim), dtype=np.float32)
+    bag_pos = np.full(slots, -1, dtype=np.int64)
+    bag_rows = np.zeros(slots, dtype=np.int64)
     total = bounds[bounds.shape[0] - 1] - bounds[0]
     loss = 0.0
     pairs = 0
@@ -189,6 +197,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
             b_next = np.int64(rnd(state) % np.uint64(window))
             if n > 1:  # a context exists (else the centre is skipped and draws nothing)
                 draw_negatives(buffers[0], negative, state, cum_table, guide, shift, syn1neg)
+        flushed = 0  # positions below this one have no errors left to add
+        for k in range(slots):
+            bag_pos[k] = -1
         for i in range(n):
             center = kept[i]
             if sg:
@@ -263,7 +274,16 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     for c in range(dim):
                         ctx_row[c] += neu1e[c]
                     pairs += 1
-            else:
+            elif subwords:
+                # CBOW over subwords: the bag holds every row of every context word; each
+                # position's rows are read once into its sum and its errors written once.
+                while flushed < i - window:
+                    k = flushed % slots
+                    if bag_pos[k] == flushed:
+                        add_to_rows(syn0, sub_rows, sub_offsets[kept[flushed]],
+                                    sub_offsets[kept[flushed] + 1], bag_err[k])  # fmt: skip
+                        bag_pos[k] = -1
+                    flushed += 1
                 count = 0
                 for c in range(dim):
                     l1[c] = 0.0
@@ -271,15 +291,18 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    if subwords:  # the bag holds every row of every context word
+                    k = j % slots
+                    if bag_pos[k] != j:
                         lo_k, hi_k = sub_offsets[kept[j]], sub_offsets[kept[j] + 1]
-                        sum_rows(l1, syn0, sub_rows, lo_k, hi_k)
-                        count += hi_k - lo_k
-                    else:
-                        row = syn0[kept[j]]
                         for c in range(dim):
-                            l1[c] += row[c]
-                        count += 1
+                            bag_sum[k, c] = 0.0
+                            bag_err[k, c] = 0.0
+                        sum_rows(bag_sum[k], syn0, sub_rows, lo_k, hi_k)
+                        bag_rows[k] = hi_k - lo_k
+                        bag_pos[k] = j
+                    for c in range(dim):
+                        l1[c] += bag_sum[k, c]
+                    count += bag_rows[k]
                 if count == 0:
                     continue
                 if cbow_mean:
@@ -295,12 +318,48 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    if subwords:
-                        add_to_rows(syn0, sub_rows, sub_offsets[kept[j]],
-                                    sub_offsets[kept[j] + 1], neu1e)  # fmt: skip
-                    else:
-                        row = syn0[kept[j]]
-                        for c in range(dim):
-                            row[c] += neu1e[c]
+                    k = j % slots
+                    rows_k = np.float32(bag_rows[k])
+                    for c in range(dim):
+                        bag_err[k, c] += neu1e[c]
+                        bag_sum[k, c] += rows_k * neu1e[c]
                 pairs += 1
+            else:
+                count = 0
+                for c in range(dim):
+                    l1[c] = 0.0
+                    neu1e[c] = 0.0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    row = syn0[kept[j]]
+                    for c in range(dim):
+                        l1[c] += row[c]
+                    count += 1
+                if count == 0:
+                    continue
+                if cbow_mean:
+                    inv = np.float32(1.0 / count)
+                    for c in range(dim):
+                        l1[c] *= inv
+                loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                                negs, 0, negative, hs, alpha, sig_table, log_table)  # fmt: skip
+                if not cbow_mean:
+                    inv = np.float32(1.0 / count)
+                    for c in range(dim):
+                        neu1e[c] *= inv
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    row = syn0[kept[j]]
+                    for c in range(dim):
+                        row[c] += neu1e[c]
+                pairs += 1
+        if subwords and not sg:  # the sentence's last positions
+            for p in range(flushed, n):
+                k = p % slots
+                if bag_pos[k] == p:
+                    add_to_rows(syn0, sub_rows, sub_offsets[kept[p]], sub_offsets[kept[p] + 1],
+                                bag_err[k])  # fmt: skip
+                    bag_pos[k] = -1
     return loss, pairs, kept_total
