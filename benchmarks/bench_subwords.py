@@ -192,7 +192,7 @@ def bench_training(
     probe.write_text(" ".join(probe_words), "utf-8")
     for shape, path in paths.items():
         n_words = sum(len(ln.split()) for ln in path.open(encoding="utf-8"))
-        for sg in [m == "sg" for m in models] if shape == "builtin" else [True]:
+        for sg in [m == "sg" for m in models]:
             sg = int(sg)
             keep = shape == "builtin" and sg
             res = {
