@@ -379,3 +379,27 @@ def test_guide_table_finds_the_binary_searchs_noise_word(v):
         while cum[t] <= x:
             t += 1
         assert t == int(np.searchsorted(cum, x, side="right"))
+
+
+def test_warm_loads_the_specialisation_a_run_uses(prepare_for_kernel):
+    # The trainer loads the compiled loop in a thread while it counts the corpus: the tiny
+    # chunk it trains must have the argument types of a real run, or the run loads (or
+    # compiles) its own specialisation afterwards and the warm-up was wasted.
+    import numba
+
+    seen = []
+
+    def record(*args):
+        seen.append(tuple(numba.typeof(a) for a in args))
+        return 0.0, 0, 0
+
+    _w2v.warm(fn=record)
+    for words, sg in (["a", "b", "c", "a"], False), (["a", "b"], True):
+        cfg = Word2VecConfig(vector_size=8, window=2, min_count=1, threads=1, seed=1, sg=sg)
+        model, enc, t = prepare_for_kernel(Word2Vec(cfg), [words] * 5)
+        assert enc.words.dtype == np.uint16
+        mode = _w2v.Mode(sg, 5, False, 2, True)
+        _w2v.train_chunk(record, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts,
+                         t, mode, 0.025, 0.0001, 3)  # fmt: skip
+    assert seen[0] == seen[1] == seen[2]
+    _w2v.warm()  # and the real kernel runs it

@@ -361,6 +361,22 @@ def kernel() -> Any:
     return _kernel.get()
 
 
+def warm(words_dtype: Any = np.uint16, fn: Any = None) -> None:
+    """Load the compiled chunk trainer for corpora encoded as ``words_dtype`` by training a
+    tiny chunk with the argument types a run uses: numba's import and its disk cache take
+    ~0.4 s in a fresh process, which a trainer spends in a thread while it counts words."""
+    sig, log = tables()
+    t = Tables(
+        sample_int=np.full(2, 2**32, np.uint64), cum_table=np.array([1, 2], np.uint32),
+        codes=np.zeros((1, 1), np.uint8), points=np.zeros((1, 1), np.int32),
+        code_lens=np.zeros(2, np.int32), sig=sig, log=log,
+    )  # fmt: skip
+    syn0, syn1neg, syn1 = (np.zeros((2, 1), np.float32) for _ in range(3))
+    mode = Mode(sg=False, negative=1, hs=False, window=1, cbow_mean=True)
+    words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
+    train_chunk(fn or kernel(), syn0, syn1neg, syn1, words, bounds, t, mode, 0.0, 0.0, 1)
+
+
 def seed_for(seed: int, epoch: int, chunk: int) -> int:
     """A 48-bit seed for one chunk, fixed by (seed, epoch, chunk): resumable, thread-order free."""
     h = (seed * 1_000_003 + epoch) * 1_000_033 + chunk
@@ -369,4 +385,13 @@ def seed_for(seed: int, epoch: int, chunk: int) -> int:
     return (h & MASK48) or 1
 
 
-__all__ = ["Mode", "Tables", "kernel", "seed_for", "tables", "train_chunk", "train_chunk_reference"]
+__all__ = [
+    "Mode",
+    "Tables",
+    "kernel",
+    "seed_for",
+    "tables",
+    "train_chunk",
+    "train_chunk_reference",
+    "warm",
+]

@@ -10,9 +10,11 @@ locks, as the original word2vec does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import threading
 import time
 import zipfile
 from collections import deque
@@ -192,6 +194,7 @@ class Word2Vec:
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         enc = None
         if self.vocab is None or self.progress.epoch >= self.config.epochs:
+            _warm_kernel_meanwhile()
             self.vocab = Vocab.build(corp, self.config)
             # Encoded now, before the weights exist: the file's one-pass scan is released
             # before they are allocated, so the two never add up in peak memory.
@@ -650,6 +653,24 @@ def _check_array(
             f"{where}: the array {name!r} is {arr.dtype} {arr.shape}, expected "
             f"{np.dtype(dtype)} {shape}"
         )
+
+
+_warmed = False
+
+
+def _warm_kernel_meanwhile() -> None:
+    """Load the compiled trainer in a thread while the caller counts the corpus (once a
+    process; a corpus of more than 65,535 distinct words loads its own variant later)."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # the run's own first call reports failures
+            _w2v.warm()
+
+    threading.Thread(target=run, name="tokenvec-warm", daemon=True).start()
 
 
 def check_kernel_inputs(
