@@ -279,3 +279,26 @@ def test_scale_grad_by_freq_as_torch(padding_idx):
     np.testing.assert_allclose(
         ours.backward(ids, g).to_dense(), t.weight.grad.numpy(), rtol=1e-6, atol=1e-7
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 2000),
+    vocab=st.integers(1, 100),
+    zipf=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sparse_row_sum_adds_each_ids_rows_in_order(n, vocab, zipf, seed):
+    # Ranks shared by many ids are added a rank at a time (bit for bit a plain loop's sum),
+    # the last rows of the few ids repeated most at once (to float rounding).
+    rng = np.random.default_rng(seed)
+    ids = (np.minimum(rng.zipf(1.3, n), vocab) - 1) if zipf else rng.integers(0, vocab, n)
+    grad = rng.standard_normal((ids.size, 5)).astype(np.float32)
+    uniq, rows = sparse_row_sum(ids, grad)
+    want_ids = sorted(set(ids.tolist()))
+    assert uniq.tolist() == want_ids and rows.dtype == np.float32
+    for u, row in zip(want_ids, rows, strict=True):
+        acc = np.zeros(5, np.float32)
+        for i in np.flatnonzero(ids == u):
+            acc += grad[i]
+        np.testing.assert_allclose(row, acc, rtol=1e-5, atol=1e-5)
