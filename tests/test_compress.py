@@ -147,3 +147,20 @@ def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
     assert describe(tmp_path / "pq")["form"] == "product-quantized, 6 bytes a row"
     with pytest.raises(ValueError, match="subspaces must be between 1 and 24"):
         table.quantize("pq", subspaces=25)
+
+
+def test_pq_scales_on_first_use_equal_one_rows_scale(table):
+    # A PQ table opens without a pass over its codes; one row looked up before any query
+    # gets the same vector as after the whole table's scales are computed.
+    pq = table.quantize("pq")
+    again = tv.compress.PQVectors(pq.index_to_key, pq.codes, pq.codebook, pq.bounds,
+                                  on_duplicate="ignore")  # fmt: skip
+    assert again._scales is None
+    first = [again._unit_row(i) for i in range(5)]
+    assert again._scales is None
+    for i, row in enumerate(first):
+        np.testing.assert_array_equal(row, again.unit[i])
+    np.testing.assert_array_equal(again.scales, pq.scales)
+    assert again.most_similar(pq.index_to_key[3], topn=3) == pq.most_similar(
+        pq.index_to_key[3], topn=3
+    )
