@@ -56,12 +56,9 @@ def copy_bytes(typingctx, dst, dst_at, src, src_at, n):  # type: ignore[no-untyp
     return types.void(dst, types.intp, src, types.intp, types.intp), codegen
 
 
-@intrinsic
-def prefetch(typingctx, arr, at):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
-    """Start loading the cache line holding ``arr[at]`` (a 1-D C-contiguous array); a hint
-    only: no fault, no effect on results."""
-    if not isinstance(arr, types.Array) or arr.ndim != 1:
-        return None
+def _prefetch_codegen(rw: int, locality: int):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    """Code that calls ``llvm.prefetch`` on the address of element ``at`` of an array (counted
+    from its first element): ``rw`` 1 for writing, 0 for reading; ``locality`` 0-3."""
 
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
         a = context.make_array(signature.args[0])(context, builder, args[0])
@@ -70,11 +67,20 @@ def prefetch(typingctx, arr, at):  # type: ignore[no-untyped-def]  # noqa: ANN00
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
-        # for writing (1: the rows are updated), high temporal locality (3), data cache (1)
-        builder.call(fn, [address, i32(1), i32(3), i32(1)])
+        builder.call(fn, [address, i32(rw), i32(locality), i32(1)])  # 1: the data cache
         return context.get_dummy_value()
 
-    return types.void(arr, types.intp), codegen
+    return codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, at):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
+    """Start loading the cache line holding ``arr[at]`` (a 1-D C-contiguous array); a hint
+    only: no fault, no effect on results."""
+    if not isinstance(arr, types.Array) or arr.ndim != 1:
+        return None
+    # for writing (the rows are updated), high temporal locality
+    return types.void(arr, types.intp), _prefetch_codegen(1, 3)
 
 
 @intrinsic
@@ -84,16 +90,5 @@ def prefetch_read(typingctx, arr, at):  # type: ignore[no-untyped-def]  # noqa: 
     (an address past the end is harmless), no effect on results."""
     if not isinstance(arr, types.Array) or arr.layout != "C":
         return None
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ARG001
-        a = context.make_array(signature.args[0])(context, builder, args[0])
-        i8p = ir.IntType(8).as_pointer()
-        address = builder.bitcast(builder.gep(a.data, [args[1]]), i8p)
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
-        # for reading (0), high temporal locality (3: into every cache level), data cache (1)
-        builder.call(fn, [address, i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return types.void(arr, types.intp), codegen
+    # for reading, high temporal locality (into every cache level)
+    return types.void(arr, types.intp), _prefetch_codegen(0, 3)

@@ -148,6 +148,24 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
     return loss
 
 
+@inline
+def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                negs, negative, hs, alpha, sig_table, log_table):  # fmt: skip
+    """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
+    then flows to each row whole) or their sum (the error spread over the rows, as gensim)."""
+    dim = l1.shape[0]
+    inv = np.float32(1.0 / count)
+    if cbow_mean:
+        for c in range(dim):
+            l1[c] *= inv
+    loss = predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens, negs, 0,
+                   negative, hs, alpha, sig_table, log_table)  # fmt: skip
+    if not cbow_mean:
+        for c in range(dim):
+            neu1e[c] *= inv
+    return loss
+
+
 @njit
 def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,
                 code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
@@ -305,16 +323,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     count += bag_rows[k]
                 if count == 0:
                     continue
-                if cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for c in range(dim):
-                        l1[c] *= inv
-                loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
-                                negs, 0, negative, hs, alpha, sig_table, log_table)  # fmt: skip
-                if not cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for c in range(dim):
-                        neu1e[c] *= inv
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes,
+                                    points, code_lens, negs, negative, hs, alpha, sig_table,
+                                    log_table)  # fmt: skip
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -338,16 +349,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     count += 1
                 if count == 0:
                     continue
-                if cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for c in range(dim):
-                        l1[c] *= inv
-                loss += predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
-                                negs, 0, negative, hs, alpha, sig_table, log_table)  # fmt: skip
-                if not cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for c in range(dim):
-                        neu1e[c] *= inv
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes,
+                                    points, code_lens, negs, negative, hs, alpha, sig_table,
+                                    log_table)  # fmt: skip
                 for j in range(lo, hi):
                     if j == i:
                         continue
