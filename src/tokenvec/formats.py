@@ -323,7 +323,7 @@ def _read_word2vec_binary(
                     f"{where}: truncated: the header says {n} rows of {dim} values but the "
                     f"file ends after {row} complete rows"
                 )
-        more = chunks.rest(tail, 1)
+        more = chunks.rest(tail, 1) if limit is None else b""  # trailing data is an error
     finally:
         chunks.close()
     if limit is None and more.strip(b"\n\r\t "):

@@ -188,6 +188,40 @@ def _predict(
     return loss
 
 
+def _bag_predict(
+    l1: np.ndarray,
+    count: int,
+    cbow_mean: bool,
+    center: int,
+    syn1neg: np.ndarray,
+    syn1: np.ndarray,
+    codes: np.ndarray,
+    points: np.ndarray,
+    code_lens: np.ndarray,
+    cum_table: np.ndarray,
+    negative: int,
+    hs: bool,
+    alpha: float,
+    rng: _Rng,
+    sig_table: np.ndarray,
+    log_table: np.ndarray,
+) -> tuple[float, np.ndarray]:
+    """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
+    then flows to each row whole) or their sum (the error spread over the rows, as gensim
+    does); returns the loss and the error for each row."""
+    inv = np.float32(1.0 / count)
+    if cbow_mean:
+        l1 *= inv
+    neu1e = np.zeros(l1.shape[0], dtype=np.float32)
+    loss = _predict(
+        l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+        cum_table, negative, hs, alpha, rng, sig_table, log_table,
+    )  # fmt: skip
+    if not cbow_mean:
+        neu1e *= inv
+    return loss, neu1e
+
+
 def train_chunk_reference(
     syn0: np.ndarray,
     syn1neg: np.ndarray,
@@ -277,15 +311,11 @@ def train_chunk_reference(
                 for j in ctx_at:
                     l1 += bag_sums[j]
                     count += len(rows_of(kept[j]))
-                if cbow_mean:
-                    l1 *= np.float32(1.0 / count)
-                neu1e = np.zeros(dim, dtype=np.float32)
-                loss += _predict(
-                    l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                bag_loss, neu1e = _bag_predict(
+                    l1, count, cbow_mean, center, syn1neg, syn1, codes, points, code_lens,
                     cum_table, negative, hs, alpha, rng, sig_table, log_table,
                 )  # fmt: skip
-                if not cbow_mean:
-                    neu1e *= np.float32(1.0 / count)
+                loss += bag_loss
                 for j in ctx_at:
                     bag_errors[j] += neu1e
                     bag_sums[j] += np.float32(len(rows_of(kept[j]))) * neu1e
@@ -327,16 +357,11 @@ def train_chunk_reference(
                 l1 = np.zeros(dim, dtype=np.float32)
                 for c in ctx:  # in order, as the kernel sums
                     l1 += syn0[c]
-                if cbow_mean:
-                    l1 /= np.float32(len(ctx))
-                neu1e = np.zeros(dim, dtype=np.float32)
-                loss += _predict(
-                    l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                bag_loss, neu1e = _bag_predict(
+                    l1, len(ctx), cbow_mean, center, syn1neg, syn1, codes, points, code_lens,
                     cum_table, negative, hs, alpha, rng, sig_table, log_table,
                 )  # fmt: skip
-                if not cbow_mean:
-                    # A summed context spreads its error over the words (as gensim does).
-                    neu1e /= np.float32(len(ctx))
+                loss += bag_loss
                 for c in ctx:
                     syn0[c] += neu1e
                 pairs += 1
