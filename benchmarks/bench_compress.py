@@ -72,6 +72,8 @@ def main() -> None:
         "int8": glove.quantize("int8"),
         "int8, unit length": glove.quantize("int8", keep_norms=False),
         "PQ, 10 bytes a row": glove.quantize("pq"),
+        "PQ, 10 bytes, random training rows": glove.quantize("pq", train_on="random"),
+        "PQ, 12 bytes a row": glove.quantize("pq", subspaces=12),
         "PQ, 25 bytes a row": glove.quantize("pq", subspaces=25),
         "PCA 25 dims": glove.reduce(25),
     }

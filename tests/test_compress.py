@@ -149,6 +149,37 @@ def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
         table.quantize("pq", subspaces=25)
 
 
+def test_pq_learns_from_the_most_frequent_rows():
+    # Frequent words (by counts, else the first rows) lie in one region, rare ones in another:
+    # codebooks learned on the frequent rows reconstruct them better than a random sample's,
+    # which is mostly rare rows.
+    from tokenvec.compress import _training_rows
+
+    rng = np.random.default_rng(1)
+    n, d = 4000, 12
+    mat = rng.standard_normal((n, d)).astype(np.float32)
+    mat[:400] = rng.standard_normal((400, d)) * 0.3 + 4.0  # the frequent words' region
+    counts = np.r_[np.arange(1000, 600, -1), np.ones(n - 400)]
+    order = rng.permutation(n)  # rows shuffled: the counts say which are frequent
+    table = tv.Vectors([f"w{i}" for i in order], mat[order], counts=counts[order])
+    top = np.flatnonzero(order < 400)
+    got = _training_rows(table, 400, "frequent", rng)
+    np.testing.assert_array_equal(got, top)
+    plain = tv.Vectors(table.index_to_key, table.vectors)  # no counts: the first rows
+    np.testing.assert_array_equal(_training_rows(plain, 50, "frequent", rng), np.arange(50))
+    assert len(set(_training_rows(plain, 50, "random", rng).tolist())) == 50
+
+    def error(pq: tv.Vectors) -> float:
+        return float(np.mean(np.sum((pq.unit[top] - table.unit[top]) ** 2, axis=1)))
+
+    kw = dict(subspaces=3, sample=400, iterations=8, seed=0)
+    frequent = table.quantize("pq", train_on="frequent", **kw)
+    random = table.quantize("pq", train_on="random", **kw)
+    assert error(frequent) < 0.5 * error(random)
+    with pytest.raises(ValueError, match="train_on must be"):
+        table.quantize("pq", train_on="rare")
+
+
 def test_pq_scales_on_first_use_equal_one_rows_scale(table):
     # A PQ table opens without a pass over its codes; one row looked up before any query
     # gets the same vector as after the whole table's scales are computed.
