@@ -33,6 +33,7 @@ FOUNDATION = {
     "tokenvec.word2vec._constants",
     "tokenvec.word2vec._kernel",
     "tokenvec.word2vec._numba",
+    "tokenvec.word2vec._words_numba",
 }
 KERNELS = {
     "tokenvec._bag_numba",
@@ -47,6 +48,7 @@ KERNELS = {
     "tokenvec._topk",
     "tokenvec.word2vec._kernel",
     "tokenvec.word2vec._numba",
+    "tokenvec.word2vec._words_numba",
 }
 # The user-facing shells: only the command line may import them.
 SHELLS = {"tokenvec.cli", "tokenvec.web", "tokenvec.demo"}

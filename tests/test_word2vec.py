@@ -243,6 +243,54 @@ def test_scan_yields_the_sentences_iteration_yields(tmp_path_factory, lines, blo
         corpus_mod.BLOCK_CHARS, corpus_mod._SLICE = old
 
 
+_TEXT = st.lists(
+    st.sampled_from(["a", "bb", "é", "日本", "x'y", " ", "\n", "\t", "\r", "\x0b", "\x0c",
+                     "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u2028", "\u3000", "\u200b"]),
+    max_size=300,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=4), table=st.sampled_from([4, 8, 64]),
+       words=st.sampled_from([1, 2, 16]), arena=st.sampled_from([1, 3, 64]))  # fmt: skip
+def test_compiled_scanner_maps_words_as_the_reference(texts, table, words, arena):
+    """The compiled scan (bytes split at ASCII whitespace after Unicode whitespace became
+    spaces, words hashed into a growing table) gives the reference's positions, line marks
+    and sentences, from capacities small enough that every block grows them."""
+    from tokenvec.word2vec.corpus import _CompiledScanner, _Scanner
+
+    class Small(_CompiledScanner):
+        TABLE, WORDS, ARENA = table, words, arena
+
+    ref, got = _Scanner(5), Small(5)
+    for i, text in enumerate(texts):
+        if i % 2:
+            ref.piece(text.replace("\n", " "))
+            got.piece(text.replace("\n", " "))
+        else:
+            ref.lines(text)
+            got.lines(text)
+    a, b = ref.result(), got.result()
+    assert list(b.index) == list(a.index)
+    np.testing.assert_array_equal(b.ids, a.ids)
+    np.testing.assert_array_equal(b.starts, a.starts)
+    assert b.stats == a.stats
+
+
+def test_unicode_spaces_are_str_split_whitespace():
+    import re
+
+    from tokenvec.word2vec.corpus import UNICODE_SPACES
+
+    spaces = "".join(chr(c) for c in range(128, 0x110000) if chr(c).isspace())
+    assert re.fullmatch(f"[{UNICODE_SPACES}]*", spaces)
+    assert len(re.findall(f"[{UNICODE_SPACES}]", "".join(map(chr, range(128, 0x110000))))) == len(
+        spaces
+    )
+    ascii_spaces = [c for c in range(128) if chr(c).isspace()]
+    assert ascii_spaces == [9, 10, 11, 12, 13, 28, 29, 30, 31, 32]  # the compiled split's
+
+
 def test_vocabulary_and_encoding_from_the_scan_equal_the_iterated_ones(tmp_path):
     """Counting and encoding by arrays give the Counter path's words, counts, ties order,
     ids and sentence bounds (words below min_count dropped, sentences left empty skipped)."""

@@ -1,0 +1,114 @@
+"""The compiled half of the corpus scan (:class:`tokenvec.word2vec.corpus._Scanner`): a block
+of UTF-8 text split at ASCII whitespace and each word mapped to its first-seen position, in
+one pass over the bytes with the GIL released.
+
+The plain reference is the scanner's own ``str.split`` and dict path; the two give the same
+positions (the corpus tests check it on random text). Words live in an arena of bytes, found
+through an open-addressing table of their positions keyed by the 64-bit FNV-1a hash; when the
+arena, the word list or the table is full the call stops before the word that does not fit
+and says which, the caller grows it and calls again from there.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+FNV_OFFSET = 14695981039346656037
+FNV_PRIME = 1099511628211
+GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing: the product's top bits pick the slot
+
+# How a call ended
+DONE = 0
+GROW_TABLE = 1  # the table would pass half full, or the word list is full
+GROW_ARENA = 2  # the word's bytes do not fit in the arena
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _space(b):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    # str.split's ASCII whitespace: \t \n \v \f \r, the separators \x1c-\x1f, and space
+    return b == 32 or (9 <= b <= 13) or (28 <= b <= 31)
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _log2(n):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    bits = 0
+    while (1 << bits) < n:
+        bits += 1
+    return bits
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def map_words(buf, pos, end, eol, ids, table, starts, lens, hashes, arena, state):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """Map the words of ``buf[pos:end]`` to positions, written to ``ids[state[2]:]`` (a -1 for
+    each newline when ``eol``). ``state``: [arena bytes used, words known, ids written].
+    Returns (where it stopped, DONE / GROW_TABLE / GROW_ARENA)."""
+    mask = table.shape[0] - 1
+    shift = np.uint64(64 - _log2(table.shape[0]))
+    used = state[0]
+    known = state[1]
+    out = state[2]
+    p = pos
+    while p < end:
+        b = buf[p]
+        if _space(b):
+            if b == 10 and eol:
+                ids[out] = -1
+                out += 1
+            p += 1
+            continue
+        start = p
+        h = np.uint64(FNV_OFFSET)
+        while p < end and not _space(buf[p]):
+            h = (h ^ np.uint64(buf[p])) * np.uint64(FNV_PRIME)
+            p += 1
+        n = p - start
+        slot = np.int64((h * np.uint64(GOLDEN)) >> shift)
+        found = -1
+        while True:
+            w = table[slot]
+            if w < 0:
+                break
+            if hashes[w] == h and lens[w] == n:
+                s = starts[w]
+                same = True
+                for k in range(n):
+                    if arena[s + k] != buf[start + k]:
+                        same = False
+                        break
+                if same:
+                    found = w
+                    break
+            slot = (slot + 1) & mask
+        if found < 0:
+            if 2 * (known + 1) > table.shape[0] or known >= starts.shape[0]:
+                state[0], state[1], state[2] = used, known, out
+                return start, GROW_TABLE
+            if used + n > arena.shape[0]:
+                state[0], state[1], state[2] = used, known, out
+                return start, GROW_ARENA
+            for k in range(n):
+                arena[used + k] = buf[start + k]
+            starts[known] = used
+            lens[known] = n
+            hashes[known] = h
+            table[slot] = known
+            found = known
+            known += 1
+            used += n
+        ids[out] = found
+        out += 1
+    state[0], state[1], state[2] = used, known, out
+    return end, DONE
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def rehash(table, hashes, known):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """Fill an empty (all -1) ``table`` with the first ``known`` words by their hashes."""
+    mask = table.shape[0] - 1
+    shift = np.uint64(64 - _log2(table.shape[0]))
+    for w in range(known):
+        slot = np.int64((hashes[w] * np.uint64(GOLDEN)) >> shift)
+        while table[slot] >= 0:
+            slot = (slot + 1) & mask
+        table[slot] = w
