@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_compress.py [--big-rows 1000000] [--skip-big]``. Not a test.
 
-On GloVe 6B 50d (400,000 words), for each form: bytes of the table, Google analogy accuracy
+On GloVe 6B 50d (400,000 words), for each form: bytes of the table (codes and codebooks), Google analogy accuracy
 (3CosAdd, restrict_vocab=30,000), WordSim353 Spearman, overlap of each of 1,000 words' top-10
 neighbours with float32's, and the wall time of one ``most_similar`` query (median of 50,
 after a warm-up). On a synthetic 1M x 300 table (``--big-rows``): bytes, top-10 overlap on 200
@@ -25,7 +25,7 @@ import tokenvec as tv
 
 
 def table_bytes(v: tv.Vectors) -> int:
-    if isinstance(v, tv.Int8Vectors | tv.PQVectors):
+    if isinstance(v, tv.Int8Vectors | tv.PQVectors):  # (RQVectors are PQVectors)
         return v.nbytes
     return int(np.asarray(v.vectors).nbytes)
 
@@ -75,6 +75,8 @@ def main() -> None:
         "PQ, 10 bytes, random training rows": glove.quantize("pq", train_on="random"),
         "PQ, 12 bytes a row": glove.quantize("pq", subspaces=12),
         "PQ, 25 bytes a row": glove.quantize("pq", subspaces=25),
+        "RQ, 10 bytes a row": glove.quantize("rq"),
+        "RQ, 11 bytes a row": glove.quantize("rq", subspaces=11),
         "PCA 25 dims": glove.reduce(25),
     }
     rng = np.random.default_rng(0)

@@ -267,6 +267,27 @@ def oracle_native_pq(folder: Path) -> tuple[list[str], np.ndarray]:
     return keys, rows * scale[:, None]
 
 
+def oracle_native_rq(folder: Path) -> tuple[list[str], np.ndarray]:
+    """Residual-quantization codes: each row the sum of its codebooks' centroids (codebook.npy,
+    (m, 256, dim)), at unit length."""
+    meta, keys, codes = _native_parts(folder, (np.uint8,))
+    if meta.get("kind") != "rq":
+        raise Bad("kind")
+    book = _small_npy(folder / "codebook.npy")
+    m = codes.shape[1]
+    if book.ndim != 3 or book.shape[:2] != (m, 256) or book.shape[2] < 1 or book.dtype.kind != "f":
+        raise Bad("codebook")
+    book = book.astype(np.float32)
+    if not np.isfinite(book).all() or np.abs(book).max(initial=0) > 1e4:
+        raise Bad("codebook values")
+    rows = np.zeros((len(keys), book.shape[2]), np.float32)
+    for j in range(m):
+        rows += book[j][codes[:, j]]
+    n = np.sqrt(np.sum(rows.astype(np.float64) ** 2, axis=1))
+    scale = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
+    return keys, rows * scale[:, None]
+
+
 def oracle_native_static(folder: Path) -> tuple[list[str], np.ndarray]:
     """A native folder with a tokenizer (valid tokenizers JSON) and a token -> row map."""
     meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
@@ -571,6 +592,12 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
+def _make_rq(v: tv.Vectors, out: Path) -> Path:
+    if len(v) < 2:  # residual quantization needs two rows
+        v = tv.Vectors([*v.index_to_key, "pad"], np.concatenate([v.vectors, v.vectors + 1]))
+    return v.quantize("rq", subspaces=2, sample=256, iterations=2).save(out)
+
+
 @dataclass
 class Reader:
     name: str
@@ -611,6 +638,9 @@ READERS = {
                           ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
                            "norms.npy"), rtol=1e-6),
     "native-pq": Reader("native-pq", "native", True, _make_pq, oracle_native_pq,
+                        ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
+                         "codebook.npy"), rtol=1e-5),
+    "native-rq": Reader("native-rq", "native", True, _make_rq, oracle_native_rq,
                         ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
                          "codebook.npy"), rtol=1e-5),
     "native-static": Reader("native-static", "native", True, _make_static, oracle_native_static,

@@ -11,7 +11,7 @@ from tokenvec._optional import MissingExtraError
 from tokenvec.align import Alignment, align
 from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
-from tokenvec.compress import Int8Vectors, PQVectors
+from tokenvec.compress import Int8Vectors, PQVectors, RQVectors
 from tokenvec.distillation import distill
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
 from tokenvec.formats import detect_format
@@ -53,6 +53,7 @@ __all__ = [
     "Linear",
     "MissingExtraError",
     "PQVectors",
+    "RQVectors",
     "SinusoidalPositionalEmbedding",
     "SparseGrad",
     "StaticVectors",

@@ -25,10 +25,11 @@ import numpy as np
 from tokenvec._files import VectorFormatError
 from tokenvec.vectors import COMPRESSORS, NATIVE_KINDS, Vectors
 
-Form = Literal["float16", "int8", "pq"]
+Form = Literal["float16", "int8", "pq", "rq"]
 TrainOn = Literal["frequent", "random"]
 INT8_KIND = "int8"
 PQ_KIND = "pq"
+RQ_KIND = "rq"
 PQ_MAX = 1e4  # centroids of unit rows lie within [-1, 1]; a codebook beyond this is corrupt
 FLOAT16_MAX = 65504.0
 
@@ -84,7 +85,8 @@ def quantize(
     iterations: int = 15,
     seed: int = 0,
 ) -> Vectors:
-    """``vectors`` stored in a smaller ``form`` ("float16", "int8" or "pq"); queries unchanged.
+    """``vectors`` stored in a smaller ``form`` ("float16", "int8", "pq" or "rq"); queries
+    unchanged.
 
     int8 keeps each row's length unless ``keep_norms=False`` (then every row has length 1:
     cosine queries are the same, 4 bytes a row smaller). "pq" (product quantization, Jégou et
@@ -93,11 +95,17 @@ def quantize(
     rows have length 1 (see :class:`PQVectors`). The rows it learns from are the ``sample``
     most frequent (``train_on="frequent"``: by :attr:`Vectors.counts` when known, else the
     first rows, as vector files list words most frequent first), where queries and their
-    neighbours mostly lie, or ``"random"`` rows.
+    neighbours mostly lie, or ``"random"`` rows. "rq" (residual quantization, Chen et al.
+    2010) stores a byte for each of ``subspaces`` codebooks of whole rows, each learned on what
+    the ones before it left (see :class:`RQVectors`): better rows for the bytes, at a training
+    and encoding cost that grows with codebooks x dimensions.
     """
-    if form not in ("float16", "int8", "pq"):
-        raise ValueError(f"form must be 'float16', 'int8' or 'pq', got {form!r}")
+    if form not in ("float16", "int8", "pq", "rq"):
+        raise ValueError(f"form must be 'float16', 'int8', 'pq' or 'rq', got {form!r}")
     _check_finite(vectors)
+    if form == "rq":
+        return residual_quantize(vectors, subspaces, sample=sample, train_on=train_on,
+                                 iterations=iterations, seed=seed)  # fmt: skip
     if form == "pq":
         return product_quantize(vectors, subspaces, sample=sample, train_on=train_on,
                                 iterations=iterations, seed=seed)  # fmt: skip
@@ -352,6 +360,50 @@ def product_quantize(
                      on_duplicate="ignore")  # fmt: skip
 
 
+def residual_quantize(
+    vectors: Vectors,
+    codebooks: int | None = None,
+    *,
+    sample: int = 32_768,
+    train_on: TrainOn = "frequent",
+    iterations: int = 15,
+    seed: int = 0,
+    block: int = 65_536,
+) -> RQVectors:
+    """Residual quantization of the unit rows (see :func:`quantize`): codebook j holds 256
+    centroids of whole rows, learned by k-means on the training rows less what codebooks
+    0..j-1 chose for them; a row's code j is the centroid nearest to its own residual there.
+    Encoded block by block, so the residuals take ``block`` rows of memory."""
+    from tokenvec._checks import check_int
+
+    d = vectors.vector_size
+    m = check_int(codebooks, "subspaces", 1, 256) if codebooks is not None else max(1, d // 5)
+    check_int(sample, "sample", 256)
+    check_int(iterations, "iterations", 1)
+    if len(vectors) < 2:
+        raise ValueError("residual quantization needs at least two vectors")
+    if train_on not in ("frequent", "random"):
+        raise ValueError(f"train_on must be 'frequent' or 'random', got {train_on!r}")
+    rng = np.random.default_rng(seed)
+    unit = vectors.unit
+    rest = np.array(unit[_training_rows(vectors, min(sample, len(unit)), train_on, rng)],
+                    dtype=np.float32)  # fmt: skip
+    codebook = np.zeros((m, 256, d), dtype=np.float32)
+    for j in range(m):
+        centres = _kmeans(rest, 256, iterations, rng)
+        codebook[j, : len(centres)] = centres
+        rest -= centres[_assign(rest, centres)[0]]
+    codes = np.empty((len(unit), m), dtype=np.uint8)
+    for lo in range(0, len(unit), block):
+        res = np.array(unit[lo : lo + block], dtype=np.float32)
+        for j in range(m):
+            label = _assign(res, codebook[j])[0]
+            codes[lo : lo + block, j] = label
+            res -= codebook[j][label]
+    return RQVectors(vectors.index_to_key, codes, codebook, counts=vectors.counts,
+                     on_duplicate="ignore")  # fmt: skip
+
+
 class PQVectors(Vectors):
     """Vectors stored as product-quantization codes: one byte per subspace of each unit row
     (its nearest centroid there). A query's score against a row is the sum, over subspaces,
@@ -378,13 +430,10 @@ class PQVectors(Vectors):
                 f"codes must be (keys, subspaces) uint8, got {codes.dtype} {codes.shape}"
             )
         m = codes.shape[1]
-        if codebook.ndim != 3 or codebook.shape[:2] != (m, 256) or bounds.shape != (m + 1,):
-            raise ValueError(
-                f"a codebook {codebook.shape} and bounds {bounds.shape} for {m} subspaces"
-            )
-        widths = np.diff(bounds)
-        if bounds[0] != 0 or (widths < 1).any() or widths.max() > codebook.shape[2]:
-            raise ValueError("bounds must rise from 0, each subspace within the codebook's width")
+        if codebook.ndim != 3 or codebook.shape[:2] != (m, 256) or codebook.shape[2] < 1:
+            raise ValueError(f"a codebook {codebook.shape} for {m} subspaces: expected "
+                             f"({m}, 256, width)")  # fmt: skip
+        self._check_bounds(bounds, m, codebook.shape[2])
         if not np.isfinite(codebook).all() or np.abs(codebook).max(initial=0) > PQ_MAX:
             raise ValueError(f"the codebook must hold finite numbers of at most {PQ_MAX:g} "
                              f"(centroids of unit rows)")  # fmt: skip
@@ -401,6 +450,14 @@ class PQVectors(Vectors):
         self._norms = None
         if on_duplicate != "ignore":
             self._check_duplicates(on_duplicate)
+
+    @staticmethod
+    def _check_bounds(bounds: np.ndarray, m: int, width: int) -> None:
+        widths = np.diff(bounds)
+        if bounds.shape != (m + 1,):
+            raise ValueError(f"bounds {bounds.shape} for {m} subspaces: expected ({m + 1},)")
+        if bounds[0] != 0 or (widths < 1).any() or widths.max() > width:
+            raise ValueError("bounds must rise from 0, each subspace within the codebook's width")
 
     @property
     def scales(self) -> np.ndarray:
@@ -510,6 +567,81 @@ class PQVectors(Vectors):
         )
 
 
+class RQVectors(PQVectors):
+    """Vectors stored as residual-quantization codes: one byte per codebook, each codebook 256
+    centroids of whole rows (``codebook``: (m, 256, dims)); a row decodes to the sum of its
+    chosen centroids, at unit length. A query scores a row as product quantization does, by
+    summing a table of its dot products with every centroid (asymmetric cosine)."""
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        codes: np.ndarray,
+        codebook: np.ndarray,
+        *,
+        counts: Any = None,
+        on_duplicate: Literal["warn", "error", "ignore"] = "warn",
+    ) -> None:
+        book = np.asarray(codebook)
+        width = book.shape[2] if book.ndim == 3 else 0
+        # Checked as product quantization's codes and codebook; one span of every dimension.
+        super().__init__(keys, codes, book, np.array([0, width]), counts=counts,
+                         on_duplicate=on_duplicate)  # fmt: skip
+
+    @staticmethod
+    def _check_bounds(bounds: np.ndarray, m: int, width: int) -> None:
+        pass  # every codebook spans the whole row
+
+    def _decode(self, lo: int, hi: int) -> np.ndarray:
+        """Rows lo..hi-1 decoded (the sum of their centroids, in codebook order), float32."""
+        out = np.zeros((hi - lo, self.vector_size), dtype=np.float32)
+        for j in range(self.codes.shape[1]):
+            out += self.codebook[j][self.codes[lo:hi, j]]
+        return out
+
+    @property
+    def scales(self) -> np.ndarray:
+        if self._scales is None:
+            n = np.empty(len(self), dtype=np.float64)
+            step = 65_536
+            for lo in range(0, len(self), step):
+                rows = self._decode(lo, min(lo + step, len(self))).astype(np.float64)
+                n[lo : lo + step] = np.sqrt(np.sum(rows * rows, axis=1))
+            self._norms = (n > 0).astype(np.float32)
+            self._scales = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
+        return self._scales
+
+    @property
+    def unit(self) -> np.ndarray:
+        if self._unit is None:
+            out = self._decode(0, len(self))
+            out *= self.scales[:, None]
+            self._unit = out
+        return self._unit
+
+    def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        row = self._decode(i, i + 1)[0]
+        if self._scales is not None:
+            scale = float(self._scales[i])
+        else:  # the row's scale as ``scales`` computes every row's
+            r = row.astype(np.float64)
+            sq = float(np.sum(r * r))
+            scale = float(np.float32(1.0 / np.sqrt(sq))) if sq > 0 else 0.0
+        return (row * np.float32(scale)).astype(dtype)
+
+    def _table(self, q: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self.codebook @ q, dtype=np.float32)
+
+    def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
+        return {"kind": RQ_KIND}, {"codebook.npy": _npy(self.codebook)}
+
+    def __repr__(self) -> str:
+        m = self.codes.shape[1]
+        return (
+            f"Vectors({len(self):,} keys x {self.vector_size}, residual-quantized: {m} bytes a row)"
+        )
+
+
 def _npy(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
@@ -545,5 +677,20 @@ def _pq_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dic
 
 
 NATIVE_KINDS[INT8_KIND] = _int8_from_native
+
+
+def _rq_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
+                    **kwargs: Any) -> RQVectors:  # fmt: skip
+    from tokenvec.formats import _load_npy
+
+    kwargs.pop("allow_nan", None)
+    codebook = np.asarray(_load_npy(folder / "codebook.npy"))
+    try:
+        return RQVectors(keys, matrix, codebook, **kwargs)
+    except ValueError as exc:
+        raise VectorFormatError(f"{folder}: {exc}") from None
+
+
 NATIVE_KINDS[PQ_KIND] = _pq_from_native
+NATIVE_KINDS[RQ_KIND] = _rq_from_native
 COMPRESSORS.update(quantize=quantize, reduce=reduce)

@@ -683,7 +683,7 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
             f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} x {meta['dim']}"
         )
     # int8 codes of unit rows, or product-quantization codes (tokenvec.compress)
-    want = {"int8": (np.int8,), "pq": (np.uint8,)}.get(
+    want = {"int8": (np.int8,), "pq": (np.uint8,), "rq": (np.uint8,)}.get(
         str(meta.get("kind")), (np.float16, np.float32)
     )
     if mat.dtype not in want or not mat.dtype.isnative:
@@ -904,6 +904,7 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
         count, dim, dtype = meta["count"], meta["dim"], str(v.matrix.dtype)
         form = {"int8": "int8 codes" + ("" if (p / "norms.npy").is_file() else ", unit length"),
                 "pq": f"product-quantized, {v.matrix.shape[1]} bytes a row",
+                "rq": f"residual-quantized, {v.matrix.shape[1]} bytes a row",
                 "static": "static token vectors with their tokenizer"}.get(
             str(meta.get("kind")), dtype)  # fmt: skip
     else:

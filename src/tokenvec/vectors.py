@@ -760,9 +760,12 @@ class Vectors:
         codes for compressed tables."""
         return np.asarray(self.vectors)
 
-    def quantize(self, form: Literal["float16", "int8"] = "int8", **kwargs: Any) -> Vectors:
+    def quantize(
+        self, form: Literal["float16", "int8", "pq", "rq"] = "int8", **kwargs: Any
+    ) -> Vectors:
         """These vectors in a smaller form whose queries work unchanged: "float16" (half the
-        size) or "int8" (a quarter: codes of the unit rows and their lengths); see
+        size), "int8" (a quarter: codes of the unit rows and their lengths), "pq" or "rq" (a
+        byte per 5 dimensions: product or residual quantization); see
         :func:`tokenvec.compress.quantize`."""
         return COMPRESSORS["quantize"](self, form, **kwargs)
 

@@ -58,6 +58,7 @@ class Quantize(StrEnum):
     int8 = "int8"
     int8_unit = "int8-unit"
     pq = "pq"
+    rq = "rq"
 
 
 class Pooling(StrEnum):

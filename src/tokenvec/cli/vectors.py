@@ -174,8 +174,9 @@ def convert(
     reduce: int | None = typer.Option(None, help="Keep DIMS principal axes (PCA)."),
     quantize: Quantize | None = typer.Option(
         None,
-        help="Store smaller: float16, int8, int8-unit (no lengths) or pq (product "
-        "quantization, a byte per 5 dimensions); all but float16 native only.",
+        help="Store smaller: float16, int8, int8-unit (no lengths), pq (product "
+        "quantization, a byte per 5 dimensions) or rq (residual quantization, as many bytes: "
+        "better rows, slower to make); all but float16 native only.",
     ),
     encoding_errors: EncodingErrors = typer.Option(
         EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."
