@@ -121,6 +121,17 @@ def test_bad_compressions_are_clear_errors(table):
         tv.Int8Vectors(["a"], np.zeros((1, 2), np.float32))
 
 
+def _round_trip(v: tv.Vectors, path, form: str) -> None:
+    """The native folder gives back the same class, rows and answers, and names the form."""
+    from tokenvec.formats import describe
+
+    back = tv.load_vectors(v.save(path))
+    assert type(back) is type(v)
+    np.testing.assert_array_equal(back.unit, v.unit)
+    assert back.most_similar("w9", topn=3) == v.most_similar("w9", topn=3)
+    assert describe(path)["form"] == form
+
+
 def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
     pq = table.quantize("pq", subspaces=6, sample=3000, iterations=10)
     assert isinstance(pq, tv.PQVectors) and pq.codes.shape == (3000, 6)
@@ -139,13 +150,7 @@ def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
                       & {w for w, _ in table.most_similar(f"w{i}", topn=10)}) / 10
                   for i in range(0, 3000, 100)])  # fmt: skip
     assert ov > 0.3
-    back = tv.load_vectors(pq.save(tmp_path / "pq"))
-    assert isinstance(back, tv.PQVectors)
-    np.testing.assert_array_equal(back.unit, pq.unit)
-    assert back.most_similar("w9", topn=3) == pq.most_similar("w9", topn=3)
-    from tokenvec.formats import describe
-
-    assert describe(tmp_path / "pq")["form"] == "product-quantized, 6 bytes a row"
+    _round_trip(pq, tmp_path / "pq", "product-quantized, 6 bytes a row")
     with pytest.raises(ValueError, match="subspaces must be between 1 and 24"):
         table.quantize("pq", subspaces=25)
 
@@ -176,13 +181,7 @@ def test_residual_quantization_scores_its_decoded_rows(table, tmp_path):
     first = again._unit_row(5)
     assert again._scales is None
     np.testing.assert_array_equal(first, rq.unit[5])
-    back = tv.load_vectors(rq.save(tmp_path / "rq"))
-    assert isinstance(back, tv.RQVectors)
-    np.testing.assert_array_equal(back.unit, rq.unit)
-    assert back.most_similar("w9", topn=3) == rq.most_similar("w9", topn=3)
-    from tokenvec.formats import describe
-
-    assert describe(tmp_path / "rq")["form"] == "residual-quantized, 4 bytes a row"
+    _round_trip(rq, tmp_path / "rq", "residual-quantized, 4 bytes a row")
     with pytest.raises(ValueError, match="subspaces must be between 1 and 256"):
         table.quantize("rq", subspaces=300)
     with pytest.raises(ValueError, match="codebook"):

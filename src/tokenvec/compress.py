@@ -324,6 +324,24 @@ def _training_rows(vectors: Vectors, k: int, train_on: TrainOn,
     return np.sort(np.argsort(-counts, kind="stable")[:k])
 
 
+def _setup(kind: str, vectors: Vectors, m: int | None, most: int, sample: int,
+           train_on: TrainOn, iterations: int, seed: int,
+           ) -> tuple[int, np.random.Generator, np.ndarray]:  # fmt: skip
+    """The checked arguments of a quantizer: its number of bytes a row (default one per 5
+    dimensions), its random generator and the rows it learns from."""
+    from tokenvec._checks import check_int
+
+    m = check_int(m, "subspaces", 1, most) if m is not None else max(1, vectors.vector_size // 5)
+    check_int(sample, "sample", 256)
+    check_int(iterations, "iterations", 1)
+    if len(vectors) < 2:
+        raise ValueError(f"{kind} quantization needs at least two vectors")
+    if train_on not in ("frequent", "random"):
+        raise ValueError(f"train_on must be 'frequent' or 'random', got {train_on!r}")
+    rng = np.random.default_rng(seed)
+    return m, rng, _training_rows(vectors, min(sample, len(vectors)), train_on, rng)
+
+
 def product_quantize(
     vectors: Vectors,
     subspaces: int | None = None,
@@ -334,19 +352,10 @@ def product_quantize(
     seed: int = 0,
 ) -> PQVectors:
     """Product quantization of the unit rows (see :func:`quantize`)."""
-    from tokenvec._checks import check_int
-
     d = vectors.vector_size
-    m = check_int(subspaces, "subspaces", 1, d) if subspaces is not None else max(1, d // 5)
-    check_int(sample, "sample", 256)
-    check_int(iterations, "iterations", 1)
-    if len(vectors) < 2:
-        raise ValueError("product quantization needs at least two vectors")
-    if train_on not in ("frequent", "random"):
-        raise ValueError(f"train_on must be 'frequent' or 'random', got {train_on!r}")
-    rng = np.random.default_rng(seed)
+    m, rng, rows = _setup("product", vectors, subspaces, d, sample, train_on, iterations, seed)
     unit = np.asarray(vectors.unit, dtype=np.float32)
-    train = unit[_training_rows(vectors, min(sample, len(unit)), train_on, rng)]
+    train = unit[rows]
     splits = np.array_split(np.arange(d), m)
     width = max(len(s) for s in splits)
     codebook = np.zeros((m, 256, width), dtype=np.float32)
@@ -374,20 +383,10 @@ def residual_quantize(
     centroids of whole rows, learned by k-means on the training rows less what codebooks
     0..j-1 chose for them; a row's code j is the centroid nearest to its own residual there.
     Encoded block by block, so the residuals take ``block`` rows of memory."""
-    from tokenvec._checks import check_int
-
     d = vectors.vector_size
-    m = check_int(codebooks, "subspaces", 1, 256) if codebooks is not None else max(1, d // 5)
-    check_int(sample, "sample", 256)
-    check_int(iterations, "iterations", 1)
-    if len(vectors) < 2:
-        raise ValueError("residual quantization needs at least two vectors")
-    if train_on not in ("frequent", "random"):
-        raise ValueError(f"train_on must be 'frequent' or 'random', got {train_on!r}")
-    rng = np.random.default_rng(seed)
+    m, rng, rows = _setup("residual", vectors, codebooks, 256, sample, train_on, iterations, seed)
     unit = vectors.unit
-    rest = np.array(unit[_training_rows(vectors, min(sample, len(unit)), train_on, rng)],
-                    dtype=np.float32)  # fmt: skip
+    rest = np.array(unit[rows], dtype=np.float32)
     codebook = np.zeros((m, 256, d), dtype=np.float32)
     for j in range(m):
         centres = _kmeans(rest, 256, iterations, rng)
