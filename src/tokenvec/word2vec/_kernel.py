@@ -93,11 +93,18 @@ def train_chunk(
     alpha_start: float,
     alpha_end: float,
     seed: int,
+    hot: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
     """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk:
-    the one place that spells out their long positional signature."""
+    the one place that spells out their long positional signature.
+
+    ``hot`` (k, dim), if given, holds output rows 0..k-1 in place of ``syn1neg``'s: a thread's
+    private copy of the most frequent words' rows, which every noise draw writes; shared, they
+    bounce between the cores' caches (see ``Word2Vec._chunk``)."""
+    if hot is None:
+        hot = np.empty((0, syn1neg.shape[1]), np.float32)
     loss, pairs, kept = fn(
-        syn0, syn1neg, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
+        syn0, syn1neg, hot, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
         tables.points, tables.code_lens, bool(mode.sg), int(mode.negative), bool(mode.hs),
         int(mode.window), bool(mode.cbow_mean), float(alpha_start), float(alpha_end), seed,
         tables.sig, tables.log, bool(mode.subwords), tables.sub_offsets, tables.sub_rows,
@@ -150,11 +157,21 @@ def _update(
     return -_logsig(f if label == 1.0 else -f, log_table)
 
 
+class _OutRows:
+    """The output rows of negative sampling, the first ``len(hot)`` of them read from ``hot``."""
+
+    def __init__(self, syn1neg: np.ndarray, hot: np.ndarray) -> None:
+        self.syn1neg, self.hot = syn1neg, hot
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        return self.hot[t] if t < len(self.hot) else self.syn1neg[t]
+
+
 def _predict(
     l1: np.ndarray,
     target: int,
     neu1e: np.ndarray,
-    syn1neg: np.ndarray,
+    syn1neg: _OutRows,
     syn1: np.ndarray,
     codes: np.ndarray,
     points: np.ndarray,
@@ -193,7 +210,7 @@ def _bag_predict(
     count: int,
     cbow_mean: bool,
     center: int,
-    syn1neg: np.ndarray,
+    syn1neg: _OutRows,
     syn1: np.ndarray,
     codes: np.ndarray,
     points: np.ndarray,
@@ -225,6 +242,7 @@ def _bag_predict(
 def train_chunk_reference(
     syn0: np.ndarray,
     syn1neg: np.ndarray,
+    hot: np.ndarray,
     syn1: np.ndarray,
     words: np.ndarray,
     bounds: np.ndarray,
@@ -273,6 +291,7 @@ def train_chunk_reference(
         return [int(r) for r in sub_rows[sub_offsets[w] : sub_offsets[w + 1]]]
 
     rng = _Rng(seed)
+    out = _OutRows(syn1neg, hot)
     dim = syn0.shape[1]
     total = int(bounds[-1] - bounds[0])
     loss, pairs, kept_total, seen = 0.0, 0, 0, 0
@@ -312,7 +331,7 @@ def train_chunk_reference(
                     l1 += bag_sums[j]
                     count += len(rows_of(kept[j]))
                 bag_loss, neu1e = _bag_predict(
-                    l1, count, cbow_mean, center, syn1neg, syn1, codes, points, code_lens,
+                    l1, count, cbow_mean, center, out, syn1, codes, points, code_lens,
                     cum_table, negative, hs, alpha, rng, sig_table, log_table,
                 )  # fmt: skip
                 loss += bag_loss
@@ -332,7 +351,7 @@ def train_chunk_reference(
                     if j == i:
                         continue
                     loss += _predict(
-                        l1, kept[j], neu1e, syn1neg, syn1, codes, points, code_lens,
+                        l1, kept[j], neu1e, out, syn1, codes, points, code_lens,
                         cum_table, negative, hs, alpha, rng, sig_table, log_table,
                     )  # fmt: skip
                     pairs += 1
@@ -345,7 +364,7 @@ def train_chunk_reference(
                     l1 = syn0[kept[j]]
                     neu1e = np.zeros(dim, dtype=np.float32)
                     loss += _predict(
-                        l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+                        l1, center, neu1e, out, syn1, codes, points, code_lens,
                         cum_table, negative, hs, alpha, rng, sig_table, log_table,
                     )  # fmt: skip
                     syn0[kept[j]] += neu1e
@@ -358,7 +377,7 @@ def train_chunk_reference(
                 for c in ctx:  # in order, as the kernel sums
                     l1 += syn0[c]
                 bag_loss, neu1e = _bag_predict(
-                    l1, len(ctx), cbow_mean, center, syn1neg, syn1, codes, points, code_lens,
+                    l1, len(ctx), cbow_mean, center, out, syn1, codes, points, code_lens,
                     cum_table, negative, hs, alpha, rng, sig_table, log_table,
                 )  # fmt: skip
                 loss += bag_loss

@@ -33,12 +33,13 @@ def prefetch_row(mat, r):
 
 
 @inline
-def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg):
+def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg, hot_rows):
     """negs[:count] = noise words, each the first index with ``cum_table[i] > x`` for a random
     x (binary search's answer), found from ``guide[x >> shift]`` (the answer for the smallest x
     of its slot) by a short walk; each row's lines are prefetched, to arrive while the
     predictions before it compute (a noise row is a cache miss, and the search was the
-    other half of the time)."""
+    other half of the time). The first ``hot_rows`` rows live in the thread's own copy, in
+    cache already: a prefetch of the shared one would only pull it from the other core."""
     cum_max = cum_table[cum_table.shape[0] - 1]
     for q in range(count):
         x = rnd(state) % cum_max
@@ -46,7 +47,8 @@ def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg):
         while cum_table[t] <= x:
             t += 1
         negs[q] = t
-        prefetch_row(syn1neg, t)
+        if t >= hot_rows:
+            prefetch_row(syn1neg, t)
 
 
 @inline
@@ -90,10 +92,13 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 
 
 @inline
-def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
+def predict(l1, target, neu1e, syn1neg, hot, syn1, codes, points, code_lens, negs, q,
             negative, hs, alpha, sig_table, log_table):  # fmt: skip
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
-    drawn before): update the output rows, accumulate the input's gradient in neu1e."""
+    drawn before): update the output rows, accumulate the input's gradient in neu1e. Output
+    rows below ``hot.shape[0]`` are read and written in ``hot``, the thread's private copy of
+    them (spelled out at each use: a helper returning the row view costs a reference count
+    per row, 1.4x the skip-gram time)."""
     dim = l1.shape[0]
     loss = 0.0
     if hs:
@@ -123,10 +128,10 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
                 if t == target:
                     continue
                 label = 0.0
-            row = syn1neg[t]
+            row = hot[t] if t < hot.shape[0] else syn1neg[t]
             f = np.float32(0.0)
             if prev >= 0:
-                prow = syn1neg[prev]
+                prow = hot[prev] if prev < hot.shape[0] else syn1neg[prev]
                 for c in range(dim):
                     old = prow[c]
                     neu1e[c] += g_prev * old
@@ -140,7 +145,7 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
             prev = t
             g_prev = g
         if prev >= 0:
-            prow = syn1neg[prev]
+            prow = hot[prev] if prev < hot.shape[0] else syn1neg[prev]
             for c in range(dim):
                 old = prow[c]
                 neu1e[c] += g_prev * old
@@ -149,7 +154,7 @@ def predict(l1, target, neu1e, syn1neg, syn1, codes, points, code_lens, negs, q,
 
 
 @inline
-def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes, points, code_lens,
+def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes, points, code_lens,
                 negs, negative, hs, alpha, sig_table, log_table):  # fmt: skip
     """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
     then flows to each row whole) or their sum (the error spread over the rows, as gensim)."""
@@ -158,7 +163,7 @@ def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes, point
     if cbow_mean:
         for c in range(dim):
             l1[c] *= inv
-    loss = predict(l1, center, neu1e, syn1neg, syn1, codes, points, code_lens, negs, 0,
+    loss = predict(l1, center, neu1e, syn1neg, hot, syn1, codes, points, code_lens, negs, 0,
                    negative, hs, alpha, sig_table, log_table)  # fmt: skip
     if not cbow_mean:
         for c in range(dim):
@@ -167,11 +172,12 @@ def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes, point
 
 
 @njit
-def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes, points,
+def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, codes, points,
                 code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
                 seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
                 guide_shift):  # fmt: skip
     dim = syn0.shape[1]
+    hot_rows = hot.shape[0]
     shift = np.uint64(guide_shift)
     # Noise words are drawn for a whole centre before its predictions (the random stream is
     # the same: nothing else draws in between), so their rows load in parallel; a centre
@@ -214,7 +220,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
         if not sg and n > 0:
             b_next = np.int64(rnd(state) % np.uint64(window))
             if n > 1:  # a context exists (else the centre is skipped and draws nothing)
-                draw_negatives(buffers[0], negative, state, cum_table, guide, shift, syn1neg)
+                draw_negatives(
+                    buffers[0], negative, state, cum_table, guide, shift, syn1neg, hot_rows
+                )
         flushed = 0  # positions below this one have no errors left to add
         for k in range(slots):
             bag_pos[k] = -1
@@ -222,8 +230,8 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
             center = kept[i]
             if sg:
                 b = np.int64(rnd(state) % np.uint64(window))
-                if i + 1 < n and negative > 0:  # the next centre's target row
-                    prefetch_row(syn1neg, kept[i + 1])
+                if i + 1 < n and negative > 0 and kept[i + 1] >= hot_rows:
+                    prefetch_row(syn1neg, kept[i + 1])  # the next centre's target row
                 if not subwords:  # the word entering the next window
                     prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
             else:
@@ -234,9 +242,9 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 if i + 1 < n:
                     b_next = np.int64(rnd(state) % np.uint64(window))
                     draw_negatives(buffers[(i + 1) & 1], negative, state, cum_table, guide,
-                                   shift, syn1neg)  # fmt: skip
+                                   shift, syn1neg, hot_rows)  # fmt: skip
                     # ... and its target row, and the word entering its window
-                    if negative > 0:
+                    if negative > 0 and kept[i + 1] >= hot_rows:
                         prefetch_row(syn1neg, kept[i + 1])
                     if not subwords:
                         prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
@@ -248,7 +256,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                 ahead = (hi - lo - 1) * negative <= negs.shape[0]
                 if ahead:
                     draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
-                                   shift, syn1neg)  # fmt: skip
+                                   shift, syn1neg, hot_rows)  # fmt: skip
             if sg and subwords:
                 # Skip-gram over subwords: the mean of the centre's rows (its own and its
                 # n-grams') predicts each context word in its window; their errors are summed
@@ -267,9 +275,11 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     if j == i:
                         continue
                     if not ahead:
-                        draw_negatives(negs, negative, state, cum_table, guide, shift, syn1neg)
+                        draw_negatives(
+                            negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
+                        )
                         q = 0
-                    loss += predict(l1, kept[j], neu1e, syn1neg, syn1, codes, points,
+                    loss += predict(l1, kept[j], neu1e, syn1neg, hot, syn1, codes, points,
                                     code_lens, negs, q, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                     q += negative
@@ -280,12 +290,14 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     if j == i:
                         continue
                     if not ahead:
-                        draw_negatives(negs, negative, state, cum_table, guide, shift, syn1neg)
+                        draw_negatives(
+                            negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
+                        )
                         q = 0
                     ctx_row = syn0[kept[j]]
                     for c in range(dim):
                         neu1e[c] = 0.0
-                    loss += predict(ctx_row, center, neu1e, syn1neg, syn1, codes, points,
+                    loss += predict(ctx_row, center, neu1e, syn1neg, hot, syn1, codes, points,
                                     code_lens, negs, q, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                     q += negative
@@ -323,7 +335,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     count += bag_rows[k]
                 if count == 0:
                     continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes,
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes,
                                     points, code_lens, negs, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                 for j in range(lo, hi):
@@ -349,7 +361,7 @@ def train_chunk(syn0, syn1neg, syn1, words, bounds, sample_int, cum_table, codes
                     count += 1
                 if count == 0:
                     continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, syn1, codes,
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes,
                                     points, code_lens, negs, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                 for j in range(lo, hi):
