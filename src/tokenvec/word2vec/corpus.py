@@ -22,6 +22,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from tokenvec import _memory
+
 BLOCK_CHARS = 1 << 20
 DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
 
@@ -383,6 +385,8 @@ class Corpus:
                         scanner.lines(text)
             self._scan = scanner.result()
             self.stats = self._scan.stats
+            del scanner
+            _memory.release_freed()  # the blocks' temporaries: freed, but kept by the C heap
         return self._scan
 
     def forget_scan(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenvec import _memory
 from tokenvec.word2vec.config import Word2VecConfig
 from tokenvec.word2vec.corpus import Corpus, CorpusError, Scan
 
@@ -170,6 +171,8 @@ class EncodedCorpus:
         if scan is not None:
             enc = cls._from_scan(scan, vocab, chunk_words)
             corpus.forget_scan()
+            del scan
+            _memory.release_freed()  # before the weights: the scan's memory is not held
             return enc
         index = {w: i for i, w in enumerate(vocab.words)}
         # The corpus is the largest array held: 2 bytes a word while the vocabulary allows.
