@@ -93,18 +93,21 @@ def train_chunk(
     alpha_start: float,
     alpha_end: float,
     seed: int,
-    hot: np.ndarray | None = None,
+    hot_in: np.ndarray | None = None,
+    hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
     """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk:
     the one place that spells out their long positional signature.
 
-    ``hot`` (k, dim), if given, holds output rows 0..k-1 in place of ``syn1neg``'s: a thread's
-    private copy of the most frequent words' rows, which every noise draw writes; shared, they
-    bounce between the cores' caches (see ``Word2Vec._chunk``)."""
-    if hot is None:
-        hot = np.empty((0, syn1neg.shape[1]), np.float32)
+    ``hot_in`` (k, dim), if given, holds input rows 0..k-1 in place of ``syn0``'s (not with
+    subwords), ``hot_out`` output rows in place of ``syn1neg``'s: a thread's private copies of
+    the most frequent words' rows, which nearly every window and noise draw writes; shared,
+    they bounce between the cores' caches (see ``trainer._HotRows``)."""
+    none = np.empty((0, syn0.shape[1]), np.float32)
+    hot_in = none if hot_in is None else hot_in
+    hot_out = none if hot_out is None else hot_out
     loss, pairs, kept = fn(
-        syn0, syn1neg, hot, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
+        syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
         tables.points, tables.code_lens, bool(mode.sg), int(mode.negative), bool(mode.hs),
         int(mode.window), bool(mode.cbow_mean), float(alpha_start), float(alpha_end), seed,
         tables.sig, tables.log, bool(mode.subwords), tables.sub_offsets, tables.sub_rows,
@@ -157,21 +160,27 @@ def _update(
     return -_logsig(f if label == 1.0 else -f, log_table)
 
 
-class _OutRows:
-    """The output rows of negative sampling, the first ``len(hot)`` of them read from ``hot``."""
+class _Rows:
+    """The rows of a weight matrix, the first ``len(hot)`` of them kept in ``hot``."""
 
-    def __init__(self, syn1neg: np.ndarray, hot: np.ndarray) -> None:
-        self.syn1neg, self.hot = syn1neg, hot
+    def __init__(self, mat: np.ndarray, hot: np.ndarray) -> None:
+        self.mat, self.hot = mat, hot
 
     def __getitem__(self, t: int) -> np.ndarray:
-        return self.hot[t] if t < len(self.hot) else self.syn1neg[t]
+        return self.hot[t] if t < len(self.hot) else self.mat[t]
+
+    def __setitem__(self, t: int, row: np.ndarray) -> None:
+        if t < len(self.hot):
+            self.hot[t] = row
+        else:
+            self.mat[t] = row
 
 
 def _predict(
     l1: np.ndarray,
     target: int,
     neu1e: np.ndarray,
-    syn1neg: _OutRows,
+    syn1neg: _Rows,
     syn1: np.ndarray,
     codes: np.ndarray,
     points: np.ndarray,
@@ -210,7 +219,7 @@ def _bag_predict(
     count: int,
     cbow_mean: bool,
     center: int,
-    syn1neg: _OutRows,
+    syn1neg: _Rows,
     syn1: np.ndarray,
     codes: np.ndarray,
     points: np.ndarray,
@@ -241,8 +250,9 @@ def _bag_predict(
 
 def train_chunk_reference(
     syn0: np.ndarray,
+    hot_in: np.ndarray,
     syn1neg: np.ndarray,
-    hot: np.ndarray,
+    hot_out: np.ndarray,
     syn1: np.ndarray,
     words: np.ndarray,
     bounds: np.ndarray,
@@ -291,7 +301,8 @@ def train_chunk_reference(
         return [int(r) for r in sub_rows[sub_offsets[w] : sub_offsets[w + 1]]]
 
     rng = _Rng(seed)
-    out = _OutRows(syn1neg, hot)
+    inp = _Rows(syn0, hot_in)  # a word's own input row (its subword rows are not kept in it)
+    out = _Rows(syn1neg, hot_out)
     dim = syn0.shape[1]
     total = int(bounds[-1] - bounds[0])
     loss, pairs, kept_total, seen = 0.0, 0, 0, 0
@@ -361,13 +372,13 @@ def train_chunk_reference(
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    l1 = syn0[kept[j]]
+                    l1 = inp[kept[j]]
                     neu1e = np.zeros(dim, dtype=np.float32)
                     loss += _predict(
                         l1, center, neu1e, out, syn1, codes, points, code_lens,
                         cum_table, negative, hs, alpha, rng, sig_table, log_table,
                     )  # fmt: skip
-                    syn0[kept[j]] += neu1e
+                    inp[kept[j]] += neu1e
                     pairs += 1
             else:
                 ctx = [kept[j] for j in range(lo, hi) if j != i]
@@ -375,14 +386,14 @@ def train_chunk_reference(
                     continue
                 l1 = np.zeros(dim, dtype=np.float32)
                 for c in ctx:  # in order, as the kernel sums
-                    l1 += syn0[c]
+                    l1 += inp[c]
                 bag_loss, neu1e = _bag_predict(
                     l1, len(ctx), cbow_mean, center, out, syn1, codes, points, code_lens,
                     cum_table, negative, hs, alpha, rng, sig_table, log_table,
                 )  # fmt: skip
                 loss += bag_loss
                 for c in ctx:
-                    syn0[c] += neu1e
+                    inp[c] += neu1e
                 pairs += 1
         flush(sorted(bag_sums), kept)  # the sentence's last positions
     return loss, pairs, kept_total

@@ -172,12 +172,15 @@ def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes, 
 
 
 @njit
-def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, codes, points,
+def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, codes, points,
                 code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
                 seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
                 guide_shift):  # fmt: skip
     dim = syn0.shape[1]
     hot_rows = hot.shape[0]
+    # Input rows below this live in ``hot_in``, the thread's private copy (never with
+    # subwords, whose rows are reached through sub_rows).
+    hot_in_rows = hot_in.shape[0]
     shift = np.uint64(guide_shift)
     # Noise words are drawn for a whole centre before its predictions (the random stream is
     # the same: nothing else draws in between), so their rows load in parallel; a centre
@@ -232,8 +235,9 @@ def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, 
                 b = np.int64(rnd(state) % np.uint64(window))
                 if i + 1 < n and negative > 0 and kept[i + 1] >= hot_rows:
                     prefetch_row(syn1neg, kept[i + 1])  # the next centre's target row
-                if not subwords:  # the word entering the next window
-                    prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
+                nxt = kept[min(i + 1 + window, n - 1)]
+                if not subwords and nxt >= hot_in_rows:  # the word entering the next window
+                    prefetch_row(syn0, nxt)
             else:
                 # The random stream stays the reference's: b, noise of centre i, b, noise of
                 # centre i + 1, ...; only the work on centre i moves after the second draw.
@@ -246,8 +250,9 @@ def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, 
                     # ... and its target row, and the word entering its window
                     if negative > 0 and kept[i + 1] >= hot_rows:
                         prefetch_row(syn1neg, kept[i + 1])
-                    if not subwords:
-                        prefetch_row(syn0, kept[min(i + 1 + window, n - 1)])
+                    nxt = kept[min(i + 1 + window, n - 1)]
+                    if not subwords and nxt >= hot_in_rows:
+                        prefetch_row(syn0, nxt)
             lo = max(0, i - window + b)
             hi = min(n, i + window + 1 - b)
             ahead = True
@@ -294,7 +299,8 @@ def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, 
                             negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
                         )
                         q = 0
-                    ctx_row = syn0[kept[j]]
+                    cw = kept[j]
+                    ctx_row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
                     for c in range(dim):
                         neu1e[c] = 0.0
                     loss += predict(ctx_row, center, neu1e, syn1neg, hot, syn1, codes, points,
@@ -355,7 +361,8 @@ def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, 
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    row = syn0[kept[j]]
+                    cw = kept[j]
+                    row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
                     for c in range(dim):
                         l1[c] += row[c]
                     count += 1
@@ -367,7 +374,8 @@ def train_chunk(syn0, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, 
                 for j in range(lo, hi):
                     if j == i:
                         continue
-                    row = syn0[kept[j]]
+                    cw = kept[j]
+                    row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
                     for c in range(dim):
                         row[c] += neu1e[c]
                 pairs += 1
