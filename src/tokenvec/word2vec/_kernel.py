@@ -107,9 +107,10 @@ def train_chunk(
     hot_in = none if hot_in is None else hot_in
     hot_out = none if hot_out is None else hot_out
     loss, pairs, kept = fn(
-        syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, tables.sample_int, tables.cum_table, tables.codes,
-        tables.points, tables.code_lens, bool(mode.sg), int(mode.negative), bool(mode.hs),
-        int(mode.window), bool(mode.cbow_mean), float(alpha_start), float(alpha_end), seed,
+        syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, tables.sample_int,
+        tables.cum_table, tables.codes, tables.points, tables.code_lens, bool(mode.sg),
+        int(mode.negative), bool(mode.hs), int(mode.window), bool(mode.cbow_mean),
+        float(alpha_start), float(alpha_end), seed,
         tables.sig, tables.log, bool(mode.subwords), tables.sub_offsets, tables.sub_rows,
         tables.guide, int(tables.guide_shift),
     )  # fmt: skip

@@ -92,13 +92,13 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 
 
 @inline
-def predict(l1, target, neu1e, syn1neg, hot, syn1, codes, points, code_lens, negs, q,
+def predict(l1, target, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens, negs, q,
             negative, hs, alpha, sig_table, log_table):  # fmt: skip
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
     drawn before): update the output rows, accumulate the input's gradient in neu1e. Output
-    rows below ``hot.shape[0]`` are read and written in ``hot``, the thread's private copy of
-    them (spelled out at each use: a helper returning the row view costs a reference count
-    per row, 1.4x the skip-gram time)."""
+    rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the thread's private
+    copy of them (spelled out at each use: a helper returning the row view costs a reference
+    count per row, 1.4x the skip-gram time)."""
     dim = l1.shape[0]
     loss = 0.0
     if hs:
@@ -128,10 +128,10 @@ def predict(l1, target, neu1e, syn1neg, hot, syn1, codes, points, code_lens, neg
                 if t == target:
                     continue
                 label = 0.0
-            row = hot[t] if t < hot.shape[0] else syn1neg[t]
+            row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
             f = np.float32(0.0)
             if prev >= 0:
-                prow = hot[prev] if prev < hot.shape[0] else syn1neg[prev]
+                prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
                 for c in range(dim):
                     old = prow[c]
                     neu1e[c] += g_prev * old
@@ -145,7 +145,7 @@ def predict(l1, target, neu1e, syn1neg, hot, syn1, codes, points, code_lens, neg
             prev = t
             g_prev = g
         if prev >= 0:
-            prow = hot[prev] if prev < hot.shape[0] else syn1neg[prev]
+            prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
             for c in range(dim):
                 old = prow[c]
                 neu1e[c] += g_prev * old
@@ -154,8 +154,8 @@ def predict(l1, target, neu1e, syn1neg, hot, syn1, codes, points, code_lens, neg
 
 
 @inline
-def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes, points, code_lens,
-                negs, negative, hs, alpha, sig_table, log_table):  # fmt: skip
+def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1, codes, points,
+                code_lens, negs, negative, hs, alpha, sig_table, log_table):  # fmt: skip
     """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
     then flows to each row whole) or their sum (the error spread over the rows, as gensim)."""
     dim = l1.shape[0]
@@ -163,7 +163,7 @@ def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes, 
     if cbow_mean:
         for c in range(dim):
             l1[c] *= inv
-    loss = predict(l1, center, neu1e, syn1neg, hot, syn1, codes, points, code_lens, negs, 0,
+    loss = predict(l1, center, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens, negs, 0,
                    negative, hs, alpha, sig_table, log_table)  # fmt: skip
     if not cbow_mean:
         for c in range(dim):
@@ -172,12 +172,12 @@ def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes, 
 
 
 @njit
-def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum_table, codes, points,
-                code_lens, sg, negative, hs, window, cbow_mean, alpha_start, alpha_end,
-                seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
+def train_chunk(syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, sample_int, cum_table,
+                codes, points, code_lens, sg, negative, hs, window, cbow_mean, alpha_start,
+                alpha_end, seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
                 guide_shift):  # fmt: skip
     dim = syn0.shape[1]
-    hot_rows = hot.shape[0]
+    hot_rows = hot_out.shape[0]
     # Input rows below this live in ``hot_in``, the thread's private copy (never with
     # subwords, whose rows are reached through sub_rows).
     hot_in_rows = hot_in.shape[0]
@@ -284,7 +284,7 @@ def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum
                             negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
                         )
                         q = 0
-                    loss += predict(l1, kept[j], neu1e, syn1neg, hot, syn1, codes, points,
+                    loss += predict(l1, kept[j], neu1e, syn1neg, hot_out, syn1, codes, points,
                                     code_lens, negs, q, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                     q += negative
@@ -303,7 +303,7 @@ def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum
                     ctx_row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
                     for c in range(dim):
                         neu1e[c] = 0.0
-                    loss += predict(ctx_row, center, neu1e, syn1neg, hot, syn1, codes, points,
+                    loss += predict(ctx_row, center, neu1e, syn1neg, hot_out, syn1, codes, points,
                                     code_lens, negs, q, negative, hs, alpha, sig_table,
                                     log_table)  # fmt: skip
                     q += negative
@@ -341,9 +341,9 @@ def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum
                     count += bag_rows[k]
                 if count == 0:
                     continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes,
-                                    points, code_lens, negs, negative, hs, alpha, sig_table,
-                                    log_table)  # fmt: skip
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1,
+                                    codes, points, code_lens, negs, negative, hs, alpha,
+                                    sig_table, log_table)  # fmt: skip
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -368,9 +368,9 @@ def train_chunk(syn0, hot_in, syn1neg, hot, syn1, words, bounds, sample_int, cum
                     count += 1
                 if count == 0:
                     continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot, syn1, codes,
-                                    points, code_lens, negs, negative, hs, alpha, sig_table,
-                                    log_table)  # fmt: skip
+                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1,
+                                    codes, points, code_lens, negs, negative, hs, alpha,
+                                    sig_table, log_table)  # fmt: skip
                 for j in range(lo, hi):
                     if j == i:
                         continue
