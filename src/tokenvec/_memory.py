@@ -56,20 +56,29 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float32, *, huge: bool = False
 MADV_POPULATE_WRITE = 23  # Linux 5.14+: fault in every page of a range, as for writing
 
 
+def _c_function(name: str, argtypes: list[Any], restype: Any) -> Any:
+    """The C library's function ``name`` through ctypes (which releases the GIL while it
+    runs), or None where there is no such library or function."""
+    try:
+        import ctypes
+
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (OSError, AttributeError, ImportError):
+        return None
+    fn.argtypes = argtypes
+    fn.restype = restype
+    return fn
+
+
 def _populate(address: int, nbytes: int) -> bool:
     """Map every page of a fresh anonymous mapping with ``madvise(MADV_POPULATE_WRITE)``,
     called through ctypes so that the GIL is released meanwhile (Python's own ``mmap``
     holds it through ``MAP_POPULATE``: other threads stop for ~0.3 s a GB). False where the
     system cannot (an older kernel): the caller maps with ``MAP_POPULATE`` then."""
-    try:
-        import ctypes
+    import ctypes
 
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError, ImportError):
-        return False
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    madvise.restype = ctypes.c_int
-    return madvise(address, nbytes, MADV_POPULATE_WRITE) == 0
+    madvise = _c_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int)
+    return madvise is not None and madvise(address, nbytes, MADV_POPULATE_WRITE) == 0
 
 
 def release_freed() -> None:
@@ -78,15 +87,11 @@ def release_freed() -> None:
     word, but most of that sits in holes of the C heap that glibc keeps: 16 MiB of a 3M-word
     corpus stayed resident beside the weights allocated next, a third of the training's
     peak, until trimmed."""
-    try:
-        import ctypes
+    import ctypes
 
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError, ImportError):
-        return
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    trim(0)
+    trim = _c_function("malloc_trim", [ctypes.c_size_t], ctypes.c_int)
+    if trim is not None:
+        trim(0)
 
 
 def available_bytes() -> int | None:
