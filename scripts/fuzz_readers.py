@@ -28,6 +28,7 @@ import signal
 import struct
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import warnings
@@ -163,8 +164,10 @@ def oracle_word2vec(data: bytes) -> tuple[list[str], np.ndarray]:
 
 
 def oracle_native(folder: Path) -> tuple[list[str], np.ndarray]:
-    _, keys, mat = _native_parts(folder, (np.float16, np.float32))
-    if not np.isfinite(mat).all():
+    meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
+    # A folder whose meta.json records every value finite opens without a scan (queries then
+    # keep NaN rows out of every answer); otherwise a NaN row is an error.
+    if meta.get("finite") is not True and not np.isfinite(mat).all():
         raise Bad("NaN")
     return keys, np.asarray(mat)
 
@@ -451,6 +454,8 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
         if version not in (11, 12):
             raise Bad("version")
         dim, _, _, _, _, _, loss, model, bucket, minn, maxn, _, t = take("12id")
+        if version == 11 and model == 3:
+            maxn = 0  # fastText: old supervised models use no character n-grams
     else:
         dim = magic
         if not (0 < dim <= 65536 and 0 < version <= 10000):
@@ -466,6 +471,8 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
         raise Bad("dictionary sizes")
     if ntokens < 0 or prune < -1:
         raise Bad("dictionary counts")
+    if prune >= 0:
+        raise Bad("a pruned table in a full-precision model (fastText: invalid model file)")
     words = []
     for i in range(size):
         end = data.find(b"\0", pos, pos + 65537)
@@ -478,9 +485,6 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
             raise Bad("entry")
         if i < nwords:
             words.append(word)
-    if prune * 8 > len(data) - pos:
-        raise Bad("prune table size")
-    table = dict(zip(*[iter(take(f"{2 * prune}i"))] * 2, strict=True)) if prune > 0 else {}
     mats = []
     for _ in range(2):
         if new and take("B")[0] != 0:
@@ -492,11 +496,8 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
         pos += m * n * 4
     if pos != len(data):
         raise Bad("trailing data")
-    buckets = bucket if prune < 0 else len(table)
-    if prune >= 0 and any(not 0 <= v < buckets for v in table.values()):
-        raise Bad("prune table")
     inp = mats[0]
-    if inp.shape[0] != nwords + buckets:
+    if inp.shape[0] != nwords + bucket:
         raise Bad("input rows")
     try:
         keys = [w.decode("utf-8") for w in words]
@@ -505,13 +506,8 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
     vecs = np.zeros((nwords, dim), np.float32)
     for i, w in enumerate(words):
         rows = [i]
-        if keys[i] != "</s>" and prune != 0:
-            for h in _ft_ngrams(b"<" + w + b">", minn, maxn, bucket):
-                if prune > 0:
-                    if h not in table:
-                        continue
-                    h = table[h]
-                rows.append(nwords + h)
+        if w != b"</s>":  # every "</s>" entry, repeated or not, has no n-grams
+            rows += [nwords + h for h in _ft_ngrams(b"<" + w + b">", minn, maxn, bucket)]
         if max(rows) >= inp.shape[0]:
             raise Bad("row outside the input matrix")
         acc = np.zeros(dim, np.float32)
@@ -592,6 +588,66 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
+# Where a version-12 .bin keeps its fields: (offset, struct format).
+_FT_INTS = [(4, "i"), *((8 + 4 * k, "i") for k in range(12)), (64, "i"), (68, "i"), (72, "i")]
+_FT_LONGS = [(76, "q"), (84, "q")]
+_FT_EXTREMES = [0, 1, -1, 2, 3, 11, 12, 255, 256, 257, 65536, 65537, 2**31 - 1, -(2**31)]
+_FT_LONG_EXTREMES = [0, 1, -1, -2, 3, 2**31, 2**40, 2**62, -(2**62)]
+
+
+def _ft_entries(data: bytes) -> tuple[bytes, list[bytes], bytes] | None:
+    """(header, dictionary entries (word, NUL, count, type), rest) of a well-formed file."""
+    if len(data) < 92:
+        return None
+    size = struct.unpack_from("<i", data, 64)[0]
+    pos, entries = 92, []
+    for _ in range(max(size, 0)):
+        end = data.find(b"\0", pos)
+        if end < 0 or end + 10 > len(data):
+            return None
+        entries.append(data[pos : end + 10])
+        pos = end + 10
+    return data[:92], entries, data[pos:]
+
+
+def mutate_fasttext_bin(data: bytes, rng: random.Random) -> bytes:
+    """Mutations that know the .bin layout: header fields at their extremes, an old supervised
+    model, a pruned-bucket table, repeated and "</s>" words, truncation at field boundaries."""
+    b = bytearray(data)
+    parts = _ft_entries(data)
+    op = rng.randrange(6)
+    if op == 0 or parts is None:
+        off, fmt = rng.choice(_FT_INTS + _FT_LONGS)
+        values = _FT_EXTREMES if fmt == "i" else _FT_LONG_EXTREMES
+        if off + struct.calcsize(fmt) <= len(b):
+            struct.pack_into("<" + fmt, b, off, rng.choice(values))
+        return bytes(b)
+    head, entries, rest = parts
+    h = bytearray(head)
+    if op == 1:  # an old supervised model: fastText reads it without n-grams
+        struct.pack_into("<i", h, 4, 11)
+        struct.pack_into("<i", h, 36, rng.choice([1, 2, 3, 3]))
+    elif op == 2:  # a pruned-bucket table, its size claimed or real
+        k = rng.choice([0, 1, 2, 5, 10**6, 2**40])
+        struct.pack_into("<q", h, 84, k)
+        table = struct.pack(
+            f"<{2 * min(k, 5)}i", *(rng.randrange(-3, 50) for _ in range(2 * min(k, 5)))
+        )
+        rest = table + rest
+    elif op == 3 and len(entries) >= 2:  # a repeated word (fastText: the last one wins)
+        i, j = rng.sample(range(len(entries)), 2)
+        word_j = entries[j][: entries[j].index(b"\0")]
+        entries[i] = word_j + entries[i][entries[i].index(b"\0") :]
+    elif op == 4 and entries:  # "</s>", once or more
+        for i in rng.sample(range(len(entries)), rng.randint(1, len(entries))):
+            entries[i] = b"</s>" + entries[i][entries[i].index(b"\0") :]
+    else:  # truncated at a field boundary
+        whole = bytes(h) + b"".join(entries) + rest
+        cuts = [4, 8, 60, 64, 68, 76, 84, 92, 92 + len(b"".join(entries)), len(whole) - 4]
+        return whole[: rng.choice([c for c in cuts if 0 <= c < len(whole)] or [0])]
+    return bytes(h) + b"".join(entries) + rest
+
+
 def _make_rq(v: tv.Vectors, out: Path) -> Path:
     if len(v) < 2:  # residual quantization needs two rows
         v = tv.Vectors([*v.index_to_key, "pad"], np.concatenate([v.vectors, v.vectors + 1]))
@@ -607,6 +663,8 @@ class Reader:
     oracle: Callable[..., tuple[list[str], np.ndarray]]
     files: tuple[str, ...] = ()
     rtol: float = 0.0  # decoded forms (int8) match the oracle to float rounding
+    structured: Callable[[bytes, random.Random], bytes] | None = None  # format-aware mutations
+    last_wins: bool = False  # a repeated key looks up its last row (fastText's rule)
 
 
 def _make_transformer(v: tv.Vectors, out: Path) -> Path:
@@ -632,7 +690,10 @@ READERS = {
     "transformer": Reader("transformer", "transformer", True, _make_transformer,
                           oracle_transformer, ("model.safetensors", "vocab.txt")),
     "fasttext-bin": Reader("fasttext-bin", "fasttext-bin", False, _make_fasttext_bin,
-                           oracle_fasttext_bin),
+                           oracle_fasttext_bin, structured=mutate_fasttext_bin, last_wins=True),
+    "native-float16": Reader("native-float16", "native", True,
+                             lambda v, p: v.quantize("float16").save(p), oracle_native,
+                             ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy")),
     "native-int8": Reader("native-int8", "native", True,
                           lambda v, p: v.quantize("int8").save(p), oracle_native_int8,
                           ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
@@ -681,12 +742,27 @@ def _same(v: tv.Vectors, expect: tuple[list[str], np.ndarray], rtol: float = 0.0
     if v.index_to_key != keys or got.shape != mat.shape:
         return False
     a, b = got.astype(np.float32), mat.astype(np.float32)
-    return bool(np.allclose(a, b, rtol=rtol, atol=0) if rtol else np.array_equal(a, b))
+    if rtol:
+        return bool(np.allclose(a, b, rtol=rtol, atol=0, equal_nan=True))
+    return bool(np.array_equal(a, b, equal_nan=True))
 
 
-def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> Result:
-    """Load ``path`` with tokenvec and with the oracle, and compare."""
-    size = sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+def run_one(
+    reader: Reader,
+    path: Path,
+    detect: bool,
+    seconds: float = 5.0,
+    data: bytes | None = None,
+    memory_cap: int | None = None,
+) -> Result:
+    """Load ``path`` with tokenvec and with the oracle, and compare (``data``: the bytes of
+    ``path`` when it is a pipe, which the oracle cannot read again)."""
+    if data is not None:
+        size = len(data)
+    else:
+        size = (
+            sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+        )
     fmt = None if detect else reader.fmt
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -709,7 +785,7 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
         signal.setitimer(signal.ITIMER_REAL, 0)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    if peak > max(64 * size, 16 * 2**20):
+    if peak > (memory_cap or max(64 * size, 16 * 2**20)):
         return Result("memory", f"{peak:,} bytes for a {size:,}-byte input")
     oracles = [reader.oracle]
     if detect and not reader.is_folder:  # detection may pick any file format
@@ -719,14 +795,68 @@ def run_one(reader: Reader, path: Path, detect: bool, seconds: float = 5.0) -> R
     expects = []
     for oracle in oracles:
         try:
-            expects.append(oracle(path if reader.is_folder else path.read_bytes()))
+            raw = data if data is not None else None if reader.is_folder else path.read_bytes()
+            expects.append(oracle(path if reader.is_folder else raw))
         except Bad:
             pass
     if outcome is not None:
         return Result("rejected-valid", outcome.detail) if expects and not detect else outcome
     if any(_same(v, e, reader.rtol) for e in expects):
+        if reader.last_wins and not _last_wins(v):
+            return Result("misread", "a repeated word does not look up its last row")
         return Result("loaded")
     return Result("misread", f"{v.index_to_key[:5]} {np.asarray(v.vectors)[:2].tolist()}")
+
+
+def _last_wins(v: tv.Vectors) -> bool:
+    last = {k: i for i, k in enumerate(v.index_to_key)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return all(v.key_to_index[k] == i for k, i in last.items())
+
+
+def _feed_fifo(fifo: Path, data: bytes, seconds: float) -> threading.Thread:
+    """A thread writing ``data`` into ``fifo`` once a reader opens it (giving up after
+    ``seconds``, and when the reader closes early)."""
+
+    def run() -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:  # ENXIO: no reader yet
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.001)
+        os.set_blocking(fd, True)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:  # the reader stopped reading (it rejected the input): fine
+            pass
+        finally:
+            os.close(fd)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def run_piped(reader: Reader, path: Path, detect: bool) -> Result:
+    """``run_one`` on the same bytes fed through a FIFO (read once, never opened twice)."""
+    data = path.read_bytes()
+    fifo = path.with_name(path.name + ".fifo")
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    feeder = _feed_fifo(fifo, data, 5.0)
+    try:
+        return run_one(reader, fifo, detect, data=data)
+    finally:
+        feeder.join(6.0)
+        fifo.unlink()
 
 
 @dataclass
@@ -736,6 +866,7 @@ class Stats:
 
 
 FAILURES = ("crash", "hang", "misread", "memory")
+DEVICES = ("/dev/null", "/dev/zero")
 
 
 def fuzz(
@@ -753,6 +884,13 @@ def fuzz(
     for name in names:
         reader = READERS[name]
         rng = random.Random(f"{seed}-{name}")
+        if not reader.is_folder:  # device files: refused, in bounded time and memory
+            for device, detect in itertools.product(DEVICES, (False, True)):
+                # An endless device may be read up to the readers' longest line (64 MiB).
+                res = run_one(reader, Path(device), detect, data=b"", memory_cap=200 * 2**20)
+                stats[name].counts[f"{res.outcome} (device)"] += 1
+                if res.outcome != "rejected" and res.outcome not in stats[name].examples:
+                    stats[name].examples[res.outcome] = (device, res.detail)
         deadline = time.monotonic() + seconds
         i = 0
         while time.monotonic() < deadline and (max_inputs is None or i < max_inputs):
@@ -768,11 +906,13 @@ def fuzz(
                 victim.write_bytes(mutate(victim.read_bytes(), rng))
                 shown: bytes | str = f"{victim.name}: {victim.read_bytes()[:300]!r}"
             else:
-                path.write_bytes(mutate(path.read_bytes(), rng))
+                how = reader.structured if reader.structured and rng.random() < 0.5 else mutate
+                path.write_bytes(how(path.read_bytes(), rng))
                 shown = path.read_bytes()[:300]
             detect = (not reader.is_folder) and rng.random() < 0.3
-            res = run_one(reader, path, detect)
-            key = res.outcome + (" (detected)" if detect else "")
+            piped = (not reader.is_folder) and rng.random() < 0.1
+            res = run_piped(reader, path, detect) if piped else run_one(reader, path, detect)
+            key = res.outcome + (" (detected)" if detect else "") + (" (pipe)" if piped else "")
             stats[name].counts[key] += 1
             if (
                 res.outcome in (*FAILURES, "rejected-valid")

@@ -112,6 +112,14 @@ def test_encode_is_the_mean_of_the_teachers_tokens(small_static):
         v.encode(["x"], tokenizer=str.split)
 
 
+def test_a_lone_surrogate_is_a_clear_error_naming_the_text(small_static):
+    # Before: the tokenizer's own message about TextEncodeInput types.
+    for texts in (["fine", "bad \ud800 text"], ["bad\udcff"]):
+        with pytest.raises(ValueError, match="lone surrogate") as err:
+            tv.text.encode(small_static, texts)
+        assert "TextEncodeInput" not in str(err.value)
+
+
 def test_save_and_load_keep_the_tokenizer(small_static, tmp_path):
     v = small_static
     v.save(tmp_path / "static")

@@ -39,7 +39,7 @@ def test_reader_survives_mutated_files(reader, tmp_path):
     counts = stats[reader].counts
     failures = {k: v for k, v in counts.items() if k.split()[0] in fuzz_readers.FAILURES}
     assert not failures, (failures, stats[reader].examples)
-    assert sum(counts.values()) == 2000
+    assert sum(v for k, v in counts.items() if "(device)" not in k) == 2000
     # The mutations must reach both outcomes, or the harness tests nothing.
     assert any(k.startswith("loaded") for k in counts), counts
     assert any(k.startswith("rejected") for k in counts), counts

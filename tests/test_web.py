@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -185,24 +186,37 @@ def test_14_half_open_connections_are_closed(tiny, monkeypatch):
     import tokenvec.web as web
 
     monkeypatch.setattr(web, "HEADER_TIMEOUT", 0.5)
-    port = _free_port()
-    srv = uvicorn.Server(server_config(create_app(tiny), port=port))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    try:
+    with _serving(uvicorn, tiny) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as silent:
             silent.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
             t0 = time.perf_counter()
             assert silent.recv(1024) == b""  # the server closed it
             assert time.perf_counter() - t0 < 3
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as ok:
-            ok.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert ok.recv(1024).startswith(b"HTTP/1.1 200")
+        _answers(port)
+
+
+@contextlib.contextmanager
+def _serving(uvicorn, vectors):
+    """The playground for ``vectors`` served in a thread on a free port (yielded)."""
+    port = _free_port()
+    srv = uvicorn.Server(server_config(create_app(vectors), port=port))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.05)
+    try:
+        yield port
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def _answers(port: int) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as ok:
+        ok.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert ok.recv(1024).startswith(b"HTTP/1.1 200")
 
 
 def test_14_serve_limits_blas_to_one_thread_per_request():
@@ -219,3 +233,44 @@ def test_14_serve_limits_blas_to_one_thread_per_request():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "1", out.stderr
     del threadpoolctl
+
+
+def test_13_a_client_trickling_its_next_request_is_dropped(tiny, monkeypatch):
+    # Before: only the first request of a connection had a deadline; a client that sent one
+    # request, then the next one's headers a byte every few seconds, held its connection.
+    import socket
+
+    uvicorn = pytest.importorskip("uvicorn")
+    import tokenvec.web as web
+
+    monkeypatch.setattr(web, "HEADER_TIMEOUT", 1.0)
+    with _serving(uvicorn, tiny) as port:
+        for tail in (b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ",  # headers
+                     b"POST /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100"
+                     b"\r\n\r\nab"):  # a body  # fmt: skip
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+                slow.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                first = slow.recv(65536)
+                assert first.startswith(b"HTTP/1.1 200")
+                slow.sendall(tail)
+                t0 = time.perf_counter()
+                closed = False
+                while time.perf_counter() - t0 < 6:
+                    try:
+                        slow.sendall(b"a")  # a byte every 0.3 s: within uvicorn's keep-alive
+                        got = slow.recv(65536) if _readable(slow, 0.3) else b"-"
+                    except OSError:
+                        closed = True
+                        break
+                    if got == b"":
+                        closed = True
+                        break
+                assert closed, "the trickling client was never dropped"
+                assert time.perf_counter() - t0 < 4
+        _answers(port)
+
+
+def _readable(sock, seconds: float) -> bool:
+    import select
+
+    return bool(select.select([sock], [], [], seconds)[0])

@@ -22,10 +22,13 @@ import ctypes
 import ctypes.util
 import errno
 import gzip
+import io
 import json
 import lzma
+import mmap
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -167,6 +170,57 @@ def _renameat2(src: Path, dst: Path, flags: int) -> bool:
     raise OSError(err, os.strerror(err), str(dst))
 
 
+_SPECIAL = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def refuse_special(target: Path) -> None:
+    """Raise ``FileExistsError`` if ``target`` is (or is a symlink to) anything but a regular
+    file or a folder: a save renames over its target, and renaming a file over ``/dev/null``
+    or a FIFO replaces the system's node, not what it leads to. No flag allows it."""
+    try:
+        st = os.stat(target)  # follows a symlink: a link to /dev/null is refused too
+    except OSError:
+        return  # missing, or a dangling symlink: nothing of the user's is behind it
+    for test, what in _SPECIAL:
+        if test(st.st_mode):
+            link = " (through a symlink)" if target.is_symlink() else ""
+            raise FileExistsError(
+                f"{target} is {what}{link}; a save replaces only a regular file or a tokenvec "
+                f"folder, so it is left as it is: choose a file name as the target"
+            )
+
+
+def _fsync(path: Path, *, folder: bool = False) -> None:
+    """Flush ``path`` (a file's data, or a folder's entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # a file system that cannot sync
+            raise
+    finally:
+        os.close(fd)
+
+
+def make_durable(tmp: Path) -> None:
+    """Flush a finished temporary (a file, or a folder and every file in it) before it is
+    renamed into place: after a power cut the new name then leads to the whole new content,
+    never to an empty or partial file (the rename itself is made durable by flushing the
+    parent folder afterwards, :func:`_fsync` with ``folder=True``)."""
+    if tmp.is_dir() and not tmp.is_symlink():
+        for e in os.scandir(tmp):
+            if e.is_file(follow_symlinks=False):
+                _fsync(Path(e.path))
+        _fsync(tmp, folder=True)
+    else:
+        _fsync(tmp)
+
+
 def check_replaceable(
     target: str | os.PathLike[str],
     *,
@@ -184,6 +238,7 @@ def check_replaceable(
     target = Path(target)
     if not os.path.lexists(target):
         return False
+    refuse_special(target)
     is_dir = target.is_dir() and not target.is_symlink()
     if kind is None and is_dir:
         raise IsADirectoryError(f"{target} is a folder; a file cannot replace it")
@@ -233,34 +288,199 @@ def atomic_path(
         os.chmod(tmp, 0o666 & ~mask)
     try:
         yield tmp
-        if kind is None:
-            if not exists and _renameat2(tmp, target, _RENAME_NOREPLACE):
-                return
-            if not overwrite and os.path.lexists(target):
-                raise FileExistsError(f"{target} appeared while it was being written; kept it")
-            os.replace(tmp, target)  # atomic for files
-            return
-        if not exists:
-            if not _renameat2(tmp, target, _RENAME_NOREPLACE):
-                if os.path.lexists(target):
-                    raise FileExistsError(f"{target} appeared while it was being written; kept it")
-                os.rename(tmp, target)
-            return
-        kind.check(target)  # once more, just before the swap
-        if _renameat2(tmp, target, _RENAME_EXCHANGE):
-            _remove_owned(tmp, files)  # tmp now holds the old artefact
-            return
-        old = target.with_name(f"{prefix}{os.urandom(4).hex()}.old")
-        os.rename(target, old)
-        try:
-            os.rename(tmp, target)
-        except BaseException:
-            os.rename(old, target)  # put the old artefact back before reporting
-            raise
-        _remove_owned(old, files)
+        make_durable(tmp)
+        _move_into_place(tmp, target, exists=exists, overwrite=overwrite, kind=kind)
     except BaseException:
         _remove_owned(tmp, files)
         raise
+    with contextlib.suppress(OSError):
+        _fsync(target.parent, folder=True)  # the rename itself, made durable
+
+
+def _move_into_place(
+    tmp: Path, target: Path, *, exists: bool, overwrite: bool, kind: FolderKind | None
+) -> None:
+    """Rename the finished temporary ``tmp`` over ``target`` by the rules of :func:`atomic_path`."""
+    if kind is None:
+        if not exists and _renameat2(tmp, target, _RENAME_NOREPLACE):
+            return
+        if not overwrite and os.path.lexists(target):
+            raise FileExistsError(f"{target} appeared while it was being written; kept it")
+        refuse_special(target)  # once more: it may have become a device meanwhile
+        os.replace(tmp, target)  # atomic for files
+        return
+    if not exists:
+        if not _renameat2(tmp, target, _RENAME_NOREPLACE):
+            if os.path.lexists(target):
+                raise FileExistsError(f"{target} appeared while it was being written; kept it")
+            os.rename(tmp, target)
+        return
+    kind.check(target)  # once more, just before the swap
+    if _renameat2(tmp, target, _RENAME_EXCHANGE):
+        _remove_owned(tmp, kind.files)  # tmp now holds the old artefact
+        return
+    old = target.with_name(f".{target.name}.{_TAG}-{os.getpid()}-{os.urandom(4).hex()}.old")
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)  # put the old artefact back before reporting
+        raise
+    _remove_owned(old, kind.files)
+
+
+# --- inputs that can be read only once: pipes, FIFOs, character devices -------------------------
+
+PIPE_WAIT_ENV = "TOKENVEC_PIPE_WAIT"
+PIPE_WAIT_S = 60.0  # how long a FIFO may go without a writer before the read gives up
+PIPE_READ_BYTES = 64 * 1024  # what a Linux pipe holds
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` is an input that can be read only once, front to back (a pipe such as
+    ``<(cat file)``, a FIFO, a character device): it must be opened once, never re-opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read from a stream (``head``), then the rest of the stream."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head, self._pos, self._raw = head, 0, raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._pos < len(self._head):
+            n = min(len(b), len(self._head) - self._pos)
+            b[:n] = self._head[self._pos : self._pos + n]
+            self._pos += n
+            return n
+        return self._raw.readinto(b)  # type: ignore[attr-defined]
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _wait_for_writer(fd: int, path: Path) -> None:
+    """Wait until a FIFO opened without blocking has data or its writer has gone; a clear
+    error after ``TOKENVEC_PIPE_WAIT`` seconds (60 by default) with no writer at all."""
+    import select
+
+    try:
+        wait = float(os.environ.get(PIPE_WAIT_ENV, PIPE_WAIT_S))
+    except ValueError:
+        wait = PIPE_WAIT_S
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    if not poller.poll(max(0, int(wait * 1000))):
+        raise VectorFormatError(
+            f"{path}: nothing was written to this pipe in {wait:g} s (no writer); start the "
+            f"program that writes it, or set {PIPE_WAIT_ENV} to wait longer"
+        )
+
+
+def open_stream(path: Path, head_bytes: int) -> tuple[bytes, BinaryIO]:
+    """Open a stream input once: its first ``head_bytes`` bytes (fewer if it ends first), and a
+    reader that yields the whole stream again from its first byte. A FIFO without a writer is
+    an error after a while (see :func:`_wait_for_writer`), not a hang."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        anonymous = os.path.basename(os.path.realpath(path)).startswith("pipe:")
+        if stat.S_ISFIFO(os.fstat(fd).st_mode) and not anonymous:
+            _wait_for_writer(fd, path)  # a named FIFO; a shell's <(...) pipe has its writer
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)  # from here on, reads block
+        raw = open(fd, "rb", buffering=0, closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+    parts, got = [], 0
+    try:
+        while got < head_bytes:
+            chunk = raw.read(min(PIPE_READ_BYTES, head_bytes - got))  # no big buffer up front
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+    except BaseException:
+        raw.close()
+        raise
+    head = b"".join(parts)
+    return head, io.BufferedReader(_Prefixed(head, raw), 1 << 20)  # type: ignore[arg-type]
+
+
+MAX_LINE_BYTES = 64 * 2**20  # a longer "line" means the input is not text made of lines
+
+
+def read_rest(f: BinaryIO, where: str, already: int = 0) -> bytes:
+    """The rest of a stream, in memory; an error before the whole (``already`` bytes read
+    before) outgrows half the memory available (an endless stream, or one to save first)."""
+    from tokenvec._memory import available_bytes
+
+    have = available_bytes()
+    limit = have // 2 if have else 2**40
+    parts, total = [], already
+    while chunk := f.read(PIPE_READ_BYTES * 16):
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise VectorFormatError(
+                f"{where}: more than {limit / 2**30:,.1f} GiB from a pipe: it does not end, or "
+                f"it is too large to read into memory (save it to a file first)"
+            )
+    return b"".join(parts)
+
+
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a file, or a pipe/FIFO/device once (a FIFO without a writer is an error after a
+    while, not a hang), for reading bytes."""
+    p = Path(path)
+    if is_stream(p):
+        return open_stream(p, 0)[1]
+    return open(p, "rb")
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
+    """The whole of a file that should be small (a tokenizer, a JSON record): a ``ValueError``
+    naming the file past ``limit`` bytes, so ``/dev/zero`` cannot fill the memory."""
+    with open_input(path) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path}: larger than {limit:,} bytes, too large for {what}")
+    return data
+
+
+def iter_lines(
+    path: str | os.PathLike[str], *, max_line: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, str]]:
+    """(line number, line without its end) of a UTF-8 text file, pipe or FIFO. A line longer
+    than ``max_line`` bytes (``/dev/zero`` has no line end at all) or bytes that are not UTF-8
+    are a ``ValueError`` naming the file and the line."""
+    with open_input(path) as f:
+        for lineno, raw in enumerate(iter(lambda: f.readline(max_line + 1), b""), 1):
+            if len(raw) > max_line:
+                raise ValueError(
+                    f"{path}:{lineno}: a line longer than {max_line / 2**20:g} MiB: not a text "
+                    f"file of lines"
+                )
+            try:
+                yield lineno, raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{path}:{lineno}: not UTF-8 text (byte {exc.start} of the line)"
+                ) from None
 
 
 def open_compressed(path: Path) -> BinaryIO:
@@ -363,3 +583,55 @@ def decode_words(words: list[bytes], errors: Errors, where: str, lines: Any = No
                 f"pass encoding_errors='replace' or 'ignore' to load it anyway"
             ) from None
     return out
+
+
+class MappedFiles:
+    """The files that memory-mapped arrays read, each with its size when it was opened.
+
+    A mapped file that shrinks while open (``cp`` over it, a program rewriting it in place)
+    kills the process with SIGBUS on the next read of a page past its new end: no Python
+    exception can catch that. Queries call :meth:`check` first, which turns a shrunk file into
+    a clear error instead (one ``fstat`` per mapped file). A file replaced by a rename (as
+    every tokenvec save does) is unaffected: the mapping keeps the old file.
+    """
+
+    def __init__(self, arrays: list[Any], where: str) -> None:
+        self.where = where
+        self._maps: list[tuple[Any, int]] = []
+        seen: set[int] = set()
+        for a in arrays:
+            mm = _mmap_of(a)
+            if mm is not None and id(mm) not in seen:
+                seen.add(id(mm))
+                self._maps.append((mm, mm.size()))
+
+    def __bool__(self) -> bool:
+        return bool(self._maps)
+
+    def check(self) -> None:
+        """Raise ``VectorFormatError`` if a mapped file is now shorter than when opened."""
+        for mm, size in self._maps:
+            try:
+                now = mm.size()
+            except (OSError, ValueError):  # closed, or the file is gone
+                now = -1
+            if now < size:
+                raise VectorFormatError(
+                    f"{self.where} was rewritten in place while open ({size:,} bytes then, "
+                    f"{max(now, 0):,} now): its memory-mapped rows can no longer be read; open "
+                    f"it again (or open it with mmap=False to read it into memory)"
+                )
+
+
+def _mmap_of(a: Any) -> Any:
+    """The ``mmap.mmap`` behind a NumPy array (a ``np.memmap`` or a view of one), or None."""
+    for _ in range(64):
+        mm = getattr(a, "_mmap", None)
+        if isinstance(mm, mmap.mmap):
+            return mm
+        if isinstance(a, mmap.mmap):
+            return a
+        a = getattr(a, "base", None)
+        if a is None:
+            return None
+    return None

@@ -17,7 +17,12 @@ from tokenvec._jit import LazyKernel
 def _compile() -> dict[str, object]:
     from tokenvec import _subword_numba as k
 
-    return {"counts": k.subword_counts, "fill": k.subword_fill, "mean": k.mean_rows}
+    return {
+        "counts": k.subword_counts,
+        "fill": k.subword_fill,
+        "mean": k.mean_rows,
+        "word_mean": k.word_mean,
+    }
 
 
 _kernels = LazyKernel(_compile)  # type: ignore[arg-type]
@@ -48,7 +53,7 @@ def subword_table(model: Any) -> tuple[np.ndarray, np.ndarray]:
         for key, val in model.prune.items():
             if 0 <= key < a.bucket:
                 prune[key] = val
-    eos = next((i for i, w in enumerate(model.words) if w == "</s>"), -1)
+    eos = eos_mask(blob, starts, lens)
     k = _kernels.get()
     counts = np.zeros(nwords, dtype=np.int64)
     common = (blob, starts, lens, a.minn, a.maxn, a.bucket, prune, use_prune, eos)
@@ -59,6 +64,40 @@ def subword_table(model: Any) -> tuple[np.ndarray, np.ndarray]:
     rows = np.empty(int(offsets[-1]), dtype=np.int32)
     split_run(lambda lo, hi: k["fill"](*common, offsets, rows, lo, hi), nwords, parts)  # type: ignore[index]
     return offsets, rows
+
+
+COMPILED_WORD_BYTES = 32  # shorter words: the Python reference is as fast as a call
+
+
+def word_vector(model: Any, word: bytes, index: int | None) -> tuple[np.ndarray, int]:
+    """The vector of ``word`` (its stored bytes; ``index`` its row if in the vocabulary) and
+    the number of rows it averages: :func:`tokenvec.fasttext.subword_rows` and their mean,
+    in one compiled pass (a million-character word in well under a second)."""
+    a = model.args
+    m = np.asarray(model.input)
+    if m.dtype != np.float32 or m.ndim != 2:
+        raise ValueError(f"input matrix is {m.dtype} {m.shape}, expected float32 (N, dim)")
+    nwords = len(model.words)
+    if m.shape[0] < nwords + max(a.bucket, 0):
+        raise ValueError(f"the input matrix has {m.shape[0]} rows for {nwords} words + buckets")
+    framed = np.frombuffer(b"<" + word + b">", dtype=np.uint8)  # fastText's BOW and EOW
+    out = np.empty(a.dim, dtype=np.float32)
+    fn = _kernels.get()["word_mean"]  # type: ignore[index]
+    ngrams = word != b"</s>"  # fastText's EOS never has n-grams
+    count = fn(framed, -1 if index is None else index, ngrams, a.minn, a.maxn, a.bucket, nwords,
+               m, out)  # fmt: skip
+    return out, int(count)
+
+
+def eos_mask(blob: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """(nwords,) uint8: 1 for every entry whose bytes are ``</s>`` (fastText gives each such
+    entry, repeated or not, its own row and no n-grams)."""
+    mask = np.zeros(starts.shape[0], dtype=np.uint8)
+    four = np.flatnonzero(lens == 4)
+    if four.size:
+        grabbed = blob[starts[four, None] + np.arange(4)]  # (k, 4)
+        mask[four[(grabbed == np.frombuffer(b"</s>", np.uint8)).all(axis=1)]] = 1
+    return mask
 
 
 def mean_rows(offsets: np.ndarray, rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:

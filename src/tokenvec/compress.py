@@ -209,6 +209,7 @@ class Int8Vectors(Vectors):
     @property
     def unit(self) -> np.ndarray:
         if self._unit is None:
+            self._check_source()
             from tokenvec._quant_numba import int8_widen_rows
 
             out = np.empty(self.codes.shape, dtype=np.float32)
@@ -221,6 +222,7 @@ class Int8Vectors(Vectors):
         """1 / ||codes[r]|| of every row (what decodes a unit row), computed on first use:
         opening a table reads none of its codes."""
         if self._scales is None:
+            self._check_source()
             self._scales = code_scales(self.codes)
         return self._scales
 
@@ -228,6 +230,7 @@ class Int8Vectors(Vectors):
         return self._unit_row(i) * self._lengths[i]
 
     def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        self._check_source()
         scale = (
             self._scales[i] if self._scales is not None else code_scales(self.codes[i : i + 1])[0]
         )
@@ -242,6 +245,7 @@ class Int8Vectors(Vectors):
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         if restrict_vocab is not None and restrict_vocab <= 0:
             raise ValueError(f"restrict_vocab must be positive, got {restrict_vocab}")
+        self._check_source()
         q = np.ascontiguousarray(queries, dtype=np.float32)
         if q.ndim == 1:
             out = np.empty(n, dtype=np.float32)
@@ -263,11 +267,12 @@ class Int8Vectors(Vectors):
         return None  # int8 scores are the answer (no float re-scoring: no float rows kept)
 
     def stored_matrix(self) -> np.ndarray:
+        self._check_source()
         return self.codes
 
     def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
         files = {"norms.npy": _npy(self._lengths)} if self.kept_norms else {}
-        return {"kind": INT8_KIND}, files
+        return {"kind": INT8_KIND, "kept_norms": self.kept_norms}, files
 
     def __repr__(self) -> str:
         lengths = "" if self.kept_norms else ", unit length"
@@ -462,6 +467,7 @@ class PQVectors(Vectors):
     def scales(self) -> np.ndarray:
         """1 / length of each decoded row (decoded rows are near, not at, unit length)."""
         if self._scales is None:
+            self._check_source()
             widths = np.diff(self.bounds)
             sq = np.zeros(self.codes.shape[0], dtype=np.float64)
             for j in range(self.codes.shape[1]):
@@ -490,6 +496,7 @@ class PQVectors(Vectors):
     @property
     def unit(self) -> np.ndarray:
         if self._unit is None:
+            self._check_source()
             out = np.empty((len(self), self.vector_size), dtype=np.float32)
             for j in range(self.codes.shape[1]):
                 lo, hi = int(self.bounds[j]), int(self.bounds[j + 1])
@@ -502,6 +509,7 @@ class PQVectors(Vectors):
         return self._unit_row(i)
 
     def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        self._check_source()
         parts = [self.codebook[j, self.codes[i, j], : self.bounds[j + 1] - self.bounds[j]]
                  for j in range(self.codes.shape[1])]  # fmt: skip
         if self._scales is not None:
@@ -530,6 +538,7 @@ class PQVectors(Vectors):
         if restrict_vocab is not None and restrict_vocab <= 0:
             raise ValueError(f"restrict_vocab must be positive, got {restrict_vocab}")
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        self._check_source()
         q = np.ascontiguousarray(queries, dtype=np.float32)
         rows = np.atleast_2d(q)
         out = np.empty((rows.shape[0], n), dtype=np.float32)
@@ -548,6 +557,7 @@ class PQVectors(Vectors):
         return None
 
     def stored_matrix(self) -> np.ndarray:
+        self._check_source()
         return self.codes
 
     def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -601,6 +611,7 @@ class RQVectors(PQVectors):
     @property
     def scales(self) -> np.ndarray:
         if self._scales is None:
+            self._check_source()
             n = np.empty(len(self), dtype=np.float64)
             step = 65_536
             for lo in range(0, len(self), step):
@@ -613,12 +624,14 @@ class RQVectors(PQVectors):
     @property
     def unit(self) -> np.ndarray:
         if self._unit is None:
+            self._check_source()
             out = self._decode(0, len(self))
             out *= self.scales[:, None]
             self._unit = out
         return self._unit
 
     def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
+        self._check_source()
         row = self._decode(i, i + 1)[0]
         if self._scales is not None:
             scale = float(self._scales[i])
@@ -649,11 +662,16 @@ def _npy(a: np.ndarray) -> bytes:
 
 def _int8_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
                       **kwargs: Any) -> Int8Vectors:  # fmt: skip
-    from tokenvec.formats import _load_npy
+    from tokenvec.formats import native_array
 
     kwargs.pop("allow_nan", None)
-    path = folder / "norms.npy"
-    norms = np.asarray(_load_npy(path))[: len(keys)] if path.is_file() else None  # limit
+    # Folders written since tokenvec records it say whether norms.npy belongs to them: a
+    # missing one is then an incomplete folder, not a table of unit rows.
+    kept = meta.get("kept_norms", (folder / "norms.npy").is_file())
+    if not isinstance(kept, bool):
+        raise VectorFormatError(f"{folder}: meta.json's kept_norms must be true or false")
+    total = int(meta["count"])
+    norms = native_array(folder, "norms.npy", "f", (total,))[: len(keys)] if kept else None
     try:
         return Int8Vectors(keys, matrix, norms, **kwargs)
     except ValueError as exc:
@@ -662,10 +680,10 @@ def _int8_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: d
 
 def _pq_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
                     **kwargs: Any) -> PQVectors:  # fmt: skip
-    from tokenvec.formats import _load_npy
+    from tokenvec.formats import native_array
 
     kwargs.pop("allow_nan", None)
-    codebook = np.asarray(_load_npy(folder / "codebook.npy"))
+    codebook = native_array(folder, "codebook.npy", "f", (matrix.shape[1], 256, None))
     bounds = meta.get("pq_bounds")
     if not isinstance(bounds, list) or not all(type(b) is int and 0 <= b < 2**31 for b in bounds):
         raise VectorFormatError(f"{folder}: meta.json's pq_bounds must be a list of integers")
@@ -680,10 +698,10 @@ NATIVE_KINDS[INT8_KIND] = _int8_from_native
 
 def _rq_from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
                     **kwargs: Any) -> RQVectors:  # fmt: skip
-    from tokenvec.formats import _load_npy
+    from tokenvec.formats import native_array
 
     kwargs.pop("allow_nan", None)
-    codebook = np.asarray(_load_npy(folder / "codebook.npy"))
+    codebook = native_array(folder, "codebook.npy", "f", (matrix.shape[1], 256, None))
     try:
         return RQVectors(keys, matrix, codebook, **kwargs)
     except ValueError as exc:

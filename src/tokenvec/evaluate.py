@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from tokenvec._files import iter_lines
 from tokenvec._topk import topk_rows
 from tokenvec.vectors import SCORE_BLOCK_BYTES, Vectors
 
@@ -65,20 +66,19 @@ class PairResult:
 
 def _read_questions(path: Path) -> list[tuple[str, list[tuple[str, str, str, str]]]]:
     sections: list[tuple[str, list[tuple[str, str, str, str]]]] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.startswith(":"):
-                sections.append((line[1:].strip(), []))
-                continue
-            words = line.split()
-            if not words:
-                continue
-            if len(words) != 4:
-                raise ValueError(f"{path}:{lineno}: expected 4 words, got {len(words)}")
-            if not sections:
-                raise ValueError(f"{path}:{lineno}: a question before the first ': section'")
-            a, b, c, d = words
-            sections[-1][1].append((a, b, c, d))
+    for lineno, line in iter_lines(path):
+        if line.startswith(":"):
+            sections.append((line[1:].strip(), []))
+            continue
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 4:
+            raise ValueError(f"{path}:{lineno}: expected 4 words, got {len(words)}")
+        if not sections:
+            raise ValueError(f"{path}:{lineno}: a question before the first ': section'")
+        a, b, c, d = words
+        sections[-1][1].append((a, b, c, d))
     return sections
 
 
@@ -194,26 +194,28 @@ def word_pairs(
     p = Path(path)
     if not p.exists() and str(path) in PAIR_SETS:
         p = pair_set_path(str(path))
-    if not p.is_file():
-        raise FileNotFoundError(f"no such word-pair file: {p}")
+    if not p.exists():
+        known = ", ".join(PAIR_SETS)
+        raise FileNotFoundError(f"no such word-pair file or set: {path} (sets: {known})")
+    if p.is_dir():
+        raise IsADirectoryError(f"{p} is a folder; give a word-pair file")
     fold = str.upper if case_insensitive else (lambda s: s)
     vocab = _folded_vocab(vectors, restrict_vocab, case_insensitive)
     gold, model = [], []
     oov = 0
-    with open(p, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            parts = line.rstrip("\n").split(delimiter)
-            try:
-                a, b, score = parts[0], parts[1], float(parts[2])
-            except (IndexError, ValueError):
-                continue  # a malformed line is skipped, as gensim does
-            if fold(a) not in vocab or fold(b) not in vocab:
-                oov += 1
-                continue
-            gold.append(score)
-            model.append(vectors.similarity(vocab[fold(a)], vocab[fold(b)]))
+    for _, line in iter_lines(p):
+        if line.startswith("#") or not line.strip():
+            continue
+        parts = line.split(delimiter)
+        try:
+            a, b, score = parts[0], parts[1], float(parts[2])
+        except (IndexError, ValueError):
+            continue  # a malformed line is skipped, as gensim does
+        if fold(a) not in vocab or fold(b) not in vocab:
+            oov += 1
+            continue
+        gold.append(score)
+        model.append(vectors.similarity(vocab[fold(a)], vocab[fold(b)]))
     if len(gold) < 2:
         raise ValueError(f"{p}: fewer than 2 pairs with both words in the vocabulary")
     g, m = np.array(gold), np.array(model)

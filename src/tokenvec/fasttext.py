@@ -7,14 +7,17 @@ NUL-terminated word, an int64 count and an int8 type: word or label), then the i
 vector is the mean of its own row and the rows of its n-grams; a word outside the vocabulary
 gets the mean of its n-grams' rows, so every string has a vector.
 
-The reader checks every size against the file before it allocates and maps both matrices
-from the file (``np.memmap``): opening a multi-gigabyte model reads only the dictionary.
-Quantized models (``.ftz``) are refused with a clear message.
+The reader checks every size against the file before it allocates, and reads the file into
+memory, as fastText and gensim do: a mapping of the file would kill the process (SIGBUS) when the
+file is rewritten in place while open (fastText retraining to the same path). Quantized models
+(``.ftz``) and full-precision models with a pruned bucket table (which fastText itself refuses)
+are refused with a clear message.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import math
 import os
 import struct
@@ -29,12 +32,17 @@ from tokenvec._files import (
     VectorFormatError,
     atomic_path,
     check_replaceable,
+    is_stream,
+    open_stream,
+    read_rest,
 )
 from tokenvec._memory import advise
 
 MAGIC = 793712314
 VERSION = 12
 BOW, EOW, EOS = "<", ">", "</s>"
+EOS_BYTES = EOS.encode()
+SUPERVISED = 3  # the model code of fastText's supervised (classification) models
 _ARGS = struct.Struct("<12id")  # dim ws epoch minCount neg wordNgrams loss model bucket minn
 # maxn lrUpdateRate, then t (sampling threshold)
 _OLD_ARGS = struct.Struct("<10id")  # the same without dim and ws (they replace magic/version)
@@ -160,7 +168,7 @@ def subword_rows(model: FastTextModel, word: bytes, index: int | None) -> list[i
     a = model.args
     nwords = len(model.words)
     rows = [] if index is None else [index]
-    if index is not None and model.words[index] == EOS:
+    if word == EOS_BYTES:  # fastText: "</s>" never has n-grams, in the vocabulary or not
         return rows
     if model.prune is not None and not model.prune:
         return rows  # a pruned model that kept no n-gram
@@ -260,6 +268,12 @@ def _read_dictionary(
         raise _bad(where, f"the dictionary says {size:,} entries but {left:,} bytes follow")
     if ntokens < 0 or prune_size < -1 or prune_size * 8 > left:
         raise _bad(where, f"the dictionary says {ntokens} tokens and {prune_size} pruned buckets")
+    if prune_size >= 0:  # fastText: "Invalid model file" unless the input matrix is quantized
+        raise _bad(
+            where,
+            f"the dictionary has a pruned bucket table ({prune_size:,} buckets kept), which "
+            f"fastText accepts only in quantized models (.ftz), and tokenvec does not read those",
+        )
     # Whole-array steps first (no compiled code to load); entry by entry, in compiled code,
     # when they find anything amiss (and to say which entry it is).
     fast = scan_fasttext_dictionary_numpy(cur.buf, cur.pos, size, MAX_WORD_BYTES)
@@ -310,16 +324,11 @@ def _read_dictionary(
                     f"{where}: dictionary entry {i + 1}: the word {w[:40]!r} is not valid "
                     f"{encoding} ({exc.reason}); pass encoding=... or encoding_errors='replace'"
                 ) from None
-    prune: dict[int, int] | None = None
-    if new and prune_size >= 0:
-        pairs = cur.unpack(f"{2 * prune_size}i", "pruned bucket table")
-        prune = dict(zip(pairs[0::2], pairs[1::2], strict=True))
+    prune: dict[int, int] | None = None  # refused above: only quantized models have one
     return words, blob, new_starts, lens, counts[:nwords].copy(), int(ntokens), prune, utf8
 
 
-def _read_matrix(
-    cur: _Cursor, path: Path, new: bool, dim: int, rows: int | None, what: str
-) -> np.ndarray:
+def _read_matrix(cur: _Cursor, new: bool, dim: int, rows: int | None, what: str) -> np.ndarray:
     where = cur.where
     if new:
         (quant,) = cur.unpack("B", f"{what} matrix flag")
@@ -336,11 +345,8 @@ def _read_matrix(
         raise _bad(where, f"the {what} matrix is {m:,} x {n:,}, expected {expect}")
     nbytes = m * n * 4
     cur.need(nbytes, f"{what} matrix")
-    mat = (
-        np.memmap(path, dtype="<f4", mode="r", offset=cur.pos, shape=(m, n))
-        if m
-        else np.zeros((0, n), np.float32)
-    )
+    # A view of the bytes read (checked above to hold the whole matrix): no second copy.
+    mat = cur.buf[cur.pos : cur.pos + nbytes].view("<f4").reshape(m, n)
     cur.pos += nbytes
     return mat
 
@@ -350,37 +356,58 @@ def read_fasttext(
     *,
     encoding: str = "utf-8",
     encoding_errors: Errors = "strict",
+    data: np.ndarray | None = None,
 ) -> FastTextModel:
-    """Read a fastText ``.bin`` model: dictionary in memory, matrices memory-mapped."""
+    """Read a fastText ``.bin`` model into memory (``data``: its bytes, already read from a
+    stream such as a pipe; otherwise the file at ``path`` is read)."""
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"no such fastText model file: {p}")
     where = str(p)
-    buf = np.memmap(p, dtype=np.uint8, mode="r") if p.stat().st_size else np.zeros(0, np.uint8)
+    if data is None:
+        if not p.exists():
+            raise FileNotFoundError(f"no such fastText model file: {p}")
+        try:
+            if is_stream(p):  # a pipe: its header is checked before the rest is read
+                head, f = open_stream(p, 4096)
+                with f:
+                    check_arguments(head, where)
+                    data = np.frombuffer(head + read_rest(f, where, len(head)), np.uint8)
+            else:
+                data = np.fromfile(p, dtype=np.uint8)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, VectorFormatError):
+                raise
+            raise VectorFormatError(f"{where}: cannot read ({exc})") from None
+    buf = data
     cur = _Cursor(buf, where)
     args, version, new = _read_args(cur)
+    if version == 11 and args.model == SUPERVISED:
+        # fastText: "backward compatibility: old supervised models do not use char ngrams"
+        args = dataclasses.replace(args, maxn=0)
     words, blob, starts, lens, counts, ntokens, prune, utf8 = _read_dictionary(
         cur, new, encoding, encoding_errors
     )
     nwords = len(words)
-    n_buckets = args.bucket if prune is None else len(prune)
-    if prune is not None and any(not 0 <= v < n_buckets for v in prune.values()):
-        raise _bad(where, "the pruned bucket table points outside the kept buckets")
-    inp = _read_matrix(cur, p, new, args.dim, None, "input")
-    advise(inp, "random")  # a word's vector reads its row and ~20 n-gram rows spread over it
+    n_buckets = args.bucket
+    inp = _read_matrix(cur, new, args.dim, None, "input")
     if inp.shape[0] != nwords + n_buckets:
         raise _bad(
             where,
             f"the input matrix has {inp.shape[0]:,} rows, expected {nwords:,} words + "
             f"{n_buckets:,} buckets",
         )
-    out = _read_matrix(cur, p, new, args.dim, None, "output")
+    out = _read_matrix(cur, new, args.dim, None, "output")
     if cur.pos != buf.shape[0]:
         raise _bad(where, f"{buf.shape[0] - cur.pos:,} bytes follow the output matrix")
     return FastTextModel(
         args, words, blob, starts, lens, counts, inp, out, ntokens, prune, p, version, encoding,
         utf8_words=utf8,
     )  # fmt: skip
+
+
+def check_arguments(head: bytes, where: str) -> None:
+    """Raise ``VectorFormatError`` unless ``head`` (a file's first bytes) starts with a
+    fastText header whose arguments make sense: checked before a stream is read to its end."""
+    _read_args(_Cursor(np.frombuffer(head[:4096], dtype=np.uint8), where))
 
 
 def is_fasttext_bin(head: bytes) -> bool:

@@ -51,7 +51,10 @@ from tokenvec._files import (
     decode_keys,
     decode_words,
     encode_keys,
+    is_stream,
     open_compressed,
+    open_stream,
+    read_rest,
     split_clean_blob,
 )
 from tokenvec._scan import BAD_VALUE, BAD_WORD, MAX_WORD_BYTES, WORD_TOO_LONG, scan_binary
@@ -72,6 +75,9 @@ NATIVE_KIND = FolderKind(
     frozenset({NATIVE_META, "vectors.npy", "keys.bin", KEY_OFFSETS, "ann.faiss", *NATIVE_EXTRAS}),
 )
 CHUNK_BYTES = 8 * 2**20
+HEAD_BYTES = 64 * 1024  # what format detection looks at
+STREAM_CHUNK_BYTES = 2**20
+SPOOL_BYTES = 16 * 2**20  # a pipe this short is read whole first, then parsed as a file
 MAX_LINE_BYTES = 64 * 2**20  # a 1M-dimension row of text; longer means it is not text rows
 MAX_META_BYTES = 2**20
 PLAUSIBLE_MAX = 1e15  # no embedding holds larger values; binary garbage often does
@@ -100,6 +106,7 @@ class Parts:
     key_blob: tuple[bytes, np.ndarray] | None = None
     # The first row holding NaN (-1: the reader checked every value finite); None: unchecked.
     nan_row: int | None = None
+    model: Any = None  # a fastText model read from a stream (it cannot be opened again)
 
 
 class Saveable(Protocol):
@@ -157,12 +164,21 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     p = _check_path(path)
     if p.is_dir():
         return "native"
-    where = str(p)
+    if is_stream(p):
+        head, f = open_stream(p, HEAD_BYTES)
+        f.close()
+        return _detect(head, p)
     try:
         with _open(p) as f:
-            head = f.read(64 * 1024)
+            head = f.read(HEAD_BYTES)
     except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         raise VectorFormatError(f"{p}: cannot read ({exc})") from None
+    return _detect(head, p)
+
+
+def _detect(head: bytes, p: Path) -> str:
+    """The format of a file whose first bytes are ``head`` (see :func:`detect_format`)."""
+    where = str(p)
     if not head.strip():
         raise VectorFormatError(f"{p}: the file is empty")
     if fasttext.is_fasttext_bin(head):
@@ -207,6 +223,9 @@ def _file_size(f: IO[bytes]) -> int | None:
     """Bytes left to read in an uncompressed file; None when it cannot be known."""
     if isinstance(f, gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile):
         return None
+    raw = getattr(f, "raw", f)
+    if isinstance(raw, io.BytesIO):  # a short pipe, read whole
+        return len(raw.getbuffer()) - f.tell()
     try:
         st = os.fstat(f.fileno())
     except (OSError, AttributeError, io.UnsupportedOperation):
@@ -214,6 +233,16 @@ def _file_size(f: IO[bytes]) -> int | None:
     if not stat.S_ISREG(st.st_mode):
         return None
     return st.st_size - f.tell()
+
+
+def _is_pipe(f: IO[bytes]) -> bool:
+    """Whether ``f`` reads a pipe, FIFO or device (not a file, nor a compressed file)."""
+    if isinstance(f, gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile):
+        return False
+    try:
+        return not stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return False
 
 
 @dataclass
@@ -241,7 +270,10 @@ def _read_word2vec_binary(
             f"{where}: truncated: the header says {n} rows of {dim} values (at least "
             f"{want * (row_bytes + 2):,} bytes) but only {left:,} bytes follow it"
         )
-    cap = want if left is not None else min(want, max(1024, CHUNK_BYTES // row_bytes))
+    # A pipe is read in smaller chunks (it gives 64 KiB a read): a short piped input then
+    # costs a few MiB, not a compressed file's buffers.
+    chunk_bytes = STREAM_CHUNK_BYTES if _is_pipe(f) else CHUNK_BYTES
+    cap = want if left is not None else min(want, max(1024, chunk_bytes // row_bytes))
     _memory.check_fits(cap * row_bytes, where)
     # Mapping a large output costs a system call of ~0.5 s a GB (the GIL released) and the
     # scanner's first load in a process (numba's import and cache) as long again: side by side.
@@ -255,7 +287,7 @@ def _read_word2vec_binary(
     # Two reusable buffers with room in front for the unread tail of the previous chunk; for
     # a large plain file a thread reads the next chunk while this one is scanned and its words
     # decoded (readinto and the scanner release the GIL).
-    size = max(CHUNK_BYTES, 4 * (row_bytes + MAX_WORD_BYTES + 2))
+    size = max(chunk_bytes, 4 * (row_bytes + MAX_WORD_BYTES + 2))
     if left is not None:
         size = min(size, left + 1)  # a small file gets small buffers
     head = row_bytes + MAX_WORD_BYTES + 2  # the longest tail: one incomplete row
@@ -447,8 +479,11 @@ def _text_chunks(f: IO[bytes], where: str) -> Iterator[list[bytes]]:
     """Lists of complete lines, about CHUNK_BYTES at a time; a line may not exceed
     MAX_LINE_BYTES (so a file without newlines cannot exhaust memory)."""
     tail = b""
+    # A pipe gives at most 64 KiB a read: a smaller request costs no speed and keeps a short
+    # piped input from costing a whole chunk's buffer.
+    chunk = STREAM_CHUNK_BYTES if _is_pipe(f) else CHUNK_BYTES
     while True:
-        block = f.read(CHUNK_BYTES)
+        block = f.read(chunk)
         if not block:
             if tail:
                 yield [tail]
@@ -643,7 +678,7 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> tuple[list[str], tuple[bytes,
             if not blob.endswith(SEP) and n:
                 raise ValueError("the last key is not terminated")
         else:
-            offsets = _load_npy(p / KEY_OFFSETS)
+            offsets = native_array(p, KEY_OFFSETS, "iu", (n + 1,))
             keys = decode_keys(blob, offsets, str(keys_path))
             stored = (blob, offsets)
     except VectorFormatError:
@@ -671,6 +706,37 @@ def _load_npy(path: Path) -> np.ndarray:
     except Exception as exc:  # ValueError, EOFError, SyntaxError, tokenize.TokenError, ...
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         raise VectorFormatError(f"{path}: cannot read ({type(exc).__name__}: {reason})") from None
+
+
+_KIND_NAMES = {"f": "floating-point", "i": "signed integer", "u": "unsigned integer"}
+
+
+def native_array(
+    folder: Path,
+    name: str,
+    kinds: str,
+    shape: tuple[int | None, ...],
+    *,
+    itemsize: tuple[int, ...] = (2, 4, 8),
+) -> np.ndarray:
+    """The array ``name`` of a native folder, read into memory after its header was checked:
+    present, of a dtype kind in ``kinds`` ("f" float, "i" signed, "u" unsigned) and size in
+    ``itemsize``, native byte order, and of ``shape`` (None: any length on that axis). Any
+    other array is a VectorFormatError naming the file."""
+    path = folder / name
+    if not path.is_file():
+        raise VectorFormatError(f"{folder}: {name} is missing; the folder is incomplete")
+    a = _load_npy(path)
+    ok_shape = a.ndim == len(shape) and all(
+        w is None or w == h for w, h in zip(shape, a.shape, strict=True)
+    )
+    if a.dtype.kind not in kinds or a.dtype.itemsize not in itemsize or not a.dtype.isnative:
+        want = " or ".join(_KIND_NAMES[k] for k in kinds)
+        raise VectorFormatError(f"{path}: dtype {a.dtype}; expected {want} numbers")
+    if not ok_shape:
+        want_shape = " x ".join("N" if w is None else str(w) for w in shape) or "a scalar"
+        raise VectorFormatError(f"{path}: shape {a.shape}; expected {want_shape}")
+    return np.array(a)  # into memory: a small array, read from the file once
 
 
 def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
@@ -705,11 +771,7 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     ann_path = ann if ann.is_file() and limit is None else None
     counts = None
     if (p / "counts.npy").is_file():
-        counts = np.array(_load_npy(p / "counts.npy"))
-        if counts.shape != (n,) or counts.dtype.kind not in "fiu":
-            raise VectorFormatError(
-                f"{p / 'counts.npy'}: {counts.dtype} {counts.shape}, expected {n} counts"
-            )
+        counts = native_array(p, "counts.npy", "fiu", (n,))
         counts = counts[:limit] if limit is not None else counts
     return Parts(keys, mat, p, "native", ann_path, unique, meta, counts, stored,
                  nan_row=-1 if finite else None)  # fmt: skip
@@ -742,6 +804,8 @@ def read(
         )
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    if is_stream(p):
+        return _read_stream(p, format, limit, encoding_errors)
     fmt = format or detect_format(p)
     if fmt == "native":
         if not p.is_dir():
@@ -756,17 +820,52 @@ def read(
         mat = _subword.word_matrix(model)
         n = len(model.words) if limit is None else min(limit, len(model.words))
         return Parts(model.words[:n], mat[:n], p, fmt)
-    where = str(p)
     try:
         with _open(p) as f:
-            if fmt == "word2vec":
-                keys, mat, found = _read_word2vec_binary(f, where, limit, encoding_errors)
-                return Parts(keys, mat, p, fmt, key_blob=found.key_blob,
-                             nan_row=found.nan_row)  # fmt: skip
-            keys, mat = _read_text(f, where, limit, encoding_errors, header=fmt != "glove")
+            return _read_open(f, p, fmt, limit, encoding_errors)
     except (EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-        raise VectorFormatError(f"{where}: cannot read ({exc})") from None
+        raise VectorFormatError(f"{p}: cannot read ({exc})") from None
+
+
+def _read_open(f: IO[bytes], p: Path, fmt: str, limit: int | None, errors: Errors) -> Parts:
+    """Read the rows of a word2vec, word2vec-text or GloVe file open at its first byte."""
+    where = str(p)
+    if fmt == "word2vec":
+        keys, mat, found = _read_word2vec_binary(f, where, limit, errors)
+        return Parts(keys, mat, p, fmt, key_blob=found.key_blob, nan_row=found.nan_row)
+    keys, mat = _read_text(f, where, limit, errors, header=fmt != "glove")
     return Parts(keys, mat, p, fmt)
+
+
+def _read_stream(p: Path, format: str | None, limit: int | None, errors: Errors) -> Parts:
+    """Read a pipe, FIFO or device once: detect the format from its first bytes, then read on
+    from those same bytes (opening it again would lose them: a pipe gives each byte once)."""
+    try:
+        head, f = open_stream(p, SPOOL_BYTES)
+    except OSError as exc:
+        raise VectorFormatError(f"{p}: cannot read ({exc})") from None
+    whole = len(head) < SPOOL_BYTES
+    if whole:  # the whole stream: read as a file of known size
+        f.close()
+        f = io.BytesIO(head)  # type: ignore[assignment]
+    with f:
+        try:
+            fmt = format or _detect(head[:HEAD_BYTES], p)
+            if fmt == "native":
+                raise VectorFormatError(f"{p}: the native format is a folder, not a stream")
+            if fmt == "fasttext-bin":
+                from tokenvec import _subword
+
+                fasttext.check_arguments(head, str(p))  # before reading all of an endless stream
+                rest = b"" if whole else read_rest(f, str(p), len(head))
+                data = np.frombuffer(head + rest, dtype=np.uint8)
+                model = fasttext.read_fasttext(p, encoding_errors=errors, data=data)
+                mat = _subword.word_matrix(model)
+                n = len(model.words) if limit is None else min(limit, len(model.words))
+                return Parts(model.words[:n], mat[:n], p, fmt, model=model)
+            return _read_open(f, p, fmt, limit, errors)
+        except (EOFError, OSError) as exc:
+            raise VectorFormatError(f"{p}: cannot read ({exc})") from None
 
 
 # --- writers -----------------------------------------------------------------------------------

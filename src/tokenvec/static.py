@@ -101,6 +101,7 @@ class StaticVectors(Vectors):
         except BaseException as exc:  # a tokenizer.json that builds but cannot run (or panics)
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
+            _check_utf8(texts)  # the usual cause: a lone surrogate, which has no UTF-8 form
             raise VectorFormatError(f"the tokenizer cannot tokenise ({str(exc)[:200]})") from None
 
     @property
@@ -209,10 +210,26 @@ def _chunkable(tokenizer_json: str) -> bool:
         return False
 
 
+def _check_utf8(texts: Sequence[str]) -> None:
+    """A ``ValueError`` naming the first text with no UTF-8 form (a lone surrogate): the
+    tokenizer reads UTF-8, and its own message speaks of its input types."""
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"text {i} is a {type(t).__name__}, expected a str")
+        try:
+            t.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"the text {t[max(0, exc.start - 20) : exc.start + 20]!r} holds "
+                f"{t[exc.start]!r}, a lone surrogate with no UTF-8 form: it cannot be "
+                f"tokenised (decode the text with errors='replace' first)"
+            ) from None
+
+
 def from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
                 **kwargs: Any) -> StaticVectors:  # fmt: skip
     """A StaticVectors from a native folder's parts (its tokenizer and token map beside)."""
-    from tokenvec.formats import _load_npy
+    from tokenvec.formats import native_array
 
     path = folder / "tokenizer.json"
     try:
@@ -225,7 +242,7 @@ def from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[st
         json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise VectorFormatError(f"{path}: not valid JSON ({exc})") from None
-    rows = np.array(_load_npy(folder / "token_rows.npy"))
+    rows = native_array(folder, "token_rows.npy", "iu", (None,))
     info = meta.get("static")
     try:
         return StaticVectors(keys, matrix, tokenizer_json=text, token_rows=rows,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenvec import _subword
 from tokenvec import vectors as _vectors
 from tokenvec._files import Errors, VectorFormatError
 from tokenvec.fasttext import FastTextModel, read_fasttext, subword_rows, write_fasttext
@@ -54,8 +55,23 @@ class SubwordVectors(Vectors):
                 self._key_to_index = WordIndex(m.words, m.blob, m.starts, m.lens)
             else:
                 self._key_to_index = Vectors.key_to_index.fget(self)  # type: ignore[attr-defined]
-            self._check_duplicates("warn")
+            if len(self._key_to_index) != len(self.index_to_key):
+                self._key_to_index = _last_wins(self._key_to_index, self.index_to_key)
+                self._warn_duplicates()
         return self._key_to_index
+
+    def _warn_duplicates(self) -> None:
+        import warnings
+
+        n = len(self.index_to_key) - len(self._key_to_index or {})
+        first = next(i for i, k in enumerate(self.index_to_key)
+                     if self.key_to_index[k] != i)  # fmt: skip
+        warnings.warn(
+            f"{self.model.path}: {n} duplicate words (first: {self.index_to_key[first]!r} at "
+            f"row {first}); lookups use the last occurrence, as fastText does",
+            UserWarning,
+            stacklevel=4,
+        )
 
     # --- the word matrix, lazily ---------------------------------------------------------
 
@@ -92,10 +108,23 @@ class SubwordVectors(Vectors):
     # --- any string has a vector ---------------------------------------------------------
 
     def _encode(self, word: str) -> bytes:
+        """The bytes fastText would hash for ``word``: its encoding, where a character from
+        U+DC80 to U+DCFF stands for a byte that was not valid text (Python's
+        ``surrogateescape``). A string with any other lone surrogate has no bytes at all."""
         try:
             return word.encode(self.model.encoding, "surrogateescape")
-        except UnicodeEncodeError:
-            return word.encode(self.model.encoding, "replace")
+        except UnicodeEncodeError as exc:
+            raise KeyError(
+                f"{word[:40]!r} holds {word[exc.start]!r}, which has no {self.model.encoding} "
+                f"bytes (a lone surrogate), so it has no character n-grams"
+            ) from None
+
+    def _has_bytes(self, word: str) -> bool:
+        try:
+            self._encode(word)
+        except KeyError:
+            return False
+        return True
 
     def rows_of(self, word: str) -> list[int]:
         """Input-matrix rows whose mean is the vector of ``word`` (its own row first)."""
@@ -110,14 +139,26 @@ class SubwordVectors(Vectors):
         i = self.key_to_index.get(word)
         if i is not None and self._word_matrix is not None:
             return self._word_matrix[i]
-        v = _mean_rows(self.model.input, self.rows_of(word))
+        v, _ = self._mean_of(word, i)
         if not np.isfinite(v).all():
             self._corrupt(word)
         return v
 
+    def _mean_of(self, word: str, i: int | None) -> tuple[np.ndarray, int]:
+        """The mean of the rows of ``word`` (row ``i`` if known) and how many there are: in
+        compiled code for long words (hashing every n-gram of a long word in Python takes
+        seconds), by the plain reference for short ones."""
+        raw = self._encode(word)
+        if len(raw) < _subword.COMPILED_WORD_BYTES or self.model.prune is not None:
+            rows = subword_rows(self.model, raw, i)
+            return _mean_rows(self.model.input, rows), len(rows)
+        return _subword.word_vector(self.model, raw, i)
+
     def has_vector(self, word: str) -> bool:
         """Whether ``word`` is in the vocabulary or has at least one n-gram."""
-        return bool(self.rows_of(word))
+        if word in self.key_to_index:
+            return True
+        return self._has_bytes(word) and self._mean_of(word, None)[1] > 0
 
     def __getitem__(self, key: Query | Sequence[str]) -> np.ndarray:
         if isinstance(key, list | tuple):
@@ -159,6 +200,35 @@ class SubwordVectors(Vectors):
         return plain.save(path, format=format, **kwargs)
 
 
+class _LastWins(Mapping[str, int]):
+    """A word -> row mapping where a repeated word maps to its last row (fastText's rule:
+    each entry read overwrites the slot of an equal word)."""
+
+    def __init__(self, base: Mapping[str, int], later: dict[str, int]) -> None:
+        self._base, self._later = base, later
+
+    def __getitem__(self, key: str) -> int:
+        got = self._later.get(key)
+        return self._base[key] if got is None else got
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._base
+
+
+def _last_wins(base: Mapping[str, int], words: list[str]) -> Mapping[str, int]:
+    """``base`` (first occurrence wins) with every repeated word moved to its last row."""
+    last: dict[str, int] = {}
+    for i, w in enumerate(words):
+        last[w] = i
+    return _LastWins(base, {w: i for w, i in last.items() if base[w] != i})
+
+
 def _mean_rows(matrix: np.ndarray, rows: list[int]) -> np.ndarray:
     """Mean of ``matrix[rows]`` summed in order in float32, as fastText does; zeros if none."""
     out = np.zeros(matrix.shape[1], dtype=np.float32)
@@ -179,8 +249,6 @@ def word_matrix_reference(model: FastTextModel) -> np.ndarray:
 
 def word_matrix(model: FastTextModel) -> np.ndarray:
     """The vector of every vocabulary word (compiled: n-grams hashed and rows averaged)."""
-    from tokenvec import _subword
-
     return _subword.word_matrix(model)
 
 
@@ -189,13 +257,17 @@ def load_fasttext(
     *,
     encoding: str = "utf-8",
     encoding_errors: Errors = "strict",
+    model: FastTextModel | None = None,
 ) -> SubwordVectors:
-    """Open a fastText ``.bin`` model (memory-mapped) as :class:`SubwordVectors`.
+    """Open a fastText ``.bin`` model (read into memory) as :class:`SubwordVectors`.
 
     ``encoding`` is that of the model's words (fastText stores bytes; n-grams are hashed
-    over the bytes as stored, so a query is encoded the same way).
+    over the bytes as stored, so a query is encoded the same way). ``model``: one already read
+    from ``path`` (a pipe, which cannot be read twice).
     """
-    return SubwordVectors(read_fasttext(path, encoding=encoding, encoding_errors=encoding_errors))
+    if model is None:
+        model = read_fasttext(path, encoding=encoding, encoding_errors=encoding_errors)
+    return SubwordVectors(model)
 
 
 _vectors.MODEL_LOADERS["fasttext-bin"] = load_fasttext

@@ -28,6 +28,8 @@ ENDOFTEXT = "<|endoftext|>"
 # GPT-2's pre-tokenizer (tiktoken's r50k pattern).
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
+MAX_TOKENIZER_BYTES = 256 * 2**20  # a vocabulary of millions of words fits
+
 
 # Unicode White_Space, the \s of GPT-2's (Rust) regex; Python's \s also holds \x1c-\x1f.
 _WS = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -511,9 +513,11 @@ class WordLevel:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> WordLevel:
         """Read a tokenizer written by :meth:`save`."""
+        from tokenvec._files import read_bounded
+
         try:
-            data = json.loads(Path(path).read_text("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(read_bounded(path, MAX_TOKENIZER_BYTES, "a tokenizer").decode())
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise ValueError(f"{path}: not a tokenizer JSON file ({exc})") from None
         if not isinstance(data, dict) or data.get("type") != "tokenvec-wordlevel":
             raise ValueError(f"{path}: not a tokenvec word-level tokenizer")

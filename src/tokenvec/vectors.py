@@ -164,20 +164,29 @@ def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
     return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
 
 
-def _unit_rows(m: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (float16 for float16 rows, float32 otherwise); zero rows stay
-    zero."""
+def _unit_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows scaled to unit length (float16 for float16 rows, float32 otherwise), and the rows
+    holding NaN or inf, which are set to zero: a table that claimed to be finite (a native
+    folder's meta.json) but is not cannot change the answers for other rows."""
     from tokenvec._memory import empty
 
     if m.dtype == np.float16:
         from tokenvec import _half
 
-        return _half.unit_rows(m)
-
-    norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
-    out = empty(m.shape, np.float32)
-    np.divide(m, np.where(norms == 0, 1, norms), out=out, casting="unsafe")
-    return out
+        out = _half.unit_rows(m)
+        bad = _nonfinite_rows(out)  # unit rows: their sums cannot overflow
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
+        out = empty(m.shape, np.float32)
+        with np.errstate(invalid="ignore"):
+            np.divide(m, np.where(norms == 0, 1, norms), out=out, casting="unsafe")
+        bad = np.flatnonzero(~np.isfinite(norms[:, 0]))
+        if bad.size:  # an overflowing norm of finite values is not a bad row
+            bad = bad[~np.isfinite(m[bad]).all(axis=1)]
+    if bad.size:
+        out[bad] = 0
+    return out, bad
 
 
 def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
@@ -231,6 +240,8 @@ class Vectors:
 
     index_to_key: list[str]
     vectors: np.ndarray  # (N, C)
+    _mapped: Any = None  # tokenvec._files.MappedFiles when rows are read from a mapped file
+    _bad_rows: np.ndarray | None = None  # rows holding NaN or inf (found with the unit rows)
 
     def __init__(
         self,
@@ -332,10 +343,17 @@ class Vectors:
     def vector_size(self) -> int:
         return int(self.vectors.shape[1])
 
+    def _check_source(self) -> None:
+        """Raise a clear error if a memory-mapped file behind these vectors was rewritten in
+        place since it was opened (reading it would kill the process: SIGBUS)."""
+        if self._mapped is not None:
+            self._mapped.check()
+
     @property
     def norms(self) -> np.ndarray:
         """Length of every vector: (N,)."""
         if self._norms is None:
+            self._check_source()
             self._norms = np.linalg.norm(self.vectors.astype(np.float32, copy=False), axis=1)
         return self._norms
 
@@ -347,7 +365,9 @@ class Vectors:
         (scores over it are computed by :meth:`unit_dot` at float16 cost).
         """
         if self._unit is None:
-            self._unit = _unit_rows(self.vectors)
+            self._check_source()
+            self._unit, bad = _unit_rows(self.vectors)
+            self._bad_rows = bad if bad.size else None
         return self._unit
 
     def unit_dot(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
@@ -357,6 +377,7 @@ class Vectors:
         blocks before the matrix product (many), never as a whole float32 copy.
         """
         pool = self._pool(restrict_vocab)
+        self._check_source()  # float16 rows are read from the file, not from a copy
         q = np.asarray(queries, dtype=np.float32)
         if pool.dtype != np.float16:
             return pool @ q if q.ndim == 1 else q @ pool.T
@@ -377,6 +398,7 @@ class Vectors:
         """Row ``i`` at unit length in ``dtype`` (float16 storage: from the raw row, exactly)."""
         if self.vectors.dtype != np.float16 and dtype == np.float32:
             return self.unit[i]
+        self._check_source()
         v = np.asarray(self.vectors[i], dtype=np.float64)
         n = np.linalg.norm(v)
         return (v / n if n else v).astype(dtype)
@@ -411,6 +433,7 @@ class Vectors:
 
     def _row(self, i: int) -> np.ndarray:
         """The stored vector of row ``i`` (compressed tables decode that row only)."""
+        self._check_source()
         return self.vectors[i]
 
     def __repr__(self) -> str:
@@ -455,7 +478,18 @@ class Vectors:
                 raise ValueError("query vector has NaN or inf values")
             return item.astype(dtype, copy=False), None
         i = self.index(item)
-        return (self._unit_row(i, dtype) if unit else self._row(i).astype(dtype)), i
+        vec = self._unit_row(i, dtype) if unit else self._row(i).astype(dtype)
+        self._check_finite_row(vec, i)
+        return vec, i
+
+    def _check_finite_row(self, vec: np.ndarray, i: int) -> None:
+        """A query about a row holding NaN or inf is an error naming the key."""
+        bad = self._bad_rows is not None and i in self._bad_rows
+        if bad or not np.isfinite(vec).all():
+            raise ValueError(
+                f"the vector of {self.index_to_key[i]!r} (row {i}) holds NaN or inf values: "
+                f"it has no direction to compare with others"
+            )
 
     def mean_vector(
         self,
@@ -504,6 +538,8 @@ class Vectors:
         if topn < 0:
             raise ValueError(f"topn must be >= 0 or None, got {topn}")
         exclude = list(exclude)
+        if self._bad_rows is not None:  # never an answer (their unit rows are zero)
+            exclude += self._bad_rows.tolist()
         best = top_k(scores, topn, exclude)
         if exact_query is not None and best.size:
             return self._rescored(scores, best, topn, exclude, exact_query())
@@ -668,7 +704,10 @@ class Vectors:
         if len(known) < 2:
             missing = [k for k in keys if k not in self]
             raise ValueError(f"doesnt_match needs at least 2 known words; unknown: {missing}")
-        rows = self.unit[[self.key_to_index[k] for k in known]]  # (k, C)
+        idx = [self.key_to_index[k] for k in known]
+        rows = self.unit[idx]  # (k, C)
+        for r, i in zip(rows, idx, strict=True):
+            self._check_finite_row(r, i)
         mean = rows.mean(axis=0)
         mean /= np.linalg.norm(mean) or 1
         return known[int(np.argmin(rows @ mean))]
@@ -676,9 +715,14 @@ class Vectors:
     def closer_than(self, key1: Query, key2: Query) -> list[str]:
         """Keys closer to ``key1`` than ``key2`` is."""
         i1, i2 = self.index(key1), self.index(key2)
-        scores = self.unit_dot(self._unit_row(i1))
+        self._check_finite_row(self._unit_row(i2), i2)
+        q = self._unit_row(i1)
+        self._check_finite_row(q, i1)
+        scores = self.unit_dot(q)
         mask = scores > scores[i2]
         mask[i1] = False
+        if self._bad_rows is not None:
+            mask[self._bad_rows] = False
         idx = np.flatnonzero(mask)
         idx = idx[np.argsort(-scores[idx], kind="stable")]
         return [self.index_to_key[i] for i in idx]
@@ -758,6 +802,7 @@ class Vectors:
     def stored_matrix(self) -> np.ndarray:
         """The matrix as stored (a native folder's vectors.npy): the vectors themselves here,
         codes for compressed tables."""
+        self._check_source()
         return np.asarray(self.vectors)
 
     def quantize(
@@ -813,18 +858,25 @@ def load_vectors(
     >>> load_vectors(p).most_similar("king", topn=1)
     [('queen', 0.99388...)]
     """
-    fmt = format or formats.detect_format(path)
-    if fmt in MODEL_LOADERS:
-        if limit is not None:
-            raise ValueError(f"limit is not supported for {fmt} models (they are memory-mapped)")
+    # A pipe or FIFO is read once: formats.read detects its format from the bytes it reads.
+    stream = formats.is_stream(Path(path))
+    fmt = format or (None if stream else formats.detect_format(path))
+    if fmt in MODEL_LOADERS and limit is not None:
+        raise ValueError(f"limit is not supported for {fmt} models")
+    if fmt in MODEL_LOADERS and not stream:
         return MODEL_LOADERS[fmt](path, encoding_errors=encoding_errors)
     parts = formats.read(path, fmt, limit=limit, encoding_errors=encoding_errors, mmap=mmap)  # type: ignore[arg-type]
+    if parts.model is not None and limit is None:
+        return MODEL_LOADERS[parts.format](path, model=parts.model)
     dup = "ignore" if parts.unique_keys else on_duplicate
     extra: dict[str, Any] = {} if parts.counts is None else {"counts": parts.counts}
     kind = parts.meta.get("kind")
     if kind is not None:  # a kind of vectors that keeps more than a matrix
-        if kind not in NATIVE_KINDS:
-            raise VectorFormatError(f"{parts.path}: unknown kind of vectors {kind!r}")
+        if not isinstance(kind, str) or kind not in NATIVE_KINDS:
+            known = ", ".join(sorted(NATIVE_KINDS))
+            raise VectorFormatError(
+                f"{parts.path / 'meta.json'}: unknown kind of vectors {kind!r} (known: {known})"
+            )
         vectors: Vectors = NATIVE_KINDS[kind](parts.path, parts.keys, parts.matrix, parts.meta,
                                               allow_nan=allow_nan, on_duplicate=dup,
                                               **extra)  # fmt: skip
@@ -832,6 +884,7 @@ def load_vectors(
             vectors._key_blob = parts.key_blob  # the same keys: lookups may use the stored form
         if parts.ann is not None:
             _attach_ann(vectors, parts.ann)
+        _guard_mapping(vectors, parts)
         return vectors
     if parts.nan_row is not None:  # the reader checked every value: no second pass
         if parts.nan_row >= 0 and not allow_nan:
@@ -846,7 +899,18 @@ def load_vectors(
         raise VectorFormatError(f"{parts.path}: {exc}") from None
     if parts.ann is not None:
         _attach_ann(vectors, parts.ann)
+    _guard_mapping(vectors, parts)
     return vectors
+
+
+def _guard_mapping(vectors: Vectors, parts: formats.Parts) -> None:
+    """Have queries check that the memory-mapped file they read was not rewritten in place."""
+    from tokenvec._files import MappedFiles
+
+    where = parts.path / "vectors.npy" if parts.format == "native" else parts.path
+    mapped = MappedFiles([parts.matrix], str(where))
+    if mapped:
+        vectors._mapped = mapped
 
 
 def _attach_ann(vectors: Vectors, path: Path) -> None:

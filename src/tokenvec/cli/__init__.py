@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import typer
@@ -40,9 +41,31 @@ def main() -> None:
         MemoryError,
     ) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        typer.echo(f"error: {msg}", err=True)
+        typer.echo(f"error: {in_cli_words(str(msg))}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Library advice in the words of the command line (the flags that do the same).
+_CLI_WORDS = [
+    (re.compile(r"pass overwrite=True \(CLI: --overwrite\)"), "pass --overwrite"),
+    (re.compile(r"continue it with Word2Vec\.resume or pass overwrite=True"),
+     "continue it with --resume or pass --overwrite"),
+    (re.compile(r"\boverwrite=True\b"), "--overwrite"),
+    (re.compile(r"\bresume=True\b"), "--resume"),
+    (re.compile(r"encoding_errors='replace' or 'ignore'"),
+     "--encoding-errors replace (or ignore)"),
+    (re.compile(r"\bencoding_errors='replace'"), "--encoding-errors replace"),
+    (re.compile(r"\bpass limit=(\d+)"), r"pass --limit \1"),
+]  # fmt: skip
+
+
+def in_cli_words(message: str) -> str:
+    """``message`` with the library's keyword advice (``overwrite=True``) in flags
+    (``--overwrite``), as a user of the command line would type it."""
+    for pattern, words in _CLI_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 # typer vendors click; its ClickException is the base of typer.BadParameter.

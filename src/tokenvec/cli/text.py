@@ -25,15 +25,12 @@ def _read_texts(source: str) -> list[str]:
     """One text per line of a UTF-8 file, or of stdin for ``-``."""
     if source == "-":
         return sys.stdin.read().splitlines()
+    from tokenvec._files import iter_lines
+
     path = Path(source)
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path} is a folder; give a text file (one text a line)") from None
-    try:
-        return raw.decode("utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a text file (one text a line)")
+    return [line for _, line in iter_lines(path)]
 
 
 @app.command()

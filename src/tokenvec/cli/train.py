@@ -29,8 +29,57 @@ def _checkpoint_model(folder: Path) -> str:
         return "word2vec"
 
 
+def _given(ctx: typer.Context) -> set[str]:
+    """The parameters the user set on the command line (not left at their default)."""
+    given = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)  # click's ParameterSource (typer vendors it)
+        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+            given.add(name)
+    return given
+
+
+def _flag(name: str, value: Any) -> str:
+    """How the user spells ``name=value`` on the command line."""
+    pairs = {"sg": ("--sg", "--cbow"), "hs": ("--hs", "--no-hs"),
+             "cbow_mean": ("--cbow-mean", "--cbow-sum"),
+             "subwords": ("--subwords", "--no-subwords")}  # fmt: skip
+    if name in pairs:
+        return pairs[name][0 if value else 1]
+    return f"--{name.replace('_', '-')} {value}"
+
+
+def _continue_overrides(model: Any, given: set[str], values: dict[str, Any]) -> dict[str, Any]:
+    """The flags given with --continue as update overrides; a flag that would change what
+    the checkpoint's model is (its shape, its objective, its vocabulary rule) is refused."""
+    from dataclasses import fields
+
+    subwords_now = model.MODEL != "word2vec"
+    if "subwords" in given and values["subwords"] != subwords_now:
+        raise typer.BadParameter(
+            f"{_flag('subwords', values['subwords'])} cannot be used with --continue: the "
+            f"checkpoint holds a {model.MODEL} model"
+        )
+    overrides: dict[str, Any] = {}
+    for f in fields(model.config):
+        if f.name not in given:
+            continue
+        value, now = values[f.name], getattr(model.config, f.name)
+        if f.name in model.UPDATABLE:
+            overrides[f.name] = value
+        elif value != now:
+            allowed = ", ".join(_flag(n, "").strip() for n in model.UPDATABLE)
+            raise typer.BadParameter(
+                f"{_flag(f.name, value)} cannot be used with --continue: the checkpoint was "
+                f"trained with {_flag(f.name, now)}, and an update keeps it (only {allowed} "
+                f"may change)"
+            )
+    return overrides
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     corpus: Path | None = typer.Argument(
         None, help="Text file or folder (.gz/.bz2/.xz too); default: the built-in corpus."
     ),
@@ -102,8 +151,9 @@ def train(
             raise typer.BadParameter("--continue and --resume exclude each other")
         kind = FastText if _checkpoint_model(continue_from) == FastText.MODEL else Word2Vec
         model = kind.load_checkpoint(continue_from)
-        changes: dict[str, Any] = dict(epochs=epochs, min_alpha=min_alpha, threads=threads)
-        changes.update(seed=seed, **({} if alpha is None else {"alpha": alpha}))
+        values = {**common, "subwords": subwords, "min_n": min_n, "max_n": max_n,
+                  "bucket": bucket, "alpha": alpha}  # fmt: skip
+        changes = _continue_overrides(model, _given(ctx), values)
         wv = model.update(corpus, **run, **changes)
     elif resume:
         if checkpoint is None:
@@ -176,9 +226,9 @@ def train_lm_command(
         )
     res = train_lm(
         ids,
-        GPTConfig(**_given(block_size=block_size, n_layer=n_layer, n_head=n_head,
+        GPTConfig(**_set_flags(block_size=block_size, n_layer=n_layer, n_head=n_head,
                            n_embd=n_embd)),
-        TrainConfig(**_given(
+        TrainConfig(**_set_flags(
             max_steps=max_steps, batch_size=batch_size, lr=lr, min_lr=min_lr,
             warmup_steps=warmup_steps, max_seconds=max_seconds, eval_interval=eval_interval,
             device=device, seed=seed,
@@ -207,6 +257,6 @@ def train_lm_command(
         f"checkpoint {checkpoint}"))  # fmt: skip
 
 
-def _given(**flags: Any) -> dict[str, Any]:
+def _set_flags(**flags: Any) -> dict[str, Any]:
     """The flags the user gave: the others keep the config dataclass's default."""
     return {k: v for k, v in flags.items() if v is not None}

@@ -123,6 +123,15 @@ def evaluate(
     """Analogy accuracy and word-pair correlations."""
     from tokenvec import evaluate as ev
 
+    # Every named input is checked before the analogies run (minutes on large tables).
+    for name in pairs:
+        if name not in ev.PAIR_SETS and not Path(name).exists():
+            raise typer.BadParameter(
+                f"{name}: no such file, nor a word-pair set ({', '.join(ev.PAIR_SETS)})",
+                param_hint="--pairs",
+            )
+    if analogies is not None and not analogies.exists():
+        raise typer.BadParameter(f"{analogies}: no such file", param_hint="--analogies")
     v = _vectors(vectors)
     r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
     data: dict[str, Any] = {
@@ -137,11 +146,7 @@ def evaluate(
         "pairs": {},
     }
     for name in pairs:
-        try:
-            pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
-        except FileNotFoundError as exc:  # a path of the user's that is not there
-            data["pairs"][name] = {"error": str(exc)}
-            continue
+        pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
         data["pairs"][name] = {
             "spearman": round(pr.spearman, 6),
             "pearson": round(pr.pearson, 6),
@@ -155,11 +160,8 @@ def evaluate(
                  f"semantic {a['semantic']:.1%}, syntactic {a['syntactic']:.1%}, "
                  f"{a['answered']:,} of {a['questions']:,} answered"]]  # fmt: skip
         for n, p in d["pairs"].items():
-            if "error" in p:
-                rows.append([n, "-", p["error"]])
-            else:
-                rows.append([n, f"{p['spearman']:.3f}", f"Spearman; Pearson {p['pearson']:.3f}, "
-                             f"{p['oov_percent']:.1f}% out of vocabulary"])  # fmt: skip
+            rows.append([n, f"{p['spearman']:.3f}", f"Spearman; Pearson {p['pearson']:.3f}, "
+                         f"{p['oov_percent']:.1f}% out of vocabulary"])  # fmt: skip
         _table(f"evaluation of {vectors}", ["test", "score", "detail"], rows)
 
     _emit(data, as_json, render)
@@ -279,10 +281,15 @@ def serve(
     ),
 ) -> None:
     """Serve the web playground for these vectors."""
+    from tokenvec._optional import require
+
+    require("uvicorn", "web")
+    from tokenvec.web import bind
     from tokenvec.web import serve as run_server
 
+    sock = bind(host, port)  # a port in use or out of range: one line, before any announcement
     v = _vectors(vectors)
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: serving on {host}: reachable from other machines", err=True)
     typer.echo(f"tokenvec playground for {vectors} ({len(v):,} words) on http://{host}:{port}/")
-    run_server(v, name=vectors, host=host, port=port, allowed_hosts=allowed_host)
+    run_server(v, name=vectors, host=host, port=port, allowed_hosts=allowed_host, sock=sock)

@@ -451,8 +451,11 @@ def read_checkpoint(path: str | os.PathLike[str], device: Any = "cpu") -> dict[s
     """The state dict of a checkpoint written by :func:`train_lm`; tensors and plain data only
     (``weights_only``: no pickled code runs). Anything else is a ``ValueError`` naming the file."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"no such checkpoint file: {p}")
+    if not p.is_file():  # a folder, a device, a pipe: a checkpoint is a zip file, read twice
+        what = "a folder" if p.is_dir() else "not a regular file"
+        raise ValueError(f"{p} is {what}; a GPT checkpoint is a file written by train-lm")
     try:
         state = torch.load(p, map_location=device, weights_only=True)
     except Exception as exc:  # UnpicklingError, RuntimeError (not a zip), EOFError, ...

@@ -9,14 +9,17 @@ Under load: BLAS runs one thread per request (many concurrent requests would oth
 a BLAS thread per core each and oversubscribe the cores), and two worker threads per core
 computes (requests beyond it wait in the event loop instead of fighting for the GIL). Only
 requests whose ``Host`` names the bound address are answered (a page on another site cannot
-reach the API by DNS rebinding), and a connection that sends no complete
-request within ``HEADER_TIMEOUT`` seconds is closed.
+reach the API by DNS rebinding), a connection whose next request (headers and body) is not
+complete within ``HEADER_TIMEOUT`` seconds is closed, and at most ``MAX_CONNECTIONS``
+connections are served at once (others get 503 at once).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ MAX_TOPN = 100
 MAX_MAP = 50
 MAX_TEXT = 10_000
 HEADER_TIMEOUT = 10.0
+MAX_CONNECTIONS = 512  # open connections and requests in progress, together
 WORKER_THREADS = 2 * (os.cpu_count() or 1)  # two per core: one in numpy, one in Python
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 STATIC = Path(__file__).parent / "static"
@@ -251,20 +255,38 @@ def allowed_hosts_for(host: str, extra: Sequence[str] = ()) -> list[str]:
 
 
 def _protocol() -> Any:
-    """uvicorn's h11 protocol, closing connections that send no complete request in time."""
+    """uvicorn's h11 protocol, closing a connection whose request (headers and body) is not
+    complete ``HEADER_TIMEOUT`` seconds after the connection opened or its previous response
+    went out: a client sending a byte every few seconds cannot hold a connection open."""
+    import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class Protocol(H11Protocol):  # type: ignore[misc]
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._no_request)
+            self._deadline: Any = None
+            self._arm()
 
-        def _no_request(self) -> None:
-            if self.cycle is None and not self.transport.is_closing():
-                self.transport.close()  # half-open or too slow: free the slot
+        def _arm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = self.loop.call_later(HEADER_TIMEOUT, self._too_slow)
+
+        def _too_slow(self) -> None:
+            # IDLE: the request line or headers are not all here; SEND_BODY: the body is not.
+            # DONE: the request is whole and the app is answering it: not the client's delay.
+            waiting = self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+            if waiting and not self.transport.is_closing():
+                self.transport.close()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()  # the next request on this connection gets the same time
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._header_timer.cancel()
+            if self._deadline is not None:
+                self._deadline.cancel()
             super().connection_lost(exc)
 
     return Protocol
@@ -277,12 +299,39 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     allowed_hosts: Sequence[str] = (),
+    sock: socket.socket | None = None,
 ) -> None:
-    """Run the playground with uvicorn until interrupted."""
+    """Run the playground with uvicorn until interrupted. ``sock``: a socket already bound
+    by :func:`bind` (so a port in use is reported before anything is announced)."""
     uvicorn = require("uvicorn", "web")
     _limit_blas_threads()  # this process serves requests: one BLAS thread each
     app = create_app(vectors, name=name, allowed_hosts=allowed_hosts_for(host, allowed_hosts))
-    uvicorn.Server(server_config(app, host, port)).run()
+    listening = sock if sock is not None else bind(host, port)
+    uvicorn.Server(server_config(app, host, port)).run(sockets=[listening])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port``; an ``OSError`` in one line when the port
+    is out of range, in use, or the address is not this machine's."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise OSError(f"port {port!r} is out of range: choose a port from 1 to 65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise OSError(f"cannot listen on {host}:{port}: unknown address ({exc.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not a port in use
+        sock.bind(address)
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        in_use = exc.errno == errno.EADDRINUSE
+        reason = "the port is in use (choose another --port)" if in_use else exc.strerror
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
 
 
 def server_config(app: Any, host: str = "127.0.0.1", port: int = 8000) -> Any:
@@ -296,4 +345,5 @@ def server_config(app: Any, host: str = "127.0.0.1", port: int = 8000) -> Any:
         http=_protocol(),
         timeout_keep_alive=5,
         backlog=1024,
+        limit_concurrency=MAX_CONNECTIONS,  # beyond it: an immediate 503, not an open file
     )

@@ -20,6 +20,7 @@ from tokenvec.fasttext import FastTextArgs, FastTextModel
 from tokenvec.subwords import SubwordVectors
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.config import Word2VecConfig
+from tokenvec.word2vec.corpus import CorpusError
 from tokenvec.word2vec.trainer import Word2Vec
 
 
@@ -83,7 +84,7 @@ class FastText(Word2Vec):
             self.syn1neg if cfg.negative else np.zeros((len(words), cfg.vector_size), np.float32)
         )
         return FastTextModel.from_words(
-            args, words, [w.encode("utf-8") for w in words],
+            args, words, _word_bytes(words),
             counts=np.asarray(self.vocab.counts, dtype=np.int64), input=self.syn0,
             output=output, ntokens=int(self.vocab.raw_words), prune=None,
         )  # fmt: skip
@@ -113,3 +114,18 @@ def train_fasttext(
         if k in kw
     }
     return FastText(config, **kw).train(corpus, **run_kw)  # type: ignore[return-value]
+
+
+def _word_bytes(words: list[str]) -> list[bytes]:
+    """Each word's UTF-8 bytes, which its n-grams are hashed over (bytes of a file that were
+    not UTF-8 come back as they were); a word with no bytes at all is a CorpusError."""
+    out = []
+    for w in words:
+        try:
+            out.append(w.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError as exc:
+            raise CorpusError(
+                f"the word {w[:40]!r} holds {w[exc.start]!r}, a lone surrogate with no UTF-8 "
+                f"bytes: fastText hashes a word's bytes, so it cannot be trained on"
+            ) from None
+    return out

@@ -578,24 +578,36 @@ class Word2Vec:
             raise CheckpointError(f"{state_path}: {type(exc).__name__}: {exc}") from None
         model = cls(config)
         weights = p / "weights.npz"
-        arrays = {}
+        vocab_path = p / "vocab.bin"
         try:
+            # Every array's header is checked against state.json (and the vocabulary's size)
+            # before any array is read: a small file cannot make the load allocate much.
+            headers = _npz_headers(weights)
+            v = _checked_vocab_size(weights, headers, vocab_path.stat().st_size)
+            d = config.vector_size
+            want = {
+                "counts": (np.int64, (v,)),
+                "syn0": (np.float32, (model._input_rows(v), d)),
+                "syn1neg": (np.float32, (v if config.negative else 1, d)),
+                "syn1": (np.float32, (max(v - 1, 1) if config.hs else 1, d)),
+            }
+            if version == 2:
+                want["vocab_offsets"] = (np.int64, (v + 1,))
+            for name, (dtype, shape) in want.items():
+                if name not in headers:
+                    raise CheckpointError(f"{weights}: the array {name!r} is missing")
+                _check_array(weights, name, headers[name], dtype, shape)
+            arrays = {}
             with np.load(weights, allow_pickle=False) as z:
-                names = ["syn0", "syn1neg", "syn1", "counts"]
-                names += ["vocab_offsets"] if version == 2 else []
-                for name in names:
-                    if name not in z.files:
-                        raise CheckpointError(f"{weights}: the array {name!r} is missing")
-                    arrays[name] = z[name]
-                for name in ("tree_codes", "tree_points", "tree_lens"):
-                    if name in z.files:
+                for name in [*want, "tree_codes", "tree_points", "tree_lens"]:
+                    if name in headers:
                         arrays[name] = z[name]
-            blob = (p / "vocab.bin").read_bytes()
+            blob = vocab_path.read_bytes()
             if version == 1:  # 0xFF-separated words (tokenvec 0.1)
                 parts = blob.split(b"\xff")
                 words = [w.decode("utf-8") for w in parts[:-1]] if parts[-1] == b"" else []
             else:
-                words = decode_keys(blob, arrays["vocab_offsets"], str(p / "vocab.bin"))
+                words = decode_keys(blob, arrays["vocab_offsets"], str(vocab_path))
         except CheckpointError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
@@ -604,14 +616,6 @@ class Word2Vec:
         _check_array(weights, "counts", counts, np.int64, (len(words),))
         if len(words) == 0 or (counts < 1).any():
             raise CheckpointError(f"{weights}: 'counts' must hold a count >= 1 for every word")
-        v, d = len(words), config.vector_size
-        _check_array(weights, "syn0", arrays["syn0"], np.float32, (model._input_rows(v), d))
-        _check_array(
-            weights, "syn1neg", arrays["syn1neg"], np.float32, (v if config.negative else 1, d)
-        )
-        _check_array(
-            weights, "syn1", arrays["syn1"], np.float32, (max(v - 1, 1) if config.hs else 1, d)
-        )
         if not (0 <= progress.epoch <= config.epochs and progress.chunk >= 0):
             raise CheckpointError(f"{state_path}: progress {progress} does not fit the config")
         model.syn0 = np.ascontiguousarray(arrays["syn0"])
@@ -657,8 +661,67 @@ def _check_checkpoint_target(checkpoint: str | os.PathLike[str] | None, overwrit
         )
 
 
+class _Header:
+    """An array's dtype and shape as its .npy header states them (nothing else read)."""
+
+    def __init__(self, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        self.dtype, self.shape = dtype, shape
+
+
+def _npz_headers(weights: Path) -> dict[str, _Header]:
+    """The header of every array in ``weights``, each checked to describe exactly the bytes
+    its member holds. Members must be stored, not compressed (tokenvec writes them so), so
+    that no array can claim more than the file's own size."""
+    headers: dict[str, _Header] = {}
+    with zipfile.ZipFile(weights) as z:
+        for info in z.infolist():
+            name = info.filename.removesuffix(".npy")
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+                raise CheckpointError(
+                    f"{weights}: the array {name!r} is compressed; checkpoints store arrays "
+                    f"uncompressed (a compressed one could claim any size)"
+                )
+            with z.open(info) as f:
+                try:
+                    major, _ = np.lib.format.read_magic(f)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if major == 1
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read(f, max_header_size=10_000)
+                except ValueError as exc:
+                    raise CheckpointError(f"{weights}: the array {name!r}: {exc}") from None
+                start = f.tell()
+            if dtype.hasobject:
+                raise CheckpointError(f"{weights}: the array {name!r} holds Python objects")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if start + nbytes != info.file_size:
+                raise CheckpointError(
+                    f"{weights}: the array {name!r} claims {dtype} {shape} ({nbytes:,} bytes) "
+                    f"but holds {info.file_size - start:,} bytes"
+                )
+            headers[name] = _Header(dtype, shape)
+    return headers
+
+
+def _checked_vocab_size(weights: Path, headers: dict[str, _Header], vocab_bytes: int) -> int:
+    """The vocabulary size: from the words' offsets (one more than the words) where the
+    checkpoint has them, else from the counts; each word takes at least a byte of vocab.bin."""
+    name, extra = ("vocab_offsets", 1) if "vocab_offsets" in headers else ("counts", 0)
+    h = headers.get(name)
+    if h is None:
+        raise CheckpointError(f"{weights}: the array {name!r} is missing")
+    if len(h.shape) != 1 or not 1 <= h.shape[0] - extra <= vocab_bytes:
+        raise CheckpointError(
+            f"{weights}: the array {name!r} has shape {h.shape}, which does not fit a "
+            f"vocabulary file of {vocab_bytes:,} bytes"
+        )
+    return int(h.shape[0]) - extra
+
+
 def _check_array(
-    where: Path, name: str, arr: np.ndarray, dtype: type, shape: tuple[int, ...]
+    where: Path, name: str, arr: np.ndarray | _Header, dtype: type, shape: tuple[int, ...]
 ) -> None:
     """A checkpoint array must have exactly the dtype and shape the kernel expects."""
     if arr.dtype != np.dtype(dtype) or arr.shape != shape:

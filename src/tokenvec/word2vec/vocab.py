@@ -37,6 +37,14 @@ class Vocab:
         counter: Counter[str] = Counter()
         for sent in corpus:
             counter.update(sent)
+        # Checked once per distinct word, not per token: a None, a number or bytes among the
+        # words would otherwise fail only at the save, after the whole training.
+        bad = [w for w in counter if not isinstance(w, str)]
+        if bad:
+            raise CorpusError(
+                f"the corpus holds {bad[0]!r}, a {type(bad[0]).__name__}, among its words: "
+                f"every word must be a str"
+            )
         return counter
 
     @classmethod
