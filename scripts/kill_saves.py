@@ -1,7 +1,8 @@
 """SIGKILL saves at random moments and check that the target is never lost.
 
-Run: ``python scripts/kill_saves.py [--kills 300] [--seed 0]``. For each kind of target (a
-native vectors folder, a word2vec checkpoint folder, a word2vec binary file) a child process
+Run: ``python scripts/kill_saves.py [--kills 300] [--seed 0]``. For each writer (a word2vec
+checkpoint folder; vectors as native folders of float32, float16, int8, PQ and RQ tables, and
+as word2vec binary and text, GloVe and fastText .bin files) a child process
 replaces the target again and again with ``overwrite=True``, alternating two versions, and is
 killed with SIGKILL after a random delay. After every kill the target must load completely
 and equal one of the two versions (never missing, never half-written), and temporaries left
@@ -25,19 +26,20 @@ import numpy as np
 import tokenvec as tv
 from tokenvec.word2vec import Word2Vec
 
+# Every writer: a kind names how the two versions are made and saved.
+FORMATS = {"native": "native", "word2vec": "word2vec", "word2vec-text": "word2vec-text",
+           "glove": "glove", "fasttext-bin": "fasttext-bin", "float16": "native",
+           "int8": "native", "pq": "native", "rq": "native"}  # fmt: skip
+KINDS = ["checkpoint", *FORMATS]
+
 CHILD = r"""
 import sys, numpy as np, tokenvec as tv
 from tokenvec.word2vec import Word2Vec
-kind, target, src = sys.argv[1], sys.argv[2], sys.argv[3]
-versions = []
+kind, fmt, target, src = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 if kind == "checkpoint":
     model = Word2Vec.load_checkpoint(src)
 else:
-    base = tv.load_vectors(src)
-    for k in (0, 1):
-        m = np.array(base.vectors)
-        m[0, 0] = k
-        versions.append(tv.Vectors(base.index_to_key, m))
+    versions = [tv.load_vectors(f"{src}-{k}") for k in (0, 1)]  # made by the parent
 print("ready", flush=True)
 i = 0
 while True:
@@ -45,21 +47,30 @@ while True:
     if kind == "checkpoint":
         model.syn0[0, 0] = k
         model.save_checkpoint(target, overwrite=True)
-    elif kind == "native":
-        versions[k].save(target, overwrite=True)
     else:
-        versions[k].save(target, format="word2vec", overwrite=True)
+        versions[k].save(target, format=fmt, overwrite=True)
     i += 1
 """
+
+
+def _version(vec: tv.Vectors, kind: str, k: int) -> tv.Vectors:
+    """Version ``k`` of the vectors in the form ``kind`` saves (its first value tells it)."""
+    m = np.array(vec.vectors)
+    m[0, 0] = 3.0 * k - 1.5
+    v = tv.Vectors(vec.index_to_key, m)
+    if kind in ("float16", "int8", "pq", "rq"):
+        opts = {"sample": 2_000, "iterations": 2} if kind in ("pq", "rq") else {}
+        return v.quantize(kind, **opts)  # type: ignore[arg-type]
+    return v
 
 
 def _first_value(kind: str, target: Path) -> float:
     """Load the target completely and return the value that tells the versions apart."""
     if kind == "checkpoint":
         return float(Word2Vec.load_checkpoint(target).syn0[0, 0])
-    v = tv.load_vectors(target, format="native" if kind == "native" else "word2vec")
+    v = tv.load_vectors(target, format=FORMATS[kind])  # type: ignore[arg-type]
     np.asarray(v.vectors).sum()  # touch every value
-    return float(v.vectors[0, 0])
+    return float(v[v.index_to_key[0]][0])
 
 
 def _temporaries(target: Path) -> list[str]:
@@ -78,14 +89,19 @@ def run(kind: str, kills: int, rng: random.Random, workdir: Path) -> dict[str, i
         model.syn0[0, 0] = 0
         model.save_checkpoint(src)
         model.save_checkpoint(target)
+        expected = {0.0, 1.0}
     else:
-        vec.vectors[0, 0] = 0
-        vec.save(src)
-        vec.save(target, format="native" if kind == "native" else "word2vec")
+        for k in (0, 1):  # both versions, saved as the child will save them
+            _version(vec, kind, k).save(f"{src}-{k}")
+        _version(vec, kind, 0).save(target, format=FORMATS[kind])
+        expected = {_first_value(kind, target)}
+        one = workdir / "one"
+        _version(vec, kind, 1).save(one, format=FORMATS[kind])
+        expected.add(_first_value(kind, one))
     counts = {"kills": 0, "old or new": 0, "missing": 0, "broken": 0, "max temporaries": 0}
     for _ in range(kills):
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, kind, str(target), str(src)],
+            [sys.executable, "-c", CHILD, kind, FORMATS.get(kind, ""), str(target), str(src)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -103,7 +119,7 @@ def run(kind: str, kills: int, rng: random.Random, workdir: Path) -> dict[str, i
         except Exception:
             counts["broken"] += 1
             continue
-        counts["old or new" if value in (0.0, 1.0) else "broken"] += 1
+        counts["old or new" if value in expected else "broken"] += 1
         counts["max temporaries"] = max(counts["max temporaries"], len(_temporaries(target)))
     return counts
 
@@ -112,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=300, help="kills per kind of target")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--kinds", nargs="+", default=["native", "checkpoint", "word2vec"])
+    parser.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     failed = False
