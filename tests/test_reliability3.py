@@ -225,11 +225,11 @@ import tokenvec as tv
 root, kind = Path(sys.argv[1]), sys.argv[2]
 rng = np.random.default_rng(0)
 v = tv.Vectors([f"w{i}" for i in range(5000)], rng.normal(size=(5000, 64)).astype(np.float32))
-if kind == "fasttext":
+if kind.startswith("fasttext"):
     src = Path(sys.argv[3])
     target = root / "model.bin"
     shutil.copy(src, target)
-    opened = tv.load_vectors(target)
+    opened = tv.load_vectors(target) if kind == "fasttext" else tv.load_fasttext(target, mmap=True)
     before = opened["nightx"].copy()
     victim = target
 else:
@@ -237,11 +237,11 @@ else:
     stored.save(root / "folder")
     opened = tv.load_vectors(root / "folder")
     victim = root / "folder" / "vectors.npy"
-print(opened["w1"][:2] if kind != "fasttext" else "ok", flush=True)
+print(opened["w1"][:2] if not kind.startswith("fasttext") else "ok", flush=True)
 with open(victim, "r+b") as f:  # rewritten in place (same file): cp over it, a retraining
     f.truncate(200)
 try:
-    if kind == "fasttext":
+    if kind.startswith("fasttext"):
         assert np.array_equal(opened["nightx"], before)
         print("SAME", flush=True)
     else:
@@ -269,6 +269,15 @@ def test_4_a_fasttext_model_rewritten_in_place_still_answers(tmp_path):
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     assert r.stdout.splitlines()[-1] == "SAME", r.stdout
+
+
+@needs_lee
+def test_4_a_mapped_fasttext_model_rewritten_in_place_is_a_clear_error(tmp_path):
+    r = subprocess.run([sys.executable, "-c", REWRITE, str(tmp_path), "fasttext-mmap",
+                        str(LEE_BIN)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])  # -7 (SIGBUS) unguarded
+    last = r.stdout.splitlines()[-1]
+    assert last.startswith("ERROR") and "rewritten in place" in last, r.stdout
 
 
 # --- 5. a small file never costs much memory -----------------------------------------------------
@@ -423,7 +432,10 @@ def test_9_an_int8_pq_codebook_and_bad_offsets_are_refused(tmp_path):
     np.save(folder / "codebook.npy", book.astype(np.int8))
     with pytest.raises(VectorFormatError, match="codebook.npy: dtype"):
         tv.load_vectors(folder)
+    np.save(folder / "codebook.npy", book.astype(book.dtype.newbyteorder(">")))
+    swapped = tv.load_vectors(folder)  # another byte order is read, not refused
     np.save(folder / "codebook.npy", book)
+    np.testing.assert_array_equal(swapped.vectors, tv.load_vectors(folder).vectors)
     np.save(folder / "key_offsets.npy", np.zeros((2, 2), np.int64))
     with pytest.raises(VectorFormatError, match="key_offsets.npy: shape"):
         tv.load_vectors(folder)
@@ -758,3 +770,13 @@ def test_2_a_fifo_longer_than_the_spool_streams_every_row(tmp_path):
     got = _through_fifo(tmp_path, src.read_bytes(), tv.load_vectors)
     assert got.index_to_key == want.index_to_key
     np.testing.assert_array_equal(np.asarray(got.vectors), np.asarray(want.vectors))
+
+
+@needs_lee
+def test_4_a_mapped_fasttext_model_answers_as_the_one_read():
+    mapped, read = tv.load_fasttext(LEE_BIN, mmap=True), tv.load_fasttext(LEE_BIN)
+    assert isinstance(mapped.model.input.base, np.memmap) or hasattr(mapped.model.input, "_mmap")
+    assert not isinstance(read.model.input, np.memmap)
+    np.testing.assert_array_equal(mapped.vectors, read.vectors)
+    for w in ("night", "nightx", "x" * 50):
+        np.testing.assert_array_equal(mapped[w], read[w])

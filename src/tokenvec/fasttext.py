@@ -357,9 +357,13 @@ def read_fasttext(
     encoding: str = "utf-8",
     encoding_errors: Errors = "strict",
     data: np.ndarray | None = None,
+    mmap: bool = False,
 ) -> FastTextModel:
     """Read a fastText ``.bin`` model into memory (``data``: its bytes, already read from a
-    stream such as a pipe; otherwise the file at ``path`` is read)."""
+    stream such as a pipe; otherwise the file at ``path`` is read). ``mmap=True`` maps the
+    file instead (an instant open of a multi-gigabyte model, memory only for what queries
+    touch); :class:`tokenvec.subwords.SubwordVectors` then checks before each read that the
+    file has not been rewritten in place, which would otherwise end the process (SIGBUS)."""
     p = Path(path)
     where = str(p)
     if data is None:
@@ -371,6 +375,8 @@ def read_fasttext(
                 with f:
                     check_arguments(head, where)
                     data = np.frombuffer(head + read_rest(f, where, len(head)), np.uint8)
+            elif mmap and p.stat().st_size:
+                data = np.memmap(p, dtype=np.uint8, mode="r")
             else:
                 data = np.fromfile(p, dtype=np.uint8)
         except (OSError, ValueError) as exc:

@@ -522,19 +522,16 @@ _OTHER_WS = (b"\t", b"\r", b"\x0b", b"\x0c")
 def _single_space_counts(lines: list[bytes], dim: int | None) -> np.ndarray | None:
     """:func:`_field_counts` for the common layout, fields separated by single spaces: one
     C-level count a line instead of array passes over every byte (5x faster); None where the
-    chunk holds other whitespace or a line has another number of spaces.
-
-    A line of ``dim`` spaces with a double space among them has fewer fields than counted;
-    the caller's check that the chunk holds ``lines * dim`` numbers then sends it to the line
-    by line parse (a line with more fields would need more spaces), and the first line, which
-    sets ``dim``, has no double space.
+    chunk holds other whitespace, a double space (its line has fewer fields than spaces + 1,
+    and must be reported as short exactly as the general count reports it) or a line with
+    another number of spaces.
     """
     spaces = [ln.count(b" ") for ln in lines]
     first = dim if dim is not None else spaces[0]
-    if spaces.count(first) != len(spaces) or (dim is None and b"  " in lines[0]):
+    if spaces.count(first) != len(spaces):
         return None
     joined = b"\n".join(lines)
-    if any(w in joined for w in _OTHER_WS):
+    if b"  " in joined or any(w in joined for w in _OTHER_WS):
         return None
     return np.full(len(lines), first + 1, dtype=np.int64)
 
@@ -721,7 +718,7 @@ def native_array(
 ) -> np.ndarray:
     """The array ``name`` of a native folder, read into memory after its header was checked:
     present, of a dtype kind in ``kinds`` ("f" float, "i" signed, "u" unsigned) and size in
-    ``itemsize``, native byte order, and of ``shape`` (None: any length on that axis). Any
+    ``itemsize`` (either byte order), and of ``shape`` (None: any length on that axis). Any
     other array is a VectorFormatError naming the file."""
     path = folder / name
     if not path.is_file():
@@ -730,13 +727,14 @@ def native_array(
     ok_shape = a.ndim == len(shape) and all(
         w is None or w == h for w, h in zip(shape, a.shape, strict=True)
     )
-    if a.dtype.kind not in kinds or a.dtype.itemsize not in itemsize or not a.dtype.isnative:
+    if a.dtype.kind not in kinds or a.dtype.itemsize not in itemsize:
         want = " or ".join(_KIND_NAMES[k] for k in kinds)
         raise VectorFormatError(f"{path}: dtype {a.dtype}; expected {want} numbers")
     if not ok_shape:
         want_shape = " x ".join("N" if w is None else str(w) for w in shape) or "a scalar"
         raise VectorFormatError(f"{path}: shape {a.shape}; expected {want_shape}")
-    return np.array(a)  # into memory: a small array, read from the file once
+    # Into memory (a small array, read once), in this machine's byte order.
+    return np.array(a, dtype=a.dtype.newbyteorder("="))
 
 
 def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
