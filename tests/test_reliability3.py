@@ -731,6 +731,13 @@ def test_11_cli_messages_name_flags_not_keywords(tmp_path):
 # --- 12. n-grams of long words in compiled code --------------------------------------------------
 
 
+def test_12_short_words_stay_in_python_until_the_kernels_are_loaded():
+    from tokenvec import _subword
+
+    assert _subword.compiled_pays(10**6)
+    assert _subword.compiled_pays(40) == _subword._kernels.loaded
+
+
 def test_12_the_compiled_word_vector_equals_the_reference(tmp_path):
     from tokenvec import _subword
     from tokenvec.fasttext import subword_rows
@@ -752,7 +759,7 @@ def test_12_a_million_character_word_takes_well_under_a_second(tmp_path):
     import time
 
     v = tv.load_vectors(_ft_model(tmp_path / "m.bin", ["hello", "world"]))
-    v["x" * 40]  # compiled code loaded
+    v["x" * 60_000]  # long enough to load the compiled code (shorter words stay in Python)
     start = time.perf_counter()
     vec = v["abcdefghij" * 100_000]
     assert time.perf_counter() - start < 1.0  # 18-38 s in Python before

@@ -25,6 +25,11 @@ class LazyKernel:
         self._fn: Callable[..., Any] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the compiled functions are loaded (a call costs nothing more to start)."""
+        return self._fn is not None
+
     def get(self) -> Callable[..., Any]:
         """The compiled function, building it if needed."""
         if self._fn is None:

@@ -66,7 +66,15 @@ def subword_table(model: Any) -> tuple[np.ndarray, np.ndarray]:
     return offsets, rows
 
 
-COMPILED_WORD_BYTES = 32  # shorter words: the Python reference is as fast as a call
+# Shorter words take the Python reference: as fast as a compiled call once the kernels are
+# loaded (32 bytes), and faster than loading them (0.5-1 s) up to tens of thousands of bytes.
+COMPILED_WORD_BYTES = 32
+COLD_WORD_BYTES = 50_000
+
+
+def compiled_pays(nbytes: int) -> bool:
+    """Whether the compiled pass is worth it for a word of ``nbytes`` bytes right now."""
+    return nbytes >= (COMPILED_WORD_BYTES if _kernels.loaded else COLD_WORD_BYTES)
 
 
 def word_vector(model: Any, word: bytes, index: int | None) -> tuple[np.ndarray, int]:

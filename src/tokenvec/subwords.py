@@ -151,7 +151,7 @@ class SubwordVectors(Vectors):
         seconds), by the plain reference for short ones."""
         raw = self._encode(word)
         self._check_source()  # a mapped model's rows are read next
-        if len(raw) < _subword.COMPILED_WORD_BYTES or self.model.prune is not None:
+        if not _subword.compiled_pays(len(raw)) or self.model.prune is not None:
             rows = subword_rows(self.model, raw, i)
             return _mean_rows(self.model.input, rows), len(rows)
         return _subword.word_vector(self.model, raw, i)
