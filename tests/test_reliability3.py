@@ -787,3 +787,15 @@ def test_4_a_mapped_fasttext_model_answers_as_the_one_read():
     np.testing.assert_array_equal(mapped.vectors, read.vectors)
     for w in ("night", "nightx", "x" * 50):
         np.testing.assert_array_equal(mapped[w], read[w])
+
+
+def test_2_info_of_a_pipe_counts_every_row(tmp_path):
+    src = tmp_path / "v.txt"
+    vectors().save(src, format="glove")
+    tokenvec = f"{sys.executable} -m tokenvec"
+    r = subprocess.run(["bash", "-c", f"{tokenvec} info <(cat {src}) --json"],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["count"] == 635 and d["dim"] == 20 and d["format"] == "glove"
+    assert d["sample"][:2] == ["w0", "w1"]

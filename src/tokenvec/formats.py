@@ -992,6 +992,14 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
     (or, for GloVe files, a line count).
     """
     p = _check_path(path)
+    if is_stream(p):  # a pipe can be read once: read it whole, then describe what it held
+        parts = read(p)
+        n, dim = parts.matrix.shape
+        nbytes = int(parts.matrix.nbytes)
+        return {"path": str(p), "format": parts.format, "bytes": nbytes, "count": n, "dim": dim,
+                "dtype": "float32", "form": "float32 (read from a pipe: bytes of the matrix)",
+                "bytes_per_vector": round(nbytes / n, 1) if n else 0,
+                "sample": parts.keys[:sample]}  # fmt: skip
     fmt = detect_format(p)
     size = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
     form = "float32"
