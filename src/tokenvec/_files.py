@@ -12,6 +12,13 @@ old complete target or the new one, never a half-written one. Rules that keep us
 - Temporaries are named ``.NAME.tokenvec-PID-XXXX.tmp``: the next save of the same target
   removes those whose process is gone (a save killed mid-way leaves one behind).
 - What is written gets the user's umask (``mkstemp`` would give 0600, ``mkdtemp`` 0700).
+- A save replaces only a regular file or a tokenvec folder: a device, FIFO or socket (or a
+  symlink to one) is refused whatever ``overwrite`` says.
+- Saves are durable: the temporary is flushed (``fsync``) before the rename and the parent
+  folder after it, so after a power cut the target is the old content or the new one.
+
+Inputs may be pipes, FIFOs and devices: :func:`open_stream` opens them once and gives back the
+bytes it looked at, and the other readers here bound what one line or file may cost.
 """
 
 from __future__ import annotations
@@ -197,7 +204,10 @@ def refuse_special(target: Path) -> None:
 
 def _fsync(path: Path, *, folder: bool = False) -> None:
     """Flush ``path`` (a file's data, or a folder's entries) to the disk."""
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+    except PermissionError:  # a umask that leaves the owner no read: flushing is best effort
+        return
     try:
         os.fsync(fd)
     except OSError as exc:
