@@ -248,6 +248,8 @@ def oracle_native_pq(folder: Path) -> tuple[list[str], np.ndarray]:
     """Product-quantization codes: each row the concatenation of its subspaces' centroids
     (codebook.npy, (m, 256, width)), at unit length."""
     meta, keys, codes = _native_parts(folder, (np.uint8,))
+    if meta.get("kind") == "rq":  # the folder says it holds residual codes: read it so
+        return oracle_native_rq(folder)
     if meta.get("kind") != "pq":
         raise Bad("kind")
     bounds = meta.get("pq_bounds")
@@ -274,6 +276,8 @@ def oracle_native_rq(folder: Path) -> tuple[list[str], np.ndarray]:
     """Residual-quantization codes: each row the sum of its codebooks' centroids (codebook.npy,
     (m, 256, dim)), at unit length."""
     meta, keys, codes = _native_parts(folder, (np.uint8,))
+    if meta.get("kind") == "pq":  # the folder says it holds product codes: read it so
+        return oracle_native_pq(folder)
     if meta.get("kind") != "rq":
         raise Bad("kind")
     book = _small_npy(folder / "codebook.npy")
