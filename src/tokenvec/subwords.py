@@ -156,6 +156,18 @@ class SubwordVectors(Vectors):
             return _mean_rows(self.model.input, rows), len(rows)
         return _subword.word_vector(self.model, raw, i)
 
+    def oov_vector(self, word: str) -> np.ndarray | None:
+        """The vector of a word outside the vocabulary, or None if it has no n-gram (or no
+        bytes): :meth:`has_vector` and :meth:`word_vector` in one pass over its n-grams."""
+        if not self._has_bytes(word):
+            return None
+        v, count = self._mean_of(word, None)
+        if count == 0:
+            return None
+        if not np.isfinite(v).all():
+            self._corrupt(word)
+        return v
+
     def has_vector(self, word: str) -> bool:
         """Whether ``word`` is in the vocabulary or has at least one n-gram."""
         if word in self.key_to_index:

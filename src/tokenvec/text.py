@@ -111,9 +111,10 @@ def _word_rows(
             j = index.get(w)
             if j is None and subwords:
                 j = extra.get(w)
-                if j is None and vectors.has_vector(w):
+                vec = vectors.oov_vector(w) if j is None else None  # one pass over its n-grams
+                if vec is not None:
                     j = extra[w] = base + len(extra_rows)
-                    extra_rows.append(vectors.word_vector(w))
+                    extra_rows.append(vec)
             if j is None:
                 unknown[i] += 1
                 continue
