@@ -25,9 +25,8 @@ import tokenvec as tv
 
 
 def table_bytes(v: tv.Vectors) -> int:
-    if isinstance(v, tv.Int8Vectors | tv.PQVectors):  # (RQVectors are PQVectors)
-        return v.nbytes
-    return int(np.asarray(v.vectors).nbytes)
+    """Bytes of the stored table: codes, codebooks and kept lengths for compressed ones."""
+    return v.nbytes
 
 
 def overlap(ref: tv.Vectors, v: tv.Vectors, words: list[str]) -> float:
@@ -71,11 +70,12 @@ def main() -> None:
         "float16": glove.quantize("float16"),
         "int8": glove.quantize("int8"),
         "int8, unit length": glove.quantize("int8", keep_norms=False),
-        "PQ, 10 bytes a row": glove.quantize("pq"),
-        "PQ, 10 bytes, random training rows": glove.quantize("pq", train_on="random"),
+        "PQ, 25 bytes a row (the default)": glove.quantize("pq"),
+        "PQ, 25 bytes, lengths kept": glove.quantize("pq", keep_norms=True),
+        "PQ, 10 bytes a row": glove.quantize("pq", subspaces=10),
+        "PQ, 10 bytes, random training rows": glove.quantize("pq", subspaces=10, train_on="random"),
         "PQ, 12 bytes a row": glove.quantize("pq", subspaces=12),
-        "PQ, 25 bytes a row": glove.quantize("pq", subspaces=25),
-        "RQ, 10 bytes a row": glove.quantize("rq"),
+        "RQ, 10 bytes a row (the default)": glove.quantize("rq"),
         "RQ, 11 bytes a row": glove.quantize("rq", subspaces=11),
         "PCA 25 dims": glove.reduce(25),
     }

@@ -163,8 +163,51 @@ def oracle_word2vec(data: bytes) -> tuple[list[str], np.ndarray]:
     return _finish(keys, mat, dim)
 
 
+_LEGACY_KINDS = {"int8": ("keys", "int8"), "pq": ("keys", "pq"), "rq": ("keys", "rq"),
+                 "static": ("static", "dense")}  # fmt: skip
+
+
+def _kinds(meta: dict) -> tuple[str, str]:
+    """(vocabulary, storage) a folder's meta.json names: "vocab" and "storage" (each with
+    its default), or the one "kind" of folders written before they were named apart."""
+    if "kind" in meta and "vocab" not in meta and "storage" not in meta:
+        kind = meta["kind"]
+        if kind is None:
+            return "keys", "dense"
+        if not isinstance(kind, str) or kind not in _LEGACY_KINDS:
+            raise Bad("kind")
+        return _LEGACY_KINDS[kind]
+    vocab, storage = meta.get("vocab", "keys"), meta.get("storage", "dense")
+    if vocab not in ("keys", "static", "subwords") or storage not in ("dense", "int8", "pq", "rq"):
+        raise Bad("kind")
+    return vocab, storage
+
+
+def _kept_lengths(folder: Path, meta: dict, n: int) -> np.ndarray | None:
+    """The row lengths a coded folder keeps: meta.json's kept_norms says whether norms.npy
+    belongs to it (older folders: whether the file is there)."""
+    kept = meta.get("kept_norms", (folder / "norms.npy").is_file())
+    if not isinstance(kept, bool):
+        raise Bad("kept_norms")
+    if not kept:
+        return None
+    lengths = _small_npy(folder / "norms.npy")
+    if (
+        lengths.shape != (n,)
+        or lengths.dtype.kind != "f"
+        or lengths.dtype.itemsize not in (2, 4, 8)
+    ):
+        raise Bad("norms shape")
+    lengths = lengths.astype(np.float32)
+    if not np.isfinite(lengths).all() or (lengths < 0).any():
+        raise Bad("norms values")
+    return lengths
+
+
 def oracle_native(folder: Path) -> tuple[list[str], np.ndarray]:
     meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
+    if _kinds(meta) != ("keys", "dense"):
+        raise Bad("kind")
     # A folder whose meta.json records every value finite opens without a scan (queries then
     # keep NaN rows out of every answer); otherwise a NaN row is an error.
     if meta.get("finite") is not True and not np.isfinite(mat).all():
@@ -227,30 +270,23 @@ def _small_npy(path: Path) -> np.ndarray:
 def oracle_native_int8(folder: Path) -> tuple[list[str], np.ndarray]:
     """int8 codes of the unit rows (decoded codes / ||codes||) times the stored lengths."""
     meta, keys, codes = _native_parts(folder, (np.int8,))
-    if meta.get("kind") != "int8":  # (without its kind, an int8 matrix is no native folder)
+    if _kinds(meta) != ("keys", "int8"):  # (without its kind, an int8 matrix is no folder)
         raise Bad("kind")
     c = np.asarray(codes, dtype=np.float32)
     norm = np.sqrt(np.einsum("ij,ij->i", c, c))
     scale = np.divide(np.float32(1.0), norm, out=np.zeros_like(norm), where=norm > 0)
     unit = c * scale[:, None]
-    if (folder / "norms.npy").is_file():
-        lengths = _small_npy(folder / "norms.npy")
-        if lengths.shape != (len(keys),) or lengths.dtype.kind not in "fiu":
-            raise Bad("norms shape")
-        lengths = lengths.astype(np.float32)
-        if not np.isfinite(lengths).all() or (lengths < 0).any():
-            raise Bad("norms values")
-        unit = unit * lengths[:, None]
-    return keys, unit
+    lengths = _kept_lengths(folder, meta, len(keys))
+    return keys, unit if lengths is None else unit * lengths[:, None]
 
 
 def oracle_native_pq(folder: Path) -> tuple[list[str], np.ndarray]:
     """Product-quantization codes: each row the concatenation of its subspaces' centroids
     (codebook.npy, (m, 256, width)), at unit length."""
     meta, keys, codes = _native_parts(folder, (np.uint8,))
-    if meta.get("kind") == "rq":  # the folder says it holds residual codes: read it so
+    if _kinds(meta) == ("keys", "rq"):  # the folder says it holds residual codes: read it so
         return oracle_native_rq(folder)
-    if meta.get("kind") != "pq":
+    if _kinds(meta) != ("keys", "pq"):
         raise Bad("kind")
     bounds = meta.get("pq_bounds")
     book = _small_npy(folder / "codebook.npy")
@@ -267,18 +303,25 @@ def oracle_native_pq(folder: Path) -> tuple[list[str], np.ndarray]:
     if not np.isfinite(book).all() or np.abs(book).max(initial=0) > 1e4:
         raise Bad("codebook values")
     rows = np.concatenate([book[j, codes[:, j], : widths[j]] for j in range(m)], axis=1)
+    return keys, _scaled(folder, meta, rows)
+
+
+def _scaled(folder: Path, meta: dict, rows: np.ndarray) -> np.ndarray:
+    """Decoded code rows at unit length, times the kept lengths if the folder keeps them."""
     n = np.sqrt(np.sum(rows.astype(np.float64) ** 2, axis=1))
     scale = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
-    return keys, rows * scale[:, None]
+    lengths = _kept_lengths(folder, meta, rows.shape[0])
+    unit = rows * scale[:, None]
+    return unit if lengths is None else unit * lengths[:, None]
 
 
 def oracle_native_rq(folder: Path) -> tuple[list[str], np.ndarray]:
     """Residual-quantization codes: each row the sum of its codebooks' centroids (codebook.npy,
     (m, 256, dim)), at unit length."""
     meta, keys, codes = _native_parts(folder, (np.uint8,))
-    if meta.get("kind") == "pq":  # the folder says it holds product codes: read it so
+    if _kinds(meta) == ("keys", "pq"):  # the folder says it holds product codes: read it so
         return oracle_native_pq(folder)
-    if meta.get("kind") != "rq":
+    if _kinds(meta) != ("keys", "rq"):
         raise Bad("kind")
     book = _small_npy(folder / "codebook.npy")
     m = codes.shape[1]
@@ -290,17 +333,15 @@ def oracle_native_rq(folder: Path) -> tuple[list[str], np.ndarray]:
     rows = np.zeros((len(keys), book.shape[2]), np.float32)
     for j in range(m):
         rows += book[j][codes[:, j]]
-    n = np.sqrt(np.sum(rows.astype(np.float64) ** 2, axis=1))
-    scale = np.divide(1.0, n, out=np.zeros_like(n), where=n > 0).astype(np.float32)
-    return keys, rows * scale[:, None]
+    return keys, _scaled(folder, meta, rows)
 
 
 def oracle_native_static(folder: Path) -> tuple[list[str], np.ndarray]:
     """A native folder with a tokenizer (valid tokenizers JSON) and a token -> row map."""
     meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
-    if "kind" not in meta:  # a folder that lost its kind holds plain vectors
+    if _kinds(meta) == ("keys", "dense"):  # a folder that lost its kind holds plain vectors
         return oracle_native(folder)
-    if meta.get("kind") != "static":
+    if _kinds(meta) != ("static", "dense"):
         raise Bad("kind")
     rows = _small_npy(folder / "token_rows.npy")
     if rows.ndim != 1 or rows.dtype.kind not in "iu":
@@ -733,7 +774,9 @@ class Result:
 
 def _load(reader: Reader, path: Path, fmt: str | None) -> tv.Vectors:
     if reader.fmt == "transformer":
-        return tv.Vectors.from_transformer(path)
+        from tokenvec.loading import from_transformer
+
+        return from_transformer(path)
     v = tv.load_vectors(path, format=fmt)  # type: ignore[arg-type]
     if hasattr(v, "rows_of_texts"):  # static vectors: their tokenizer is read on first use
         v.encode(["abc x", ""])

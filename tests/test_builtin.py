@@ -51,20 +51,25 @@ def test_from_transformer_folder(tmp_path):
     (tmp_path / "encoder.json").write_text(
         json.dumps({"a": 0, "Ġb": 1, "c": 2, "d": 3, "<|endoftext|>": 4})
     )
-    v = tv.Vectors.from_transformer(tmp_path)
-    assert v.index_to_key == ["a", "Ġb", "c", "d", "<|endoftext|>", "<unused:5>"]
+    v = tv.load(tmp_path)
+    # GPT-2's byte-level tokens as the text they stand for
+    assert v.index_to_key == ["a", " b", "c", "d", "<|endoftext|>", "<unused:5>"]
     np.testing.assert_array_equal(v.vectors, mat)
     (tmp_path / "encoder.json").unlink()
-    with pytest.raises(FileNotFoundError, match="no vocab.txt, tokenizer.json or encoder.json"):
-        tv.Vectors.from_transformer(tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match="no vocab.txt, tokenizer.json, vocab.json or encoder.json"
+    ):
+        tv.load(tmp_path)
     (tmp_path / "vocab.txt").write_text("\n".join("abcdefgh") + "\n")
     with pytest.raises(ValueError, match="8 tokens but the matrix has 6 rows"):
-        tv.Vectors.from_transformer(tmp_path)
+        tv.load(tmp_path)
     st.save_file({"other.weight": mat}, tmp_path / "model.safetensors")
     with pytest.raises(KeyError, match="no token-embedding tensor"):
-        tv.Vectors.from_transformer(tmp_path)
+        tv.load(tmp_path)
+    from tokenvec.loading import from_transformer
+
     with pytest.raises(NotADirectoryError):
-        tv.Vectors.from_transformer(tmp_path / "model.safetensors")
+        from_transformer(tmp_path / "model.safetensors")
 
 
 def test_glove_keys_are_read_from_the_cache_after_the_first_load(tmp_path, monkeypatch):

@@ -233,7 +233,7 @@ def test_convert_quantize_and_info_show_the_form(tmp_path):
     assert json.loads(res.stdout)["form"] == "int8"
     info = json.loads(cli("info", str(out), "--json").stdout)
     assert info["form"] == "int8 codes" and info["dtype"] == "int8"
-    assert isinstance(tv.load_vectors(out), tv.Int8Vectors)
+    assert tv.load_vectors(out).storage.kind == "int8"
     res = cli("convert", str(src), str(tmp_path / "u"), "--quantize", "int8-unit", "--reduce", "4")
     assert res.returncode == 0, res.stderr
     assert json.loads(cli("info", str(tmp_path / "u"), "--json").stdout)["form"] == (

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.compress import code_scales, int8_codes
+from tokenvec import storage as st
+from tokenvec.storage import code_scales, int8_codes
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_int8_codes_decode_the_unit_rows(table):
     ref = np.rint(unit / np.where(peak == 0, 1, peak / 127))  # the plain definition
     np.testing.assert_array_equal(codes, ref.astype(np.int8))
     q = table.quantize("int8")
-    assert isinstance(q, tv.Int8Vectors) and q.nbytes == 3000 * 24 + 3000 * 4
+    assert isinstance(q.storage, st.Int8) and q.nbytes == 3000 * 24 + 3000 * 4
     decoded = codes.astype(np.float64) * code_scales(codes)[:, None]
     np.testing.assert_allclose(q.unit, decoded, rtol=1e-6, atol=1e-7)
     cos = np.sum(decoded * unit, axis=1)
@@ -78,11 +79,13 @@ def test_int8_native_round_trip_opens_memory_mapped(table, tmp_path):
         start = time.perf_counter()
         back = tv.load_vectors(path)
         assert time.perf_counter() - start < 1.0
-        assert isinstance(back, tv.Int8Vectors) and isinstance(back.codes, np.memmap)
-        np.testing.assert_array_equal(np.asarray(back.codes), q.codes)
+        assert isinstance(back.storage, st.Int8) and isinstance(back.storage.codes, np.memmap)
+        np.testing.assert_array_equal(np.asarray(back.storage.codes), q.storage.codes)
         np.testing.assert_array_equal(back.norms, q.norms)
         assert back.most_similar("w5", topn=3) == q.most_similar("w5", topn=3)
-        assert back.kept_norms is keep and (keep or np.all(back.norms == 1))
+        # unit rows have length 1; the all-zero row 7 keeps length 0
+        assert back.storage.kept_norms is keep
+        assert keep or (np.all(np.delete(back.norms, 7) == 1) and back.norms[7] == 0)
         from tokenvec.formats import describe
 
         info = describe(path)
@@ -118,7 +121,7 @@ def test_bad_compressions_are_clear_errors(table):
     with pytest.raises(ValueError, match="form must be"):
         table.quantize("int4")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="int8"):
-        tv.Int8Vectors(["a"], np.zeros((1, 2), np.float32))
+        st.Int8(np.zeros((1, 2), np.float32))
 
 
 def _round_trip(v: tv.Vectors, path, form: str) -> None:
@@ -126,7 +129,7 @@ def _round_trip(v: tv.Vectors, path, form: str) -> None:
     from tokenvec.formats import describe
 
     back = tv.load_vectors(v.save(path))
-    assert type(back) is type(v)
+    assert type(back) is type(v) and type(back.storage) is type(v.storage)
     np.testing.assert_array_equal(back.unit, v.unit)
     assert back.most_similar("w9", topn=3) == v.most_similar("w9", topn=3)
     assert describe(path)["form"] == form
@@ -134,10 +137,11 @@ def _round_trip(v: tv.Vectors, path, form: str) -> None:
 
 def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
     pq = table.quantize("pq", subspaces=6, sample=3000, iterations=10)
-    assert isinstance(pq, tv.PQVectors) and pq.codes.shape == (3000, 6)
+    rows = pq.storage
+    assert isinstance(rows, st.PQ) and rows.codes.shape == (3000, 6)
     assert pq.nbytes == 3000 * 6 + 6 * 256 * 4 * 4  # 4 dims a subspace
     # The plain definition: row = concatenated centroids, at unit length.
-    ref = np.concatenate([pq.codebook[j, pq.codes[:, j], :4] for j in range(6)], axis=1)
+    ref = np.concatenate([rows.codebook[j, rows.codes[:, j], :4] for j in range(6)], axis=1)
     n = np.linalg.norm(ref, axis=1, keepdims=True)
     ref = np.divide(ref, n, out=np.zeros_like(ref), where=n > 0)
     np.testing.assert_allclose(pq.unit, ref, rtol=1e-5, atol=1e-6)
@@ -157,10 +161,11 @@ def test_product_quantization_scores_its_decoded_rows(table, tmp_path):
 
 def test_residual_quantization_scores_its_decoded_rows(table, tmp_path):
     rq = table.quantize("rq", subspaces=4, sample=3000, iterations=8)
-    assert isinstance(rq, tv.RQVectors) and rq.codes.shape == (3000, 4)
+    rows = rq.storage
+    assert isinstance(rows, st.RQ) and rows.codes.shape == (3000, 4)
     assert rq.nbytes == 3000 * 4 + 4 * 256 * 24 * 4
     # The plain definition: row = the sum of its codebooks' centroids, at unit length.
-    ref = sum(rq.codebook[j, rq.codes[:, j]].astype(np.float64) for j in range(4))
+    ref = sum(rows.codebook[j, rows.codes[:, j]].astype(np.float64) for j in range(4))
     n = np.linalg.norm(ref, axis=1, keepdims=True)
     ref = np.divide(ref, n, out=np.zeros_like(ref), where=n > 0)
     np.testing.assert_allclose(rq.unit, ref, rtol=1e-5, atol=1e-6)
@@ -169,7 +174,7 @@ def test_residual_quantization_scores_its_decoded_rows(table, tmp_path):
     # Each codebook codes what the ones before it left: the error falls codebook by codebook
     # (the greedy choice), and the same bytes of product quantization leave more.
     unit = np.asarray(table.unit, dtype=np.float64)
-    left = [np.mean(np.sum((unit - sum(rq.codebook[j, rq.codes[:, j]] for j in range(k))) ** 2,
+    left = [np.mean(np.sum((unit - sum(rows.codebook[j, rows.codes[:, j]] for j in range(k))) ** 2,
                            axis=1)) for k in range(1, 5)]  # fmt: skip
     assert all(a > b for a, b in itertools.pairwise(left))
     pq = table.quantize("pq", subspaces=4, sample=3000, iterations=8)
@@ -177,19 +182,19 @@ def test_residual_quantization_scores_its_decoded_rows(table, tmp_path):
            for f, v in (("rq", rq), ("pq", pq))}  # fmt: skip
     assert err["rq"] < 0.8 * err["pq"], err
     # One row before any query is the row of the decoded table; the native folder keeps it.
-    again = tv.RQVectors(rq.index_to_key, rq.codes, rq.codebook, on_duplicate="ignore")
-    first = again._unit_row(5)
+    again = st.RQ(rows.codes, rows.codebook)
+    first = again.unit_row(5)
     assert again._scales is None
     np.testing.assert_array_equal(first, rq.unit[5])
     _round_trip(rq, tmp_path / "rq", "residual-quantized, 4 bytes a row")
     with pytest.raises(ValueError, match="subspaces must be between 1 and 256"):
         table.quantize("rq", subspaces=300)
     with pytest.raises(ValueError, match="codebook"):
-        tv.RQVectors(["a"], np.zeros((1, 2), np.uint8), np.zeros((3, 256, 4), np.float32))
-    bad = rq.codebook.copy()
+        st.RQ(np.zeros((1, 2), np.uint8), np.zeros((3, 256, 4), np.float32))
+    bad = rows.codebook.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="finite"):
-        tv.RQVectors(rq.index_to_key, rq.codes, bad)
+        st.RQ(rows.codes, bad)
 
 
 def test_pq_learns_from_the_most_frequent_rows():
@@ -206,11 +211,11 @@ def test_pq_learns_from_the_most_frequent_rows():
     order = rng.permutation(n)  # rows shuffled: the counts say which are frequent
     table = tv.Vectors([f"w{i}" for i in order], mat[order], counts=counts[order])
     top = np.flatnonzero(order < 400)
-    got = _training_rows(table, 400, "frequent", rng)
+    got = _training_rows(n, table.counts, 400, "frequent", rng)
     np.testing.assert_array_equal(got, top)
-    plain = tv.Vectors(table.index_to_key, table.vectors)  # no counts: the first rows
-    np.testing.assert_array_equal(_training_rows(plain, 50, "frequent", rng), np.arange(50))
-    assert len(set(_training_rows(plain, 50, "random", rng).tolist())) == 50
+    # no counts: the first rows
+    np.testing.assert_array_equal(_training_rows(n, None, 50, "frequent", rng), np.arange(50))
+    assert len(set(_training_rows(n, None, 50, "random", rng).tolist())) == 50
 
     def error(pq: tv.Vectors) -> float:
         return float(np.mean(np.sum((pq.unit[top] - table.unit[top]) ** 2, axis=1)))
@@ -227,14 +232,14 @@ def test_pq_scales_on_first_use_equal_one_rows_scale(table):
     # A PQ table opens without a pass over its codes; one row looked up before any query
     # gets the same vector as after the whole table's scales are computed.
     pq = table.quantize("pq")
-    again = tv.compress.PQVectors(pq.index_to_key, pq.codes, pq.codebook, pq.bounds,
-                                  on_duplicate="ignore")  # fmt: skip
-    assert again._scales is None
+    rows = pq.storage
+    again = pq.with_storage(st.PQ(rows.codes, rows.codebook, rows.bounds))
+    assert again.storage._scales is None
     first = [again._unit_row(i) for i in range(5)]
-    assert again._scales is None
+    assert again.storage._scales is None
     for i, row in enumerate(first):
         np.testing.assert_array_equal(row, again.unit[i])
-    np.testing.assert_array_equal(again.scales, pq.scales)
+    np.testing.assert_array_equal(again.storage.scales, rows.scales)
     assert again.most_similar(pq.index_to_key[3], topn=3) == pq.most_similar(
         pq.index_to_key[3], topn=3
     )

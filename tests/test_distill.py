@@ -138,6 +138,21 @@ def test_save_and_load_keep_the_tokenizer(small_static, tmp_path):
         broken.encode("king")
 
 
+@pytest.mark.parametrize("form", ["int8", "pq"])
+def test_a_quantized_static_model_encodes_text(small_static, tmp_path, form):
+    v = small_static
+    q = v.quantize(form, sample=256, iterations=3)
+    assert isinstance(q, StaticVectors) and q.storage.kind == form and q.info == v.info
+    texts = ["kings and queens", "unaffable", "the cat sat on the mat"]
+    got, want = q.encode(texts), v.encode(texts)
+    cos = np.sum(got * want, axis=1)  # both unit length
+    assert cos.min() > (0.99 if form == "int8" else 0.8), cos
+    back = tv.load_vectors(q.save(tmp_path / form))
+    assert isinstance(back, StaticVectors) and back.storage.kind == form
+    np.testing.assert_array_equal(back.encode(texts), got)
+    np.testing.assert_array_equal(back.token_rows, v.token_rows)
+
+
 def test_weights_from_a_corpus_and_from_frequencies(small_bert, small_static):
     corpus = ["the king and the queen"] * 50 + ["a kingdom"] * 5
     real = distill(small_bert, 16, corpus=corpus, precision="float32")

@@ -627,15 +627,18 @@ def test_7_lone_surrogates_have_no_bytes_and_no_vector(tmp_path):
 def test_11_a_kind_that_is_not_a_name_is_a_format_error(tmp_path):
     folder = tmp_path / "v"
     vectors(5, 3).save(folder)
-    meta = json.loads((folder / "meta.json").read_text())
-    for kind in ([], {}, 3, None):
-        meta["kind"] = kind
-        (folder / "meta.json").write_text(json.dumps(meta))
-        if kind is None:
-            assert len(tv.load_vectors(folder)) == 5  # null: plain vectors
-            continue
-        with pytest.raises(VectorFormatError, match="unknown kind of vectors"):
-            tv.load_vectors(folder)
+    written = json.loads((folder / "meta.json").read_text())
+    # Folders name their vocabulary and storage kinds; older ones had one "kind".
+    for name in ("kind", "vocab", "storage"):
+        meta = {k: v for k, v in written.items() if k not in ("vocab", "storage")}
+        for kind in ([], {}, 3, None, "nope"):
+            meta[name] = kind
+            (folder / "meta.json").write_text(json.dumps(meta))
+            if kind is None and name == "kind":
+                assert len(tv.load_vectors(folder)) == 5  # null: plain vectors
+                continue
+            with pytest.raises(VectorFormatError, match="unknown kind of vectors"):
+                tv.load_vectors(folder)
 
 
 @pytest.mark.parametrize("token", [None, 3, 2.5, b"x"])

@@ -472,3 +472,79 @@ def test_models_read_from_files_look_words_up_without_a_dict():
     for i in (0, 1, 500, len(v) - 1):
         assert v.key_to_index[v.index_to_key[i]] == i
     assert "kingz" not in v and v.most_similar("night", topn=3)
+
+
+# --- any storage under the subword vocabulary ----------------------------------------------
+
+
+def _small_model(tmp_path: Path, pruned: bool = False) -> tv.SubwordVectors:
+    """A fastText model written as a .bin and read back: 40 words, 300 buckets, 8 dims."""
+    from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}ord{'s' * (i % 3)}" for i in range(40)]
+    args = FastTextArgs(dim=8, bucket=300, minn=2, maxn=4, model=2, loss=2)
+    m = FastTextModel.from_words(
+        args, words, [w.encode() for w in words], counts=np.arange(40, 0, -1, dtype=np.int64),
+        input=rng.normal(size=(40 + 300, 8)).astype(np.float32),
+        output=rng.normal(size=(40, 8)).astype(np.float32), ntokens=100, prune=None,
+    )  # fmt: skip
+    write_fasttext(m, tmp_path / "m.bin")
+    return tv.load_vectors(tmp_path / "m.bin")  # type: ignore[return-value]
+
+
+UNKNOWN = ["wordz", "xyzzyq", "w3or", "дом", "a" * 5000]
+QUANTIZED = [("float16", {}), ("int8", {}), ("pq", {"sample": 256, "iterations": 3}),
+             ("rq", {"sample": 256, "iterations": 3, "subspaces": 2})]  # fmt: skip
+
+
+@pytest.mark.parametrize(("form", "kw"), QUANTIZED, ids=[f for f, _ in QUANTIZED])
+def test_a_quantized_fasttext_model_answers_unknown_words(tmp_path, form, kw):
+    v = _small_model(tmp_path)
+    q = v.quantize(form, **kw)
+    assert isinstance(q, tv.SubwordVectors) and q.storage.kind == q.ngrams.kind
+    table = np.asarray(q.ngrams.matrix, dtype=np.float64)  # every decoded n-gram row
+    for word in UNKNOWN:
+        rows = q.rules.ngram_rows(word.encode())
+        want = table[rows].mean(axis=0)  # the mean of the decoded n-gram rows
+        np.testing.assert_allclose(q[word], want, rtol=1e-4, atol=1e-5)
+        cos = q[word] @ v[word] / np.linalg.norm(q[word]) / np.linalg.norm(v[word])
+        assert cos > (0.99 if form in ("float16", "int8") else 0.6), (word, cos)
+    np.testing.assert_allclose(q["w3ord"], q.vectors[3], rtol=1e-6)  # a word: its own row
+    assert q.has_vector("wordz") and "wordz" not in q
+    assert q.most_similar("wordz", topn=3)
+    back = tv.load_vectors(q.save(tmp_path / form))
+    assert isinstance(back, tv.SubwordVectors) and type(back.ngrams) is type(q.ngrams)
+    for word in UNKNOWN[:3]:
+        np.testing.assert_array_equal(back[word], q[word])
+    assert back.most_similar("wordz", topn=3) == q.most_similar("wordz", topn=3)
+    with pytest.raises(ValueError, match="native format"):
+        q.save(tmp_path / "q.bin", format="fasttext-bin")
+
+
+def test_a_float_fasttext_model_keeps_its_subwords_in_a_native_folder(tmp_path):
+    v = _small_model(tmp_path)
+    back = tv.load_vectors(v.save(tmp_path / "native"))
+    assert isinstance(back, tv.SubwordVectors) and back.model is None
+    np.testing.assert_allclose(back.vectors, v.vectors, rtol=1e-6)
+    for word in UNKNOWN:
+        np.testing.assert_allclose(back[word], v[word], rtol=1e-5, atol=1e-6)
+
+
+def test_long_words_take_the_compiled_n_gram_rows(tmp_path):
+    rules = _small_model(tmp_path).rules
+    word = "".join(np.random.default_rng(2).choice(list("abcdéf🙂"), 3000)).encode()
+    np.testing.assert_array_equal(rules.ngram_rows_compiled(word), rules.ngram_rows(word))
+    assert rules.ngram_rows_compiled(b"</s>").size == 0
+
+
+def test_reduce_projects_the_n_gram_rows_as_the_word_rows(tmp_path):
+    from tokenvec.compress import PCA
+
+    v = _small_model(tmp_path)
+    r = v.reduce(3)
+    assert isinstance(r, tv.SubwordVectors) and r.vector_size == 3
+    projection = PCA.fit(v.vectors, 3)
+    np.testing.assert_allclose(r.vectors, projection(v.vectors), rtol=1e-5, atol=1e-5)
+    for word in UNKNOWN[:3]:  # the mean of projected rows is the projected mean
+        np.testing.assert_allclose(r[word], projection(v[word][None])[0], rtol=1e-4, atol=1e-4)

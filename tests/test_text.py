@@ -71,7 +71,7 @@ def test_subword_vectors_answer_unknown_words():
         input=rng.standard_normal((52, 4)).astype(np.float32), output=None, ntokens=2,
         prune=None,
     )  # fmt: skip
-    sv = tv.SubwordVectors(model)
+    sv = tv.SubwordVectors.from_model(model)
     assert sv.counts is not None and sv.counts.tolist() == [1.0, 1.0]  # the model's counts
     got = encode(sv, ["nights day", "daylight"])
     assert got.unknown.tolist() == [0, 0] and got.words.tolist() == [2, 1]

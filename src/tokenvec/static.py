@@ -8,7 +8,7 @@ teacher does and pools the rows of its tokens. Tokens without a row (special and
 are skipped and counted, as unknown words are.
 
 Saved as a native folder with ``tokenizer.json`` and ``token_rows.npy`` beside the matrix and
-``"kind": "static"`` in its meta.json; :func:`tokenvec.load_vectors` gives a StaticVectors back.
+``"vocab": "static"`` in its meta.json; :func:`tokenvec.load_vectors` gives a StaticVectors back.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import numpy as np
 
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import require
-from tokenvec.vectors import NATIVE_KINDS, Vectors
+from tokenvec.storage import Storage
+from tokenvec.vectors import Vectors
 
 KIND = "static"
 # Tokenizers whose output for a text is the concatenation of their outputs for its
@@ -176,12 +177,21 @@ class StaticVectors(Vectors):
         unknown = np.bincount(np.repeat(np.arange(n), counts)[~known], minlength=n)
         return rows[known], counts - unknown, unknown.astype(np.int64)
 
-    def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
+    def with_storage(self, rows: Storage) -> StaticVectors:
+        """The same tokens and tokenizer over other rows (int8, PQ, a PCA-reduced table)."""
+        out = StaticVectors(self.index_to_key, rows, tokenizer_json=self.tokenizer_json,
+                            token_rows=self.token_rows, info=self.info, counts=self.counts,
+                            on_duplicate="ignore")  # fmt: skip
+        out._key_to_index, out._tokenizer = self._key_to_index, self._tokenizer
+        return out
+
+    def native_extras(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """What a native folder keeps beside the matrix: meta entries and files."""
+        meta, files = super().native_extras()
         buf = io.BytesIO()
         np.save(buf, self.token_rows, allow_pickle=False)
-        meta = {"kind": KIND, "static": self.info}
-        return meta, {"tokenizer.json": self.tokenizer_json.encode("utf-8"),
+        meta = {**meta, "vocab": KIND, "static": self.info}
+        return meta, {**files, "tokenizer.json": self.tokenizer_json.encode("utf-8"),
                       "token_rows.npy": buf.getvalue()}  # fmt: skip
 
     def __repr__(self) -> str:
@@ -226,7 +236,7 @@ def _check_utf8(texts: Sequence[str]) -> None:
             ) from None
 
 
-def from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[str, Any],
+def from_native(folder: Path, keys: list[str], rows: Storage, meta: dict[str, Any],
                 **kwargs: Any) -> StaticVectors:  # fmt: skip
     """A StaticVectors from a native folder's parts (its tokenizer and token map beside)."""
     from tokenvec.formats import native_array
@@ -242,13 +252,10 @@ def from_native(folder: Path, keys: list[str], matrix: np.ndarray, meta: dict[st
         json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise VectorFormatError(f"{path}: not valid JSON ({exc})") from None
-    rows = native_array(folder, "token_rows.npy", "iu", (None,))
+    token_rows = native_array(folder, "token_rows.npy", "iu", (None,))
     info = meta.get("static")
     try:
-        return StaticVectors(keys, matrix, tokenizer_json=text, token_rows=rows,
+        return StaticVectors(keys, rows, tokenizer_json=text, token_rows=token_rows,
                              info=info if isinstance(info, dict) else {}, **kwargs)  # fmt: skip
     except ValueError as exc:
         raise VectorFormatError(f"{folder}: {exc}") from None
-
-
-NATIVE_KINDS[KIND] = from_native

@@ -12,14 +12,14 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from tokenvec import formats, hub
-from tokenvec._files import Errors, VectorFormatError
+from tokenvec import formats, storage
+from tokenvec._files import VectorFormatError
+from tokenvec.storage import Dense, Storage
 
 Query = str | int | np.integer | np.ndarray
 Scored = list[tuple[str, float]]
@@ -27,14 +27,6 @@ Scored = list[tuple[str, float]]
 # Batched search works on blocks of queries so that the (queries, N) score block stays below
 # this many bytes, whatever the vocabulary size.
 SCORE_BLOCK_BYTES = 256 * 2**20
-# Formats whose files are models rather than tables (fastText .bin): their modules register a
-# loader that builds a Vectors subclass (tokenvec.subwords), so this module need not import them.
-MODEL_LOADERS: dict[str, Callable[..., Vectors]] = {}
-# Builders of native folders whose meta.json names a ``kind`` (registered by the modules that
-# define them, as tokenvec.static does): (folder, keys, matrix, meta, **options) -> Vectors.
-NATIVE_KINDS: dict[str, Callable[..., Vectors]] = {}
-# quantize / reduce, registered by tokenvec.compress (which builds on this module).
-COMPRESSORS: dict[str, Callable[..., Vectors]] = {}
 # Time budget of the widest search for suggestions of an unknown word (the fast ones run first).
 SUGGEST_SECONDS = 0.01
 
@@ -145,48 +137,8 @@ def _nan_message(key: str, row: int) -> str:
     )
 
 
-def _nonfinite_rows(m: np.ndarray) -> np.ndarray:
-    """Rows holding NaN or inf, in blocks so no (N, C) boolean temporary is made.
-
-    A row whose float32 sum is finite has only finite values. A non-finite sum can also come
-    from overflow of large finite values, so those few rows are checked value by value.
-    """
-    bad = []
-    step = max(1, 2**24 // max(1, m.shape[1]))
-    for lo in range(0, m.shape[0], step):
-        block = m[lo : lo + step]
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums = np.add.reduce(block, axis=1, dtype=np.float32)
-        suspects = np.flatnonzero(~np.isfinite(sums))
-        if suspects.size:
-            really = ~np.isfinite(block[suspects]).all(axis=1)
-            bad.append(suspects[really] + lo)
-    return np.concatenate(bad) if bad else np.zeros(0, dtype=np.int64)
-
-
-def _unit_rows(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows scaled to unit length (float16 for float16 rows, float32 otherwise), and the rows
-    holding NaN or inf, which are set to zero: a table that claimed to be finite (a native
-    folder's meta.json) but is not cannot change the answers for other rows."""
-    from tokenvec._memory import empty
-
-    if m.dtype == np.float16:
-        from tokenvec import _half
-
-        out = _half.unit_rows(m)
-        bad = _nonfinite_rows(out)  # unit rows: their sums cannot overflow
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            norms = np.linalg.norm(m, axis=1, keepdims=True).astype(np.float32)  # (N, 1)
-        out = empty(m.shape, np.float32)
-        with np.errstate(invalid="ignore"):
-            np.divide(m, np.where(norms == 0, 1, norms), out=out, casting="unsafe")
-        bad = np.flatnonzero(~np.isfinite(norms[:, 0]))
-        if bad.size:  # an overflowing norm of finite values is not a bad row
-            bad = bad[~np.isfinite(m[bad]).all(axis=1)]
-    if bad.size:
-        out[bad] = 0
-    return out, bad
+_nonfinite_rows = storage.nonfinite_rows
+_unit_rows = storage.unit_rows
 
 
 def top_k(scores: np.ndarray, k: int, exclude: Iterable[int] = ()) -> np.ndarray:
@@ -226,12 +178,34 @@ def check_counts(counts: Any, n: int) -> np.ndarray | None:
 # Vocabularies at least this large, read from tokenvec's key files, are looked up through a
 # hash index (tokenvec._wordindex) rather than a dict: building a dict of 400,000 keys takes
 # ~0.17 s of a command's start (a dict lookup ~50 ns, an index lookup ~3 us).
+def _checked_matrix(vectors: Any, keys: list[str], allow_nan: bool) -> np.ndarray:
+    """``vectors`` as a float16 or float32 (N, dim) array for ``keys``, its rows finite unless
+    ``allow_nan``."""
+    arr = np.asanyarray(vectors)  # keeps a np.memmap a memmap
+    if arr.ndim != 2:
+        raise ValueError(f"vectors must be 2-D (N, dim), got shape {arr.shape}")
+    if arr.dtype not in (np.float16, np.float32):
+        if arr.dtype.kind not in "fiu":
+            raise TypeError(f"vectors must be numeric, got dtype {arr.dtype}")
+        arr = arr.astype(np.float32)
+    if len(keys) != arr.shape[0]:
+        raise ValueError(f"{len(keys)} keys for {arr.shape[0]} vectors: they must match")
+    if not allow_nan:
+        bad = _nonfinite_rows(arr)
+        if bad.size:
+            row = int(bad[0])
+            raise ValueError(_nan_message(keys[row], row))
+    return arr
+
+
 WORD_INDEX_MIN = 100_000
 
 
-@dataclass(eq=False)
 class Vectors:
-    """A vocabulary of ``N`` keys and their ``(N, dim)`` vectors.
+    """A vocabulary of ``N`` keys over a storage of their ``(N, dim)`` rows.
+
+    The storage (:mod:`tokenvec.storage`) may be dense float32 or float16, int8 codes, or
+    product / residual quantization codes: every query below is written once against it.
 
     >>> v = Vectors(["a", "b", "c"], np.array([[1, 0], [0.9, 0.1], [0, 1]], np.float32))
     >>> v.most_similar("a", topn=1)[0][0]
@@ -239,9 +213,7 @@ class Vectors:
     """
 
     index_to_key: list[str]
-    vectors: np.ndarray  # (N, C)
-    _mapped: Any = None  # tokenvec._files.MappedFiles when rows are read from a mapped file
-    _bad_rows: np.ndarray | None = None  # rows holding NaN or inf (found with the unit rows)
+    storage: Storage
 
     def __init__(
         self,
@@ -253,31 +225,22 @@ class Vectors:
         counts: Any = None,
         key_blob: tuple[bytes, Any] | None = None,
     ) -> None:
-        arr = np.asanyarray(vectors)  # keeps a np.memmap a memmap
-        if arr.ndim != 2:
-            raise ValueError(f"vectors must be 2-D (N, dim), got shape {arr.shape}")
-        if arr.dtype not in (np.float16, np.float32):
-            if arr.dtype.kind not in "fiu":
-                raise TypeError(f"vectors must be numeric, got dtype {arr.dtype}")
-            arr = arr.astype(np.float32)
+        """``vectors``: a (N, dim) array, or a :class:`~tokenvec.storage.Storage` of N rows."""
         keys = list(keys)
-        if len(keys) != arr.shape[0]:
-            raise ValueError(f"{len(keys)} keys for {arr.shape[0]} vectors: they must match")
-        if not allow_nan:
-            bad = _nonfinite_rows(arr)
-            if bad.size:
-                row = int(bad[0])
-                raise ValueError(_nan_message(keys[row], row))
+        if isinstance(vectors, Storage):
+            rows: Storage = vectors
+        else:
+            rows = Dense(_checked_matrix(vectors, keys, allow_nan))
+        if len(keys) != len(rows):
+            raise ValueError(f"{len(keys)} keys for {len(rows)} vectors: they must match")
         self.index_to_key = keys
-        self.vectors = arr
+        self.storage = rows
         self._counts_source: Callable[[], Any] | None = None
         self.counts = counts
         self._key_to_index: Mapping[str, int] | None = None
         # The keys as stored (tokenvec._files.encode_keys: blob, offsets), when the reader has
         # them: a large vocabulary is then looked up through a hash index, not a dict.
         self._key_blob = key_blob
-        self._unit: np.ndarray | None = None
-        self._norms: np.ndarray | None = None
         self.ann: Any = None  # an approximate index, see tokenvec.ann
         if on_duplicate != "ignore":
             self._check_duplicates(on_duplicate)
@@ -293,7 +256,6 @@ class Vectors:
         )
         if policy == "error":
             raise ValueError(msg)
-        import warnings
 
         warnings.warn(msg, UserWarning, stacklevel=3)
 
@@ -340,22 +302,33 @@ class Vectors:
         return self._key_to_index
 
     @property
+    def vectors(self) -> np.ndarray:
+        """The rows as a (N, dim) array: the stored matrix (float32 or float16, perhaps
+        memory-mapped), or for codes the whole table decoded to float32 on first use."""
+        return self.storage.matrix
+
+    @property
     def vector_size(self) -> int:
-        return int(self.vectors.shape[1])
+        return self.storage.dim
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the rows take as stored (codes, codebooks and kept lengths for codes)."""
+        return self.storage.nbytes
+
+    @property
+    def _bad_rows(self) -> np.ndarray | None:
+        return self.storage.bad_rows  # rows holding NaN or inf (found with the unit rows)
 
     def _check_source(self) -> None:
         """Raise a clear error if a memory-mapped file behind these vectors was rewritten in
         place since it was opened (reading it would kill the process: SIGBUS)."""
-        if self._mapped is not None:
-            self._mapped.check()
+        self.storage.check()
 
     @property
     def norms(self) -> np.ndarray:
         """Length of every vector: (N,)."""
-        if self._norms is None:
-            self._check_source()
-            self._norms = np.linalg.norm(self.vectors.astype(np.float32, copy=False), axis=1)
-        return self._norms
+        return self.storage.norms
 
     @property
     def unit(self) -> np.ndarray:
@@ -364,44 +337,16 @@ class Vectors:
         float32, or float16 for float16 storage, which keeps a half-size table half-size
         (scores over it are computed by :meth:`unit_dot` at float16 cost).
         """
-        if self._unit is None:
-            self._check_source()
-            self._unit, bad = _unit_rows(self.vectors)
-            self._bad_rows = bad if bad.size else None
-        return self._unit
+        return self.storage.unit
 
     def unit_dot(self, queries: np.ndarray, restrict_vocab: int | None = None) -> np.ndarray:
-        """Scores of float32 ``queries`` against the unit rows: (C,) -> (N,), (q, C) -> (q, N).
-
-        For float16 storage the rows are widened inside a compiled loop (one query) or in
-        blocks before the matrix product (many), never as a whole float32 copy.
-        """
-        pool = self._pool(restrict_vocab)
-        self._check_source()  # float16 rows are read from the file, not from a copy
-        q = np.asarray(queries, dtype=np.float32)
-        if pool.dtype != np.float16:
-            return pool @ q if q.ndim == 1 else q @ pool.T
-        from tokenvec import _half
-
-        if q.ndim == 1:
-            return _half.dot_rows(pool, q)
-        out = np.empty((q.shape[0], pool.shape[0]), dtype=np.float32)
-        step = max(1, 2**22 // max(1, pool.shape[1]))  # 16 MiB of float32 rows at a time
-        buf = np.empty((min(step, pool.shape[0]), pool.shape[1]), dtype=np.float32)
-        for lo in range(0, pool.shape[0], step):
-            hi = min(lo + step, pool.shape[0])
-            rows = _half.widen_rows(pool, lo, hi, buf[: hi - lo])
-            np.matmul(q, rows.T, out=out[:, lo:hi])
-        return out
+        """Scores of float32 ``queries`` against the unit rows: (C,) -> (N,), (q, C) -> (q, N),
+        computed from the stored form (see :mod:`tokenvec.storage`)."""
+        return self.storage.unit_dot(queries, restrict_vocab)
 
     def _unit_row(self, i: int, dtype: Any = np.float32) -> np.ndarray:
         """Row ``i`` at unit length in ``dtype`` (float16 storage: from the raw row, exactly)."""
-        if self.vectors.dtype != np.float16 and dtype == np.float32:
-            return self.unit[i]
-        self._check_source()
-        v = np.asarray(self.vectors[i], dtype=np.float64)
-        n = np.linalg.norm(v)
-        return (v / n if n else v).astype(dtype)
+        return self.storage.unit_row(i, dtype)
 
     def __len__(self) -> int:
         return len(self.index_to_key)
@@ -433,11 +378,10 @@ class Vectors:
 
     def _row(self, i: int) -> np.ndarray:
         """The stored vector of row ``i`` (compressed tables decode that row only)."""
-        self._check_source()
-        return self.vectors[i]
+        return self.storage.row(i)
 
     def __repr__(self) -> str:
-        return f"Vectors({len(self):,} keys x {self.vector_size}, {self.vectors.dtype})"
+        return f"Vectors({len(self):,} keys x {self.vector_size}, {self.storage.describe()})"
 
     def get(self, key: str, default: Any = None) -> Any:
         i = self.key_to_index.get(key)
@@ -570,7 +514,7 @@ class Vectors:
 
     def _exact_query(self, positive: Sequence[Query], negative: Sequence[Query]) -> Any:
         """For float16 storage, a thunk giving the float64 query results are re-scored with."""
-        if self.vectors.dtype != np.float16:
+        if self.storage.exact:
             return None
         return lambda: self.mean_vector(positive, negative, dtype=np.float64)[0]
 
@@ -731,6 +675,75 @@ class Vectors:
         """Rank of ``key2`` among the neighbours of ``key1`` (1 = nearest)."""
         return len(self.closer_than(key1, key2)) + 1
 
+    def n_similarity(self, keys1: Sequence[Query], keys2: Sequence[Query]) -> float:
+        """Cosine similarity of the means of two sets of vectors (gensim's name).
+
+        >>> v = Vectors(["a", "b", "c"], np.array([[1, 0], [0, 1], [1, 1]], np.float32))
+        >>> round(v.n_similarity(["a", "b"], ["c"]), 4)
+        1.0
+        """
+        if not len(keys1) or not len(keys2):
+            raise ValueError("n_similarity needs at least one key on each side")
+        means = []
+        for keys in (keys1, keys2):
+            mean = np.mean([self._as_vector(k, unit=False)[0] for k in keys], axis=0)
+            n = np.linalg.norm(mean)
+            means.append(mean / n if n else mean)
+        return float(np.clip(np.dot(means[0], means[1]), -1.0, 1.0))
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """Every row at unit length, (N, dim) (gensim's name for :attr:`unit`)."""
+        return self.unit
+
+    def has_index_for(self, key: object) -> bool:
+        """Whether ``key`` has a row of its own (subword models: in the vocabulary, even
+        though other strings have vectors too); gensim's name."""
+        return key in self.key_to_index
+
+    def save_word2vec_format(
+        self, path: str | os.PathLike[str], binary: bool = False, **kwargs: Any
+    ) -> Path:
+        """Write word2vec's text format (``binary=True``: its binary format), as gensim's
+        method of that name does; see :func:`save_vectors` for the options."""
+        return self.save(path, format="word2vec" if binary else "word2vec-text", **kwargs)
+
+    @classmethod
+    def load_word2vec_format(
+        cls, path: str | os.PathLike[str], binary: bool = False, **kwargs: Any
+    ) -> Vectors:
+        """Read word2vec's text format (``binary=True``: its binary format), as gensim's
+        classmethod of that name does (``limit`` and ``encoding_errors`` as in
+        :func:`tokenvec.load_vectors`)."""
+        fmt: Any = "word2vec" if binary else "word2vec-text"
+        parts = formats.read(path, fmt, **kwargs)
+        try:
+            return cls(parts.keys, parts.matrix, key_blob=parts.key_blob,
+                       allow_nan=parts.nan_row is not None and parts.nan_row < 0)  # fmt: skip
+        except ValueError as exc:
+            raise VectorFormatError(f"{parts.path}: {exc}") from None
+
+    def to_gensim(self) -> Any:
+        """These vectors as a gensim ``KeyedVectors`` (keys, rows as float32, and counts
+        where known); needs gensim."""
+        from tokenvec._optional import require
+
+        models = require("gensim.models", None, package="gensim")
+        kv = models.KeyedVectors(self.vector_size, count=0, dtype=np.float32)
+        kv.add_vectors(self.index_to_key, np.asarray(self.vectors, dtype=np.float32))
+        if self.counts is not None:
+            for key, c in zip(self.index_to_key, self.counts.tolist(), strict=True):
+                kv.set_vecattr(key, "count", int(c))
+        return kv
+
+    @classmethod
+    def from_gensim(cls, kv: Any) -> Vectors:
+        """Vectors from a gensim ``KeyedVectors`` (or a model's ``.wv``): its keys, rows
+        and word counts where it keeps them."""
+        counts = None
+        if "count" in getattr(kv, "expandos", {}):
+            counts = np.asarray(kv.expandos["count"], dtype=np.float64)
+        return cls(list(kv.index_to_key), np.asarray(kv.vectors), counts=counts)
+
     def most_similar_batch(
         self,
         queries: Sequence[Query | Sequence[Query]],
@@ -778,45 +791,75 @@ class Vectors:
         """Write to ``path`` atomically; see :func:`save_vectors` for formats."""
         return save_vectors(self, path, format=format, **kwargs)  # type: ignore[arg-type]
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> Vectors:
-        """Read any supported format; see :func:`load_vectors`."""
-        return load_vectors(path, **kwargs)
-
-    @classmethod
-    def from_transformer(
-        cls, model_dir: str | os.PathLike[str], *, tensor: str | None = None
-    ) -> Vectors:
-        """The token-embedding matrix and vocabulary of a local Hugging Face model folder:
-        row i is the vector of token id i (see :func:`tokenvec.hub.read_transformer`)."""
-        keys, matrix = hub.read_transformer(model_dir, tensor=tensor)
-        try:
-            return cls(keys, matrix, on_duplicate="warn")
-        except ValueError as exc:
-            raise VectorFormatError(f"{model_dir}: {exc}") from None
-
     def native_extras(self) -> tuple[dict[str, Any], dict[str, bytes]]:
-        """Meta entries and files a native folder keeps beside the matrix (none here)."""
-        return {}, {}
+        """Meta entries and files a native folder keeps beside the matrix: the storage's,
+        and a vocabulary kind's own (plain keys keep none)."""
+        meta, files = self.storage.native()
+        return {**meta, "vocab": "keys"}, files
 
     def stored_matrix(self) -> np.ndarray:
-        """The matrix as stored (a native folder's vectors.npy): the vectors themselves here,
-        codes for compressed tables."""
-        self._check_source()
-        return np.asarray(self.vectors)
+        """The matrix as stored (a native folder's vectors.npy): the vectors themselves for a
+        dense table, codes for compressed tables."""
+        self.storage.check()
+        return np.asarray(self.storage.stored)
+
+    def with_storage(self, rows: Storage) -> Vectors:
+        """The same vocabulary over other rows (what :meth:`quantize`, :meth:`reduce` and
+        alignment return); ``rows`` must have one row a key."""
+        out = Vectors(self.index_to_key, rows, on_duplicate="ignore", counts=self.counts)
+        out._key_to_index, out._key_blob = self._key_to_index, self._key_blob
+        return out
+
+    def transformed(
+        self,
+        change: Callable[[Storage], Storage],
+        change_ngrams: Callable[[Storage], Storage] | None = None,
+    ) -> Vectors:
+        """The same vocabulary over ``change(self.storage)``. A vocabulary with rows beyond
+        its keys (a fastText model's n-grams) changes them alike, by ``change_ngrams`` where
+        they need other settings."""
+        return self.with_storage(change(self.storage))
+
+    def _check_finite_table(self) -> None:
+        bad = _nonfinite_rows(np.asarray(self.vectors))
+        if bad.size:
+            key = self.index_to_key[int(bad[0])]
+            raise ValueError(
+                f"cannot compress: the vector of {key!r} (row {int(bad[0])}) has NaN or inf"
+            )
 
     def quantize(
         self, form: Literal["float16", "int8", "pq", "rq"] = "int8", **kwargs: Any
     ) -> Vectors:
-        """These vectors in a smaller form whose queries work unchanged: "float16" (half the
-        size), "int8" (a quarter: codes of the unit rows and their lengths), "pq" or "rq" (a
-        byte per 5 dimensions: product or residual quantization); see
-        :func:`tokenvec.compress.quantize`."""
-        return COMPRESSORS["quantize"](self, form, **kwargs)
+        """These vectors in a smaller form whose queries work unchanged, the vocabulary kept:
+        "float16" (half the size), "int8" (a quarter: codes of the unit rows and their
+        lengths), "pq" (product quantization: a byte per two dimensions, about 8x smaller) or
+        "rq" (residual quantization: a byte per five dimensions); see
+        :func:`tokenvec.compress.quantize` for the options and what they cost.
+
+        >>> v = Vectors(["a", "b"], np.array([[3, 4], [1, 0]], np.float32))
+        >>> v.quantize("int8")
+        Vectors(2 keys x 2, int8)
+        """
+        from tokenvec import compress
+
+        self._check_finite_table()
+        # Rows whose mean is a vector (a fastText model's n-grams) keep their lengths, and
+        # have no counts to pick the rows a codebook learns from.
+        ngram_kwargs = {**kwargs, "keep_norms": True, "train_on": "random"}
+        return self.transformed(
+            lambda rows: compress.quantize(rows, form, counts=self.counts, **kwargs),
+            lambda rows: compress.quantize(rows, form, **ngram_kwargs),
+        )
 
     def reduce(self, dims: int) -> Vectors:
-        """These vectors projected on their first ``dims`` principal axes (PCA)."""
-        return COMPRESSORS["reduce"](self, dims)
+        """These vectors projected on their first ``dims`` principal axes (PCA), as a dense
+        table; the vocabulary is kept."""
+        from tokenvec import compress
+
+        self._check_finite_table()
+        projection = compress.PCA.fit(self.vectors, dims)
+        return self.transformed(lambda rows: storage.Dense(projection(rows)))
 
     def to_embedding(self, *, freeze: bool = True) -> Any:
         """A :class:`tokenvec.Embedding` over the same matrix (row i = key i)."""
@@ -830,115 +873,6 @@ class Vectors:
 
         self.ann = build_ann(self, **kwargs)
         return self.ann
-
-
-def load_vectors(
-    path: str | os.PathLike[str],
-    format: formats.Format | None = None,
-    *,
-    limit: int | None = None,
-    encoding_errors: Errors = "strict",
-    on_duplicate: Literal["warn", "error", "ignore"] = "warn",
-    allow_nan: bool = False,
-    mmap: bool = True,
-) -> Vectors:
-    """Read vectors from ``path``; the format is detected from content when not given.
-
-    ``limit`` reads only the first rows (files are usually sorted by frequency).
-    ``encoding_errors`` says what to do with words that are not UTF-8. Duplicate keys keep the
-    first occurrence and warn. Rows with NaN or inf are an error unless ``allow_nan``. Native
-    folders record whether every value was finite when they were written, and open
-    memory-mapped without reading the matrix again (``allow_nan`` skips the scan for folders
-    written before they kept that record).
-    Every malformed input raises :class:`VectorFormatError` naming the file.
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
-    >>> _ = p.write_text("king 1 0\\nqueen 0.9 0.1\\n")
-    >>> load_vectors(p).most_similar("king", topn=1)
-    [('queen', 0.99388...)]
-    """
-    # A pipe or FIFO is read once: formats.read detects its format from the bytes it reads.
-    stream = formats.is_stream(Path(path))
-    fmt = format or (None if stream else formats.detect_format(path))
-    if fmt in MODEL_LOADERS and limit is not None:
-        raise ValueError(f"limit is not supported for {fmt} models")
-    if fmt in MODEL_LOADERS and not stream:
-        return MODEL_LOADERS[fmt](path, encoding_errors=encoding_errors)
-    parts = formats.read(path, fmt, limit=limit, encoding_errors=encoding_errors, mmap=mmap)  # type: ignore[arg-type]
-    if parts.model is not None and limit is None:
-        return MODEL_LOADERS[parts.format](path, model=parts.model)
-    dup = "ignore" if parts.unique_keys else on_duplicate
-    extra: dict[str, Any] = {} if parts.counts is None else {"counts": parts.counts}
-    kind = parts.meta.get("kind")
-    if kind is not None:  # a kind of vectors that keeps more than a matrix
-        if not isinstance(kind, str) or kind not in NATIVE_KINDS:
-            known = ", ".join(sorted(NATIVE_KINDS))
-            raise VectorFormatError(
-                f"{parts.path / 'meta.json'}: unknown kind of vectors {kind!r} (known: {known})"
-            )
-        vectors: Vectors = NATIVE_KINDS[kind](parts.path, parts.keys, parts.matrix, parts.meta,
-                                              allow_nan=allow_nan, on_duplicate=dup,
-                                              **extra)  # fmt: skip
-        if getattr(vectors, "_key_to_index", None) is None and len(vectors) == len(parts.keys):
-            vectors._key_blob = parts.key_blob  # the same keys: lookups may use the stored form
-        if parts.ann is not None:
-            _attach_ann(vectors, parts.ann)
-        _guard_mapping(vectors, parts)
-        return vectors
-    if parts.nan_row is not None:  # the reader checked every value: no second pass
-        if parts.nan_row >= 0 and not allow_nan:
-            raise VectorFormatError(
-                f"{parts.path}: {_nan_message(parts.keys[parts.nan_row], parts.nan_row)}"
-            )
-        allow_nan = True
-    try:  # a duplicate-key warning follows the caller's warning filters
-        vectors = Vectors(parts.keys, parts.matrix, allow_nan=allow_nan, on_duplicate=dup,
-                          key_blob=parts.key_blob, **extra)  # fmt: skip
-    except ValueError as exc:
-        raise VectorFormatError(f"{parts.path}: {exc}") from None
-    if parts.ann is not None:
-        _attach_ann(vectors, parts.ann)
-    _guard_mapping(vectors, parts)
-    return vectors
-
-
-def _guard_mapping(vectors: Vectors, parts: formats.Parts) -> None:
-    """Have queries check that the memory-mapped file they read was not rewritten in place."""
-    from tokenvec._files import MappedFiles
-
-    where = parts.path / "vectors.npy" if parts.format == "native" else parts.path
-    mapped = MappedFiles([parts.matrix], str(where))
-    if mapped:
-        vectors._mapped = mapped
-
-
-def _attach_ann(vectors: Vectors, path: Path) -> None:
-    """Load a saved approximate index; a corrupt one is dropped with a warning."""
-    import importlib.util
-
-    if importlib.util.find_spec("faiss") is None:
-        return  # the ``ann`` extra is not installed: exact search only
-    from tokenvec.ann import load_ann
-
-    try:
-        load_ann(path, vectors)
-    except Exception as exc:  # faiss raises RuntimeError on corrupt files
-        vectors.ann = None
-        warnings.warn(
-            f"{path}: the approximate index cannot be read ({str(exc)[:200]}); it was "
-            f"dropped (exact search still works; rebuild it with build_ann)",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def _npy_bytes(a: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
-    return buf.getvalue()
 
 
 def save_vectors(
@@ -959,7 +893,7 @@ def save_vectors(
     """
     meta, files = vectors.native_extras() if format == "native" else ({}, {})
     if format == "native" and vectors.counts is not None:
-        files = {**files, "counts.npy": _npy_bytes(vectors.counts)}
+        files = {**files, "counts.npy": storage.npy_bytes(vectors.counts)}
     return formats.write(
         vectors.index_to_key,
         vectors.stored_matrix() if format == "native" else np.asarray(vectors.vectors),

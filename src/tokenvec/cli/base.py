@@ -75,8 +75,8 @@ class MapMethod(StrEnum):
 
 OVERWRITE_HELP = "Replace an existing output (a folder only if tokenvec wrote it)."
 VECTORS_HELP = (
-    "A vectors file or folder, or a built-in name (glove-6b-50d, minilm-l6-tokens, "
-    "minilm-l6-static)."
+    "A vectors file (word2vec, GloVe, fastText .vec or .bin), a folder (tokenvec's own or a "
+    "Hugging Face model's), or a built-in name (tokenvec list shows them)."
 )
 DEFAULT_VECTORS = "glove-6b-50d"
 

@@ -169,7 +169,7 @@ def evaluate(
 
 @app.command()
 def convert(
-    source: Path = typer.Argument(..., help="Vectors to read (format detected)."),
+    source: str = typer.Argument(..., help=VECTORS_HELP),
     target: Path = typer.Argument(..., help="Where to write."),
     to: VectorFormat = typer.Option(VectorFormat.native, "--to", help="Output format."),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
@@ -187,11 +187,11 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats, optionally reduced or quantized (writes atomically)."""
-    from tokenvec.vectors import load_vectors
+    from tokenvec.builtin import load
 
     if quantize is not None and quantize is not Quantize.float16 and to is not VectorFormat.native:
         raise typer.BadParameter("int8 tables are kept in the native format only (--to native)")
-    v = load_vectors(source, limit=limit, encoding_errors=encoding_errors.value)
+    v = load(source, limit=limit, encoding_errors=encoding_errors.value)
     if reduce is not None:
         v = v.reduce(reduce)
     if quantize is not None:
@@ -208,16 +208,38 @@ def convert(
 
 @app.command()
 def info(
-    path: Path = typer.Argument(..., help="A vectors file or native folder."),
+    path: str = typer.Argument(..., help=VECTORS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Format, size, count, dimension and a sample of a vectors file."""
+    """Format, size, count, dimension and a sample of vectors (a file is read only in part)."""
+    from tokenvec import hub
+    from tokenvec.builtin import BUILTIN
     from tokenvec.formats import describe
 
-    d = describe(path)
-    _emit(
-        d, as_json, lambda d: _table(str(path), ["field", "value"], [[k, v] for k, v in d.items()])
-    )
+    if path in BUILTIN or hub.is_model_folder(Path(path)):
+        v = _vectors(path)
+        d = {"path": path, "format": "built-in" if path in BUILTIN else "transformer",
+             "bytes": v.nbytes, "count": len(v), "dim": v.vector_size,
+             "dtype": str(v.storage.stored.dtype), "form": v.storage.describe(),
+             "bytes_per_vector": round(v.nbytes / len(v), 1) if len(v) else 0,
+             "sample": v.index_to_key[:5]}  # fmt: skip
+    else:
+        d = describe(path)
+    _emit(d, as_json, lambda d: _table(path, ["field", "value"], [[k, v] for k, v in d.items()]))
+
+
+@app.command("list")
+def list_builtins(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The built-in vectors: size, what they are, and what they need installed."""
+    from tokenvec.builtin import catalog
+
+    rows = catalog()
+    _emit(rows, as_json, lambda rows: _table("built-in vectors (-v NAME)",
+          ["name", "size", "about", "installed", "install with"],
+          [[r["name"], r["size"], r["about"], "yes" if r["installed"] else "no", r["install"]]
+           for r in rows]))  # fmt: skip
 
 
 @app.command()

@@ -90,7 +90,7 @@ class FastText(Word2Vec):
         )  # fmt: skip
 
     def _vectors(self) -> SubwordVectors:  # type: ignore[override]
-        return SubwordVectors(self.model())
+        return SubwordVectors.from_model(self.model())
 
     def _tables(self) -> _w2v.Tables:
         from tokenvec._subword import subword_table
