@@ -172,3 +172,16 @@ def test_readers_build_no_vectors():
     # Readers return plain parts; only tokenvec.vectors builds Vectors.
     for name in ("tokenvec.formats", "tokenvec.hub", "tokenvec.ann"):
         assert "tokenvec.vectors" not in GRAPH[name], name
+
+
+def test_no_function_outside_the_kernels_is_over_100_lines():
+    long = []
+    for name, path in MODULES.items():
+        if name in KERNELS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 100:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert long == []

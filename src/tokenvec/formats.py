@@ -324,24 +324,9 @@ def _read_word2vec_binary(
                 buf, min(cap - row, len(ends)), row_bytes, out[row:], blob, ends,
                 MAX_WORD_BYTES, PLAUSIBLE_MAX,
             )  # fmt: skip
-            if status == WORD_TOO_LONG:
-                raise VectorFormatError(
-                    f"{where}: row {row + rows + 1}: no space within {MAX_WORD_BYTES} bytes; "
-                    f"the file is not word2vec binary or is corrupt"
-                )
-            if status == BAD_WORD:
-                word = bytes(buf[used : used + 40]).split(b" ", 1)[0]
-                raise VectorFormatError(
-                    f"{where}: row {row + rows + 1}: the word {word!r} is empty or holds "
-                    f"control bytes; the file is not word2vec binary (rows 'word<space><dim "
-                    f"float32>') or is corrupt"
-                )
-            if status == BAD_VALUE:
-                value = out[row + rows].view("<f4")[used]
-                raise VectorFormatError(
-                    f"{where}: row {row + rows + 1}, value {used + 1} is {value:.3g}; no "
-                    f"embedding holds such values: the file is not word2vec binary or is corrupt"
-                )
+            if status in (WORD_TOO_LONG, BAD_WORD, BAD_VALUE):
+                raise _scan_error(status, where, row + rows, buf[used : used + 40],
+                                  out[row + rows], used)  # fmt: skip
             if nan_row < 0 and nan >= 0:
                 nan_row = row + nan
             part = blob[:blen].tobytes()
@@ -374,24 +359,48 @@ def _read_word2vec_binary(
             f"{where}: the header says {n} rows but the file holds more data after them; "
             f"pass limit={n} to read only the first {n}"
         )
+    keys, key_blob = _binary_keys(blobs, lengths, keys_so_far, want, errors, where)
+    mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
+    return keys, mat, _Binary(nan_row, key_blob)
+
+
+def _scan_error(status: int, where: str, row: int, near: np.ndarray, out_row: np.ndarray,
+                used: int) -> VectorFormatError:  # fmt: skip
+    """The error for a row the binary scanner stopped at (0-based ``row``)."""
+    if status == WORD_TOO_LONG:
+        return VectorFormatError(
+            f"{where}: row {row + 1}: no space within {MAX_WORD_BYTES} bytes; "
+            f"the file is not word2vec binary or is corrupt"
+        )
+    if status == BAD_WORD:
+        word = bytes(near).split(b" ", 1)[0]
+        return VectorFormatError(
+            f"{where}: row {row + 1}: the word {word!r} is empty or holds "
+            f"control bytes; the file is not word2vec binary (rows 'word<space><dim "
+            f"float32>') or is corrupt"
+        )
+    value = out_row.view("<f4")[used]
+    return VectorFormatError(
+        f"{where}: row {row + 1}, value {used + 1} is {value:.3g}; no "
+        f"embedding holds such values: the file is not word2vec binary or is corrupt"
+    )
+
+
+def _binary_keys(blobs: list[bytes], lengths: list[np.ndarray], clean: list[str] | None,
+                 want: int, errors: Errors, where: str,
+                 ) -> tuple[list[str], tuple[bytes, np.ndarray] | None]:  # fmt: skip
+    """The keys of a binary file's rows (and their blob, when each key is exactly its stored
+    bytes): ``clean`` when every chunk decoded as is, else decoded word by word."""
     joined = b"".join(blobs)
-    del blobs
     lens = np.concatenate(lengths)
     bounds = np.zeros(want + 1, dtype=np.int64)
     np.cumsum(lens + 1, out=bounds[1:])
     # The blob is the words with a 0xFF after each: one decode and one split a chunk when all
     # are clean.
-    keys = keys_so_far
-    key_blob = None
-    if keys is None:
-        words = [
-            joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)
-        ]
-        keys = decode_words(words, errors, where)
-    else:  # each key is exactly its stored bytes: lookups may hash the bytes
-        key_blob = (joined, bounds)
-    mat = out[:want].view("<f4").reshape(want, dim).astype(np.float32, copy=False)
-    return keys, mat, _Binary(nan_row, key_blob)
+    if clean is not None:  # each key is exactly its stored bytes: lookups may hash the bytes
+        return clean, (joined, bounds)
+    words = [joined[a : a + k] for a, k in zip(bounds[:-1].tolist(), lens.tolist(), strict=True)]
+    return decode_words(words, errors, where), None
 
 
 class _Chunks:

@@ -21,21 +21,18 @@ import errno
 import os
 import socket
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from tokenvec._optional import require
 from tokenvec.tokenizers import Tokenizer
+from tokenvec.web.limits import MAX_MAP, MAX_TEXT, MAX_TOPN, MAX_WORD, STATIC
 
-MAX_WORD = 64
-MAX_TOPN = 100
-MAX_MAP = 50
-MAX_TEXT = 10_000
+__all__ = ["MAX_MAP", "MAX_TEXT", "MAX_TOPN", "MAX_WORD", "STATIC", "create_app", "server_config"]
+
 HEADER_TIMEOUT = 10.0
 MAX_CONNECTIONS = 512  # open connections and requests in progress, together
 WORKER_THREADS = 2 * (os.cpu_count() or 1)  # two per core: one in numpy, one in Python
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-STATIC = Path(__file__).parent / "static"
 
 
 def _limit_blas_threads() -> None:
@@ -54,192 +51,48 @@ def create_app(
     tokenizer: Tokenizer | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> Any:
-    """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`).
+    """A FastAPI app serving ``vectors`` (a :class:`tokenvec.Vectors`); its routes are
+    :mod:`tokenvec.web.routes`.
 
     ``allowed_hosts`` are the ``Host`` header values answered (``"*"`` allows any).
     """
-    fastapi = require("fastapi", "web")
-    from fastapi import FastAPI, HTTPException, Query
-    from fastapi.responses import HTMLResponse, JSONResponse
-    from pydantic import BaseModel
+    require("fastapi", "web")
+    from fastapi import FastAPI, HTTPException
+    from fastapi.responses import JSONResponse
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 
     from tokenvec import __version__
-    from tokenvec.vectors import project_unit_2d, suggest
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        # Requests run in worker threads; with anyio's default of 40, dozens of threads fight
-        # for the GIL between numpy calls and throughput collapses under many clients. A few
-        # workers (two per core) keep the cores busy; other requests wait in the event loop.
-        import anyio.to_thread
-
-        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        yield
-
-    class Scored(BaseModel):
-        word: str
-        score: float
-
-    class Neighbours(BaseModel):
-        word: str
-        neighbours: list[Scored]
-
-    class Analogy(BaseModel):
-        expression: str
-        answers: list[Scored]
-
-    class Pair(BaseModel):
-        a: str
-        b: str
-        cosine_similarity: float
-        cosine_distance: float
-        euclidean_distance: float
-
-    class MapPoint(BaseModel):
-        word: str
-        x: float
-        y: float
-        score: float
-
-    class MapData(BaseModel):
-        center: str
-        points: list[MapPoint]
-
-    class Tokens(BaseModel):
-        ids: list[int]
-        tokens: list[str]
-
-    class Info(BaseModel):
-        name: str
-        count: int
-        dim: int
-        max_topn: int
+    from tokenvec.web import routes
 
     app = FastAPI(
-        lifespan=lifespan,
+        lifespan=_lifespan,
         title="tokenvec playground",
         version=__version__,
         docs_url=None,  # the Swagger page loads scripts from a CDN; /openapi.json documents the API
         redoc_url=None,
     )
+    app.state.served = routes.Served(vectors, name, tokenizer)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    page = (STATIC / "index.html").read_text("utf-8")
-
-    def known(word: str) -> str:
-        # Subword models give a vector to words outside their vocabulary.
-        if not vectors.has_vector(word):
-            close = suggest(word, vectors.key_to_index)
-            raise HTTPException(
-                status_code=404,
-                detail={"error": f"unknown word {word!r}", "suggestions": close},
-            )
-        return word
-
-    def word_q() -> Any:  # a fresh Query per parameter: FastAPI binds each to its name
-        return Query(..., min_length=1, max_length=MAX_WORD)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return page
-
-    @app.get("/api/info", response_model=Info)
-    def info() -> Info:
-        """What the playground serves."""
-        return Info(name=name, count=len(vectors), dim=vectors.vector_size, max_topn=MAX_TOPN)
-
-    @app.get("/api/similar", response_model=Neighbours)
-    def similar(word: str = word_q(), topn: int = Query(10, ge=1, le=MAX_TOPN)) -> Neighbours:
-        """Nearest neighbours of a word by cosine similarity."""
-        res = vectors.most_similar(known(word), topn=topn)
-        return Neighbours(word=word, neighbours=[Scored(word=w, score=s) for w, s in res])
-
-    class TextNeighbours(BaseModel):
-        text: str
-        words: int  # words (or tokens) of the text with a vector
-        unknown: int  # skipped
-        neighbours: list[Scored]
-
-    @app.get("/api/similar_text", response_model=TextNeighbours)
-    def similar_text(
-        text: str = Query(..., min_length=1, max_length=MAX_TEXT),
-        topn: int = Query(10, ge=1, le=MAX_TOPN),
-    ) -> TextNeighbours:
-        """Keys nearest to a sentence: the mean of its words' unit vectors (static token
-        vectors: of its tokens, split by the teacher's tokenizer)."""
-        from tokenvec.text import encode
-
-        enc = encode(vectors, [text])
-        if not enc.words[0]:
-            raise HTTPException(
-                status_code=404,
-                detail={"error": f"no word of {text!r} has a vector", "suggestions": []},
-            )
-        res = vectors.most_similar(enc.vectors[0], topn=topn)
-        return TextNeighbours(
-            text=text, words=int(enc.words[0]), unknown=int(enc.unknown[0]),
-            neighbours=[Scored(word=w, score=s) for w, s in res],
-        )  # fmt: skip
-
-    @app.get("/api/analogy", response_model=Analogy)
-    def analogy(
-        a: str = word_q(),
-        b: str = word_q(),
-        c: str = word_q(),
-        topn: int = Query(5, ge=1, le=MAX_TOPN),
-    ) -> Analogy:
-        """a : b :: c : ? (as everywhere in tokenvec): the words nearest to
-        vec(b) - vec(a) + vec(c) (3CosAdd); man : king :: woman : queen."""
-        res = vectors.most_similar(positive=[known(b), known(c)], negative=[known(a)], topn=topn)
-        return Analogy(
-            expression=f"{b} - {a} + {c}", answers=[Scored(word=w, score=s) for w, s in res]
-        )
-
-    @app.get("/api/similarity", response_model=Pair)
-    def similarity(a: str = word_q(), b: str = word_q()) -> Pair:
-        """Cosine similarity, cosine distance and Euclidean distance of two words."""
-        known(a), known(b)
-        return Pair(
-            a=a,
-            b=b,
-            cosine_similarity=vectors.similarity(a, b),
-            cosine_distance=vectors.distance(a, b),
-            euclidean_distance=vectors.norm_distance(a, b),
-        )
-
-    @app.get("/api/map", response_model=MapData)
-    def neighbourhood_map(word: str = word_q(), topn: int = Query(20, ge=2, le=MAX_MAP)) -> MapData:
-        """A word and its neighbours projected to 2-D (PCA) for the page's map."""
-        res = vectors.most_similar(known(word), topn=topn)
-        words = [word, *(w for w, _ in res)]
-        xy = project_unit_2d(vectors, words)
-        scores = [1.0, *(s for _, s in res)]
-        return MapData(
-            center=word,
-            points=[
-                MapPoint(word=w, x=float(x), y=float(y), score=float(s))
-                for w, (x, y), s in zip(words, xy, scores, strict=True)
-            ],
-        )
-
-    @app.get("/api/tokenize", response_model=Tokens)
-    def tokenize(text: str = Query(..., max_length=MAX_TEXT)) -> Tokens:
-        """GPT-2 token ids and token texts (special-token text is encoded as plain text)."""
-        tok = tokenizer
-        if tok is None:
-            from tokenvec.tokenizers import gpt2
-
-            tok = gpt2()
-        ids = tok.encode_ordinary(text)
-        return Tokens(ids=ids, tokens=[tok.token_text(i) for i in ids])
+    app.include_router(routes.page)
+    app.include_router(routes.api)
 
     @app.exception_handler(HTTPException)
     def http_error(request: Any, exc: Any) -> Any:
         body = exc.detail if isinstance(exc.detail, dict) else {"error": str(exc.detail)}
         return JSONResponse(status_code=exc.status_code, content=body)
 
-    del fastapi
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    # Requests run in worker threads; with anyio's default of 40, dozens of threads fight for
+    # the GIL between numpy calls and throughput collapses under many clients. A few workers
+    # (two per core) keep the cores busy; other requests wait in the event loop.
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
 
 
 def allowed_hosts_for(host: str, extra: Sequence[str] = ()) -> list[str]:
