@@ -16,6 +16,7 @@ prints counts per reader and outcome.
 from __future__ import annotations
 
 import argparse
+import codecs
 import collections
 import itertools
 import json
@@ -480,6 +481,93 @@ def _ft_ngrams(word: bytes, minn: int, maxn: int, bucket: int) -> list[int]:
     return out
 
 
+SUBWORD_PROBES = ("zqxj", "kingz", "a", "дом", "</s>")  # words asked of subword folders
+
+
+def oracle_native_subwords(folder: Path) -> tuple[list[str], np.ndarray]:
+    """A native folder of fastText subwords over dense rows: the word rows, then the vector
+    of each of ``SUBWORD_PROBES`` (its last row if a key, else the mean of its n-gram rows,
+    float32 summed in order, as fastText sums them; zeros if it has none)."""
+    meta, keys, mat = _native_parts(folder, (np.float16, np.float32))
+    if _kinds(meta) == ("keys", "dense"):  # a folder that lost its kind holds plain vectors
+        return oracle_native(folder)
+    if _kinds(meta) != ("subwords", "dense"):
+        raise Bad("kind")
+    if meta.get("finite") is not True and not np.isfinite(mat).all():
+        raise Bad("NaN")
+    sub = meta.get("subwords")
+    if not isinstance(sub, dict) or not all(
+        type(sub.get(k)) is int and 0 <= sub[k] < 2**31 for k in ("minn", "maxn", "bucket", "rows")
+    ):
+        raise Bad("subwords")
+    encoding, ngram_meta = sub.get("encoding", "utf-8"), sub.get("ngrams")
+    if not isinstance(encoding, str) or not isinstance(ngram_meta, dict):
+        raise Bad("subwords entry")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise Bad("encoding") from None
+    if (folder / "ngram_prune.npy").exists():
+        raise Bad("pruned")  # (the writer keeps a prune map only for pruned models)
+    rows = _small_npy(folder / "ngrams.npy")
+    if rows.ndim != 2 or rows.shape != (sub["rows"], mat.shape[1]) or rows.dtype.kind != "f":
+        raise Bad("ngrams shape")
+    if (
+        rows.dtype.itemsize not in (2, 4)
+        or not rows.dtype.isnative
+        or rows.shape[0] != sub["bucket"]
+    ):
+        raise Bad("ngrams dtype")
+    rows = rows.astype(np.float32)
+    last = {k: i for i, k in enumerate(keys)}
+    probes = []
+    for word in SUBWORD_PROBES:
+        if word in last:
+            probes.append(np.asarray(mat[last[word]], np.float32))
+            continue
+        try:  # n-grams of the word's bytes in the folder's encoding
+            raw = word.encode(encoding, "surrogateescape")
+        except UnicodeError:  # no such bytes: no vector (NaN stands for "none")
+            probes.append(np.full(mat.shape[1], np.nan, np.float32))
+            continue
+        ids = [] if raw == b"</s>" else _ft_ngrams(b"<" + raw + b">", sub["minn"], sub["maxn"],
+                                                   sub["bucket"])  # fmt: skip
+        total = np.zeros(mat.shape[1], np.float32)
+        for i in ids:
+            total += rows[i]
+        if ids:
+            total *= np.float32(1.0 / len(ids))
+        if not np.isfinite(total).all():
+            raise Bad("NaN n-gram rows")
+        probes.append(total)
+    return keys, np.concatenate([np.asarray(mat, np.float32), np.stack(probes)])
+
+
+def _make_subwords(v: tv.Vectors, out: Path) -> Path:
+    from tokenvec.fasttext import FastTextArgs, FastTextModel
+
+    words = v.index_to_key
+    rng = np.random.default_rng(len(words))
+    rows = np.concatenate([v.vectors, rng.standard_normal((50, v.vector_size))])
+    model = FastTextModel.from_words(
+        FastTextArgs(dim=v.vector_size, bucket=50, minn=2, maxn=3, model=2, loss=2),
+        words, [w.encode("utf-8", "surrogateescape") for w in words],
+        counts=np.ones(len(words), np.int64), input=rows.astype(np.float32), output=None,
+        ntokens=len(words), prune=None,
+    )  # fmt: skip
+    return tv.SubwordVectors.from_model(model).save(out)
+
+
+def _subword_view(v: tv.Vectors) -> np.ndarray:
+    """The word rows of subword vectors and the vectors of ``SUBWORD_PROBES`` (NaN for one
+    that has no bytes in the model's encoding, which is a KeyError to ask)."""
+    if not isinstance(v, tv.SubwordVectors):
+        return np.asarray(v.vectors)
+    nan = np.full(v.vector_size, np.nan, np.float32)
+    probes = [v[w] if w in v or v._has_bytes(w) else nan for w in SUBWORD_PROBES]
+    return np.concatenate([np.asarray(v.vectors, np.float32), np.stack(probes).astype(np.float32)])
+
+
 def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
     """fastText .bin (magic 793712314, version 11 or 12, or the oldest files without magic)."""
 
@@ -710,6 +798,7 @@ class Reader:
     rtol: float = 0.0  # decoded forms (int8) match the oracle to float rounding
     structured: Callable[[bytes, random.Random], bytes] | None = None  # format-aware mutations
     last_wins: bool = False  # a repeated key looks up its last row (fastText's rule)
+    view: Callable[[tv.Vectors], np.ndarray] | None = None  # what is compared (default: rows)
 
 
 def _make_transformer(v: tv.Vectors, out: Path) -> Path:
@@ -752,6 +841,10 @@ READERS = {
     "native-static": Reader("native-static", "native", True, _make_static, oracle_native_static,
                             ("meta.json", "keys.bin", "key_offsets.npy", "vectors.npy",
                              "tokenizer.json", "token_rows.npy")),
+    "native-subwords": Reader("native-subwords", "native", True, _make_subwords,
+                              oracle_native_subwords, ("meta.json", "keys.bin",
+                              "key_offsets.npy", "vectors.npy", "ngrams.npy"),
+                              view=_subword_view),
 }  # fmt: skip
 
 
@@ -783,10 +876,10 @@ def _load(reader: Reader, path: Path, fmt: str | None) -> tv.Vectors:
     return v
 
 
-def _same(v: tv.Vectors, expect: tuple[list[str], np.ndarray], rtol: float = 0.0) -> bool:
+def _same(keys_got: list[str], got: np.ndarray, expect: tuple[list[str], np.ndarray],
+          rtol: float = 0.0) -> bool:  # fmt: skip
     keys, mat = expect
-    got = np.asarray(v.vectors)
-    if v.index_to_key != keys or got.shape != mat.shape:
+    if keys_got != keys or got.shape != mat.shape:
         return False
     a, b = got.astype(np.float32), mat.astype(np.float32)
     if rtol:
@@ -818,7 +911,8 @@ def run_one(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             v = _load(reader, path, fmt)
-            np.asarray(v.vectors)  # subword models compute their word vectors on first use
+            # subword models compute their word vectors on first use
+            got = reader.view(v) if reader.view is not None else np.asarray(v.vectors)
         outcome: Result | None = None
     except VectorFormatError as exc:
         outcome = Result("rejected", str(exc)[:200])
@@ -848,7 +942,7 @@ def run_one(
             pass
     if outcome is not None:
         return Result("rejected-valid", outcome.detail) if expects and not detect else outcome
-    if any(_same(v, e, reader.rtol) for e in expects):
+    if any(_same(v.index_to_key, got, e, reader.rtol) for e in expects):
         if reader.last_wins and not _last_wins(v):
             return Result("misread", "a repeated word does not look up its last row")
         return Result("loaded")

@@ -29,7 +29,8 @@ from tokenvec.word2vec import Word2Vec
 # Every writer: a kind names how the two versions are made and saved.
 FORMATS = {"native": "native", "word2vec": "word2vec", "word2vec-text": "word2vec-text",
            "glove": "glove", "fasttext-bin": "fasttext-bin", "float16": "native",
-           "int8": "native", "pq": "native", "rq": "native"}  # fmt: skip
+           "int8": "native", "pq": "native", "rq": "native", "subwords": "native",
+           "subwords-pq": "native"}  # fmt: skip
 KINDS = ["checkpoint", *FORMATS]
 
 CHILD = r"""
@@ -58,6 +59,18 @@ def _version(vec: tv.Vectors, kind: str, k: int) -> tv.Vectors:
     m = np.array(vec.vectors)
     m[0, 0] = 3.0 * k - 1.5
     v = tv.Vectors(vec.index_to_key, m)
+    if kind.startswith("subwords"):  # a fastText model: its word rows and 20,000 n-gram rows
+        from tokenvec.fasttext import FastTextArgs, FastTextModel
+
+        words = vec.index_to_key
+        rows = np.concatenate([m, np.random.default_rng(1).standard_normal((20_000, m.shape[1]))])
+        model = FastTextModel.from_words(
+            FastTextArgs(dim=m.shape[1], bucket=20_000, minn=3, maxn=6, model=2, loss=2),
+            words, [w.encode() for w in words], counts=np.ones(len(words), np.int64),
+            input=rows.astype(np.float32), output=None, ntokens=len(words), prune=None,
+        )  # fmt: skip
+        sv = tv.SubwordVectors.from_model(model)
+        return sv.quantize("pq", sample=2_000, iterations=2) if kind == "subwords-pq" else sv
     if kind in ("float16", "int8", "pq", "rq"):
         opts = {"sample": 2_000, "iterations": 2} if kind in ("pq", "rq") else {}
         return v.quantize(kind, **opts)  # type: ignore[arg-type]

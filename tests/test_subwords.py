@@ -548,3 +548,15 @@ def test_reduce_projects_the_n_gram_rows_as_the_word_rows(tmp_path):
     np.testing.assert_allclose(r.vectors, projection(v.vectors), rtol=1e-5, atol=1e-5)
     for word in UNKNOWN[:3]:  # the mean of projected rows is the projected mean
         np.testing.assert_allclose(r[word], projection(v[word][None])[0], rtol=1e-4, atol=1e-4)
+
+
+def test_an_aligned_fasttext_model_keeps_answering_unknown_words(tmp_path):
+    v = _small_model(tmp_path)
+    q, _ = np.linalg.qr(np.random.default_rng(5).standard_normal((8, 8)))
+    target = tv.Vectors(v.index_to_key, v.vectors @ q.astype(np.float32))
+    fit = tv.align(v, target, normalize=False, center=False)
+    moved = fit.apply()
+    assert isinstance(moved, tv.SubwordVectors)
+    np.testing.assert_allclose(moved.vectors, target.vectors, atol=1e-4)
+    for word in UNKNOWN[:3]:  # an unknown word's vector, mapped as the words are
+        np.testing.assert_allclose(moved[word], fit.transform(v[word]), rtol=1e-4, atol=1e-4)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenvec.storage import Storage
 from tokenvec.vectors import Vectors
 
 # Targets searched by translate/evaluate: the first rows (the most frequent words of most
@@ -73,9 +74,22 @@ class Alignment:
         return _unit(rows).astype(np.float32), self.target.index_to_key[:n]
 
     def apply(self, vectors: Vectors | None = None) -> Vectors:
-        """``vectors`` (default: the source) mapped into the target space, as ``Vectors``."""
+        """``vectors`` (default: the source) mapped into the target space, their vocabulary
+        kind kept. A fastText model's n-gram rows are mapped by the fit's affine part (less
+        the mean, then rotated; not rescaled), so an unknown word's vector is its vector
+        mapped the same way."""
+        from tokenvec.storage import Dense
+
         v = vectors if vectors is not None else self.source
-        return Vectors(v.index_to_key, self.transform(v.vectors), on_duplicate="ignore")
+        shift = None if self.normalize else self.source_mean
+
+        def ngrams(rows: Storage) -> Storage:
+            x = np.asarray(rows.matrix, dtype=np.float64)
+            return Dense(
+                ((x - shift if shift is not None else x) @ self.rotation).astype(np.float32)
+            )
+
+        return v.transformed(lambda rows: Dense(self.transform(rows.matrix)), ngrams)
 
     def translate(
         self,

@@ -288,9 +288,9 @@ class SubwordVectors(Vectors):
         number. float32 rows are summed in order in float32, as fastText sums them; codes
         are decoded once for each distinct row, a block of rows at a time."""
         table = self.ngrams.stored if isinstance(self.ngrams, Dense) else None
-        if table is not None and table.dtype == np.float32:
-            if _subword.compiled_pays(len(raw)) and self.rules.prune is None:
-                r = self.rules
+        if table is not None:  # float16 rows are widened to float32 as they are summed
+            r = self.rules
+            if table.dtype == np.float32 and r.prune is None and _subword.compiled_pays(len(raw)):
                 one = SimpleNamespace(args=SimpleNamespace(minn=r.minn, maxn=r.maxn,
                                       bucket=r.bucket, dim=self.vector_size), words=(),
                                       input=table)  # fmt: skip
