@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -532,3 +535,20 @@ def test_warm_loads_the_specialisation_a_run_uses(prepare_for_kernel):
                          t, mode, 0.025, 0.0001, 3)  # fmt: skip
     assert seen[0] == seen[1] == seen[2]
     _w2v.warm()  # and the real kernel runs it
+
+
+def test_progress_goes_to_stderr_and_stdout_stays_the_programs(capfd, tmp_path):
+    sentences = [["king", "queen", "man", "woman"] * 10] * 50
+    tv.train_word2vec(sentences, vector_size=4, min_count=1, epochs=1, threads=1, progress=True)
+    out, err = capfd.readouterr()
+    assert out == "" and "word2vec" in err and "epoch" in err
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in sentences))
+    res = subprocess.run(
+        [sys.executable, "-m", "tokenvec", "train", str(corpus), "-o", str(tmp_path / "v"),
+         "--epochs", "1", "--vector-size", "4", "--min-count", "1", "--progress", "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    json.loads(res.stdout)  # one JSON document, the bar on stderr
+    assert "epoch" in res.stderr

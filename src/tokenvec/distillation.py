@@ -193,10 +193,12 @@ class _Bar:
 
     def __enter__(self) -> _Bar:
         if self.show:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-            self._p = Progress("distilling tokens", BarColumn(), MofNCompleteColumn(),
-                               TimeRemainingColumn())  # fmt: skip
+            from tokenvec._progress import bar
+
+            self._p = bar("distilling tokens", BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn())  # fmt: skip
             self._p.__enter__()
             self._t = self._p.add_task("distill", total=self.total)
         return self

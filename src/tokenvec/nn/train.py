@@ -416,9 +416,11 @@ class _Bar:
 
     def __enter__(self) -> _Bar:
         if self.show:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
 
-            self._p = Progress(
+            from tokenvec._progress import bar
+
+            self._p = bar(
                 TextColumn("[bold]GPT[/] step {task.completed}/{task.total}"),
                 BarColumn(),
                 TextColumn("loss {task.fields[loss]}  val {task.fields[val]}"),

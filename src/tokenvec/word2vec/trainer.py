@@ -919,13 +919,14 @@ class _ProgressBar:
         if self.show:
             from rich.progress import (
                 BarColumn,
-                Progress,
                 TextColumn,
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
 
-            self._progress = Progress(
+            from tokenvec._progress import bar
+
+            self._progress = bar(
                 TextColumn(
                     f"[bold]{self.label}[/] epoch {{task.fields[epoch]}}/{{task.fields[epochs]}}"
                 ),
