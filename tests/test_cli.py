@@ -243,3 +243,24 @@ def test_convert_quantize_and_info_show_the_form(tmp_path):
     assert res.returncode == 2 and "native format only" in res.stderr
     res = cli("convert", str(src), str(tmp_path / "r"), "--reduce", "9")
     assert res.returncode == 1 and "cannot reduce 8 dimensions to 9" in res.stderr
+
+
+def test_one_analogy_language(tmp_path):
+    # a b c (as plot analogy and the playground take it) and arithmetic, "-man" included,
+    # give one answer; method names are case-insensitive.
+    v = tv.Vectors(["king", "queen", "man", "woman", "apple"],
+                   np.array([[1, 1], [1, -1], [0.2, 1], [0.2, -1], [-1, 0]], np.float32))  # fmt: skip
+    path = v.save(tmp_path / "tiny")
+    answers = []
+    for words in (["man", "king", "woman"], ["king", "-", "man", "+", "woman"],
+                  ["king", "-man", "+woman"], ["king - man + woman"]):  # fmt: skip
+        res = cli("analogy", *words, "-v", str(path), "--topn", "1", "--method", "3CosMul",
+                  "--json")  # fmt: skip
+        assert res.returncode == 0, (words, res.stderr)
+        answers.append(json.loads(res.stdout)["answers"][0]["word"])
+    assert answers == ["queen"] * 4
+    res = cli("analogy", "man", "king", "-v", str(path))
+    assert res.returncode == 2 and "three words" in res.stderr
+    res = cli("plot", "analogy", "king - man + woman", "-v", str(path), "-o",
+              str(tmp_path / "a.png"))  # fmt: skip
+    assert res.returncode == 0, res.stderr

@@ -60,7 +60,7 @@ def parse_expression(expr: str) -> tuple[list[str], list[str]]:
     expect_word = True
     for t in tokens:
         if t in "+-" and len(t) == 1:
-            if expect_word:
+            if expect_word and (positive or negative or sign < 0):  # a leading sign is fine
                 raise ValueError(f"expression {expr!r}: two operators in a row")
             sign = 1 if t == "+" else -1
             expect_word = True
@@ -72,6 +72,43 @@ def parse_expression(expr: str) -> tuple[list[str], list[str]]:
     if expect_word:
         raise ValueError(f"expression {expr!r} ends with an operator")
     return positive, negative
+
+
+def parse_analogy(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(positive, negative) of an analogy written either way tokenvec takes one: three words
+    ``a b c`` (a : b :: c : ?, as the playground and ``plot analogy`` take them) or
+    arithmetic, ``king - man + woman`` (``king -man +woman`` too).
+
+    >>> parse_analogy(["man", "king", "woman"])
+    (['king', 'woman'], ['man'])
+    >>> parse_analogy(["king", "-man", "+woman"])
+    (['king', 'woman'], ['man'])
+    """
+    text = " ".join(words)
+    if "+" not in text and not any(w.startswith("-") or " - " in f" {w} " for w in words):
+        parts = text.split()
+        if len(parts) == 3:
+            a, b, c = parts
+            return [b, c], [a]
+        raise ValueError(
+            f"{text!r}: write an analogy as three words, 'man king woman' (man : king :: "
+            f"woman : ?), or as arithmetic, 'king - man + woman'"
+        )
+    return parse_expression(" " + text)
+
+
+def analogy_triple(words: Sequence[str]) -> tuple[str, str, str]:
+    """(a, b, c) of an analogy a : b :: c : ? written either way :func:`parse_analogy` takes.
+
+    >>> analogy_triple(["king - man + woman"])
+    ('man', 'king', 'woman')
+    """
+    positive, negative = parse_analogy(words)
+    if len(positive) != 2 or len(negative) != 1:
+        raise ValueError(
+            f"{' '.join(words)!r}: an analogy a : b :: c : ? is 'a b c' or 'b - a + c'"
+        )
+    return negative[0], positive[0], positive[1]
 
 
 def _edits1(word: str, alphabet: str) -> set[str]:

@@ -38,7 +38,9 @@ def encode(
     texts: str = typer.Argument("-", help="A text file, one text a line; - reads stdin."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the .npy matrix."),
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
-    pooling: Pooling = typer.Option(Pooling.mean, help="mean, sif or max of the words' vectors."),
+    pooling: Pooling = typer.Option(
+        Pooling.mean, help="mean, sif or max of the words' vectors.", case_sensitive=False
+    ),
     normalize: bool = typer.Option(True, help="Unit-length text vectors."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),

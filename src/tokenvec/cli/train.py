@@ -84,7 +84,9 @@ def train(
         None, help="Text file or folder (.gz/.bz2/.xz too); default: the built-in corpus."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors."),
-    format: VectorFormat = typer.Option(VectorFormat.native, "--format", help="Output format."),
+    format: VectorFormat = typer.Option(
+        VectorFormat.native, "--format", help="Output format.", case_sensitive=False
+    ),
     sg: bool = typer.Option(W2V.sg, "--sg/--cbow", help="Skip-gram or CBOW."),
     vector_size: int = typer.Option(W2V.vector_size, help="Dimensions."),
     window: int = typer.Option(W2V.window, help="Maximum context distance."),

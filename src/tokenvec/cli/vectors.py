@@ -62,18 +62,25 @@ def similar(
     )
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True})
 def analogy(
-    expression: list[str] = typer.Argument(..., help="Free form: king - man + woman"),
+    expression: list[str] = typer.Argument(
+        ...,
+        help="a b c (a : b :: c : ?, as plot analogy and the playground take it), or "
+        "arithmetic: king - man + woman",
+    ),
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     topn: int = typer.Option(5, help="How many answers."),
-    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul.", case_sensitive=False),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Solve an analogy written as arithmetic: tokenvec analogy king - man + woman."""
-    from tokenvec.vectors import parse_expression
+    """Solve an analogy: tokenvec analogy man king woman, or tokenvec analogy king - man + woman."""
+    from tokenvec.vectors import parse_analogy
 
-    positive, negative = parse_expression(" ".join(expression))
+    try:
+        positive, negative = parse_analogy(expression)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="EXPRESSION") from None
     v = _vectors(vectors)
     fn = v.most_similar if method is Method.cosadd else v.most_similar_cosmul
     res = _scored(fn(positive=positive, negative=negative, topn=topn))
@@ -117,7 +124,7 @@ def evaluate(
         ["wordsim353", "simlex999"], help="Word-pair sets: names or paths."
     ),
     restrict_vocab: int = typer.Option(300_000, help="Use only the first N keys."),
-    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul."),
+    method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul.", case_sensitive=False),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Analogy accuracy and word-pair correlations."""
@@ -171,7 +178,9 @@ def evaluate(
 def convert(
     source: str = typer.Argument(..., help=VECTORS_HELP),
     target: Path = typer.Argument(..., help="Where to write."),
-    to: VectorFormat = typer.Option(VectorFormat.native, "--to", help="Output format."),
+    to: VectorFormat = typer.Option(
+        VectorFormat.native, "--to", help="Output format.", case_sensitive=False
+    ),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
     reduce: int | None = typer.Option(None, help="Keep DIMS principal axes (PCA)."),
     quantize: Quantize | None = typer.Option(
@@ -250,7 +259,9 @@ def plot(
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     around: str | None = typer.Option(None, help="map: a word and its neighbourhood."),
     topn: int = typer.Option(20, help="map --around: how many neighbours."),
-    method: MapMethod = typer.Option(MapMethod.pca, help="map: pca, tsne or umap."),
+    method: MapMethod = typer.Option(
+        MapMethod.pca, help="map: pca, tsne or umap.", case_sensitive=False
+    ),
     checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -269,9 +280,13 @@ def plot(
         if kind == "map":
             fig = viz.plot_map(v, words or None, around=around, topn=topn, method=method.value)
         elif kind == "analogy":
-            if len(words) != 3:
-                raise typer.BadParameter("analogy needs three words: a b c", param_hint="WORDS")
-            fig = viz.plot_analogy(v, *words)
+            from tokenvec.vectors import analogy_triple
+
+            try:
+                a, b, c = analogy_triple(words)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="WORDS") from None
+            fig = viz.plot_analogy(v, a, b, c)
         elif kind == "heatmap":
             fig = viz.plot_heatmap(v, words)
         else:
