@@ -125,7 +125,7 @@ def test_query_commands_json():
     r = cli("similar", "kign")
     assert r.returncode == 1 and "did you mean 'king'" in r.stderr and "Traceback" not in r.stderr
     r = cli("analogy", "king", "-", "-", "man")
-    assert r.returncode == 1 and "two operators in a row" in r.stderr
+    assert r.returncode == 2 and "two operators in a row" in r.stderr  # a usage error
 
 
 @needs_glove
@@ -240,7 +240,7 @@ def test_convert_quantize_and_info_show_the_form(tmp_path):
         "int8 codes, unit length"
     )
     res = cli("convert", str(src), str(tmp_path / "t.txt"), "--quantize", "int8", "--to", "glove")
-    assert res.returncode == 2 and "native format only" in res.stderr
+    assert res.returncode == 2 and "folder only" in res.stderr
     res = cli("convert", str(src), str(tmp_path / "r"), "--reduce", "9")
     assert res.returncode == 1 and "cannot reduce 8 dimensions to 9" in res.stderr
 
@@ -264,3 +264,29 @@ def test_one_analogy_language(tmp_path):
     res = cli("plot", "analogy", "king - man + woman", "-v", str(path), "-o",
               str(tmp_path / "a.png"))  # fmt: skip
     assert res.returncode == 0, res.stderr
+
+
+def test_outputs_take_their_format_from_the_extension(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join("the cat sat on the mat with the dog" for _ in range(200)))
+    small = ["--min-count", "1", "--vector-size", "8", "--epochs", "1", "--no-progress", "--json"]
+    for name, fmt in (("v.vec", "fasttext"), ("v.txt", "word2vec-text"), ("v.bin", "word2vec"),
+                      ("v.tvec", "native"), ("v", "native")):  # fmt: skip
+        res = cli("train", str(corpus), "-o", str(tmp_path / name), *small)
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["format"] == fmt
+        from tokenvec.formats import detect_format
+
+        assert detect_format(tmp_path / name) == fmt if fmt != "fasttext" else True
+        assert len(tv.load_vectors(tmp_path / name)) == 7
+    res = cli("train", str(corpus), "-o", str(tmp_path / "m.bin"), "--subwords", *small)
+    assert json.loads(res.stdout)["format"] == "fasttext-bin"
+    assert isinstance(tv.load_vectors(tmp_path / "m.bin"), tv.SubwordVectors)
+    res = cli("convert", str(tmp_path / "m.bin"), str(tmp_path / "w.vec"), "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["format"] == "fasttext"
+    res = cli("convert", str(tmp_path / "m.bin"), str(tmp_path / "q.vec"), "--quantize", "int8")
+    assert res.returncode == 2 and "names fasttext" in res.stderr
+    res = cli("convert", str(tmp_path / "m.bin"), str(tmp_path / "q"), "--quantize", "INT8",
+              "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert tv.load_vectors(tmp_path / "q").storage.kind == "int8"

@@ -114,6 +114,30 @@ def _scored(pairs: list[tuple[str, float]]) -> list[dict[str, Any]]:
     return [{"word": w, "score": round(float(s), 6)} for w, s in pairs]
 
 
+# The format an output's extension names (no extension, or any other: tokenvec's own folder).
+EXTENSIONS = {".vec": VectorFormat.fasttext, ".txt": VectorFormat.word2vec_text,
+              ".bin": VectorFormat.word2vec, ".tvec": VectorFormat.native}  # fmt: skip
+FORMAT_HELP = (
+    "Output format; by default from the extension: .vec fastText text, .txt word2vec text, "
+    ".bin word2vec binary (fastText's .bin for --subwords), .tvec or none tokenvec's folder."
+)
+
+
+def output_format(path: Path, given: VectorFormat | None, subwords: bool = False) -> VectorFormat:
+    """``given``, or the format ``path``'s extension names (``.bin`` of subword vectors:
+    fastText's model format, which keeps the n-grams).
+
+    >>> output_format(Path("v.vec"), None).value, output_format(Path("m.bin"), None, True).value
+    ('fasttext', 'fasttext-bin')
+    """
+    if given is not None:
+        return given
+    fmt = EXTENSIONS.get(path.suffix.lower(), VectorFormat.native)
+    if subwords and fmt is VectorFormat.word2vec:
+        return VectorFormat.fasttext_bin
+    return fmt
+
+
 def _check_output(path: Path, fmt: str, overwrite: bool) -> None:
     """Refuse, before a long job, an output that its save would refuse at the end."""
     from tokenvec._files import check_replaceable

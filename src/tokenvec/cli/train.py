@@ -8,11 +8,13 @@ from typing import Any
 import typer
 
 from tokenvec.cli.base import (
+    FORMAT_HELP,
     OVERWRITE_HELP,
     VectorFormat,
     _check_output,
     _emit,
     app,
+    output_format,
 )
 from tokenvec.word2vec.config import Word2VecConfig as W2V  # flags take the config's defaults
 from tokenvec.word2vec.subwords import FastTextConfig as FT
@@ -84,8 +86,8 @@ def train(
         None, help="Text file or folder (.gz/.bz2/.xz too); default: the built-in corpus."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors."),
-    format: VectorFormat = typer.Option(
-        VectorFormat.native, "--format", help="Output format.", case_sensitive=False
+    format: VectorFormat | None = typer.Option(
+        None, "--format", help=FORMAT_HELP, case_sensitive=False
     ),
     sg: bool = typer.Option(W2V.sg, "--sg/--cbow", help="Skip-gram or CBOW."),
     vector_size: int = typer.Option(W2V.vector_size, help="Dimensions."),
@@ -126,8 +128,8 @@ def train(
 ) -> None:
     """Train word2vec embeddings (or, with --subwords, fastText's) and save them.
 
-    Subword vectors answer words outside the vocabulary; save them with --format fasttext-bin
-    to keep the n-grams (other formats keep the vocabulary's vectors).
+    Subword vectors answer words outside the vocabulary; a .bin (fastText's format) or
+    tokenvec's folder keeps the n-grams (other formats keep the vocabulary's vectors).
     """
     from tokenvec.word2vec import FastText, FastTextConfig, Word2Vec, Word2VecConfig
 
@@ -144,8 +146,9 @@ def train(
         if subwords
         else Word2VecConfig(**common)
     )
+    fmt = output_format(output, format, subwords)
     # Refuse an output that may not be replaced before training, not after it.
-    _check_output(output, format.value, overwrite)
+    _check_output(output, fmt.value, overwrite)
     run: dict[str, Any] = dict(progress=progress, checkpoint=checkpoint,
                                checkpoint_every=checkpoint_every, overwrite=overwrite)  # fmt: skip
     if continue_from is not None:
@@ -168,11 +171,12 @@ def train(
         wv = model.train(corpus, **run)
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
-    path = wv.save(output, format=format.value, overwrite=overwrite)
-    data = {"path": str(path), "count": len(wv), "dim": wv.vector_size,
+    path = wv.save(output, format=fmt.value, overwrite=overwrite)
+    data = {"path": str(path), "format": fmt.value, "count": len(wv), "dim": wv.vector_size,
             "losses": model.progress.losses, "notes": model.notes}  # fmt: skip
     losses = ", ".join(f"{x:.3f}" for x in model.progress.losses)
-    line = f"saved {len(wv):,} x {wv.vector_size} vectors to {path} (loss by epoch: {losses})"
+    line = (f"saved {len(wv):,} x {wv.vector_size} vectors to {path} ({fmt.value}; loss by "
+            f"epoch: {losses})")  # fmt: skip
     _emit(data, as_json, lambda d: typer.echo(line))
 
 

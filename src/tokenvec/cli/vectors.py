@@ -9,6 +9,7 @@ import typer
 
 from tokenvec.cli.base import (
     DEFAULT_VECTORS,
+    FORMAT_HELP,
     OVERWRITE_HELP,
     VECTORS_HELP,
     EncodingErrors,
@@ -21,6 +22,7 @@ from tokenvec.cli.base import (
     _table,
     _vectors,
     app,
+    output_format,
 )
 
 
@@ -178,41 +180,49 @@ def evaluate(
 def convert(
     source: str = typer.Argument(..., help=VECTORS_HELP),
     target: Path = typer.Argument(..., help="Where to write."),
-    to: VectorFormat = typer.Option(
-        VectorFormat.native, "--to", help="Output format.", case_sensitive=False
-    ),
+    to: VectorFormat | None = typer.Option(None, "--to", help=FORMAT_HELP, case_sensitive=False),
     limit: int | None = typer.Option(None, help="Only the first N vectors."),
     reduce: int | None = typer.Option(None, help="Keep DIMS principal axes (PCA)."),
     quantize: Quantize | None = typer.Option(
         None,
         help="Store smaller: float16, int8, int8-unit (no lengths), pq (product "
-        "quantization, a byte per 5 dimensions) or rq (residual quantization, as many bytes: "
-        "better rows, slower to make); all but float16 native only.",
+        "quantization, a byte per 2 dimensions) or rq (residual quantization, a byte per 5: "
+        "better rows for the bytes, slower to make); all but float16 in tokenvec's folder only.",
+        case_sensitive=False,
     ),
     encoding_errors: EncodingErrors = typer.Option(
-        EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore."
+        EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore.", case_sensitive=False
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats, optionally reduced or quantized (writes atomically)."""
     from tokenvec.builtin import load
+    from tokenvec.subwords import SubwordVectors
 
-    if quantize is not None and quantize is not Quantize.float16 and to is not VectorFormat.native:
-        raise typer.BadParameter("int8 tables are kept in the native format only (--to native)")
+    fmt = output_format(target, to)
+    if quantize not in (None, Quantize.float16) and fmt is not VectorFormat.native:
+        assert quantize is not None
+        raise typer.BadParameter(
+            f"{quantize.value} tables are kept in tokenvec's folder only (--to native, or a "
+            f"target without an extension; {target.name} names {fmt.value})",
+            param_hint="--quantize",
+        )
     v = load(source, limit=limit, encoding_errors=encoding_errors.value)
+    model = isinstance(v, SubwordVectors) and v.model is not None
+    fmt = output_format(target, to, subwords=model and quantize is None and reduce is None)
     if reduce is not None:
         v = v.reduce(reduce)
     if quantize is not None:
         unit = quantize is Quantize.int8_unit
         form: Any = "int8" if unit else quantize.value
         v = v.quantize(form, **({"keep_norms": False} if unit else {}))
-    path = v.save(target, format=to.value, overwrite=overwrite)
-    shown = quantize.value if quantize else str(v.vectors.dtype)
-    data = {"path": str(path), "format": to.value, "count": len(v), "dim": v.vector_size,
+    path = v.save(target, format=fmt.value, overwrite=overwrite)
+    shown = v.storage.describe()
+    data = {"path": str(path), "format": fmt.value, "count": len(v), "dim": v.vector_size,
             "form": shown}  # fmt: skip
     _emit(data, as_json, lambda d: typer.echo(f"wrote {d['count']:,} x {d['dim']} vectors to "
-                                              f"{d['path']} ({to.value}, {shown})"))  # fmt: skip
+                                              f"{d['path']} ({fmt.value}, {shown})"))  # fmt: skip
 
 
 @app.command()
