@@ -11,7 +11,7 @@ TORCH  ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORE   ?= .venv-core
 
-.PHONY: demo test test-slow test-core lint docs bench browser clean
+.PHONY: demo test test-slow test-core lint docs site bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,9 +58,15 @@ $(CORE)/.installed: pyproject.toml
 test-core: $(CORE)/.installed
 	$(CORE)/bin/python -m pytest -q -m "not slow"
 
-# The README's images and CLI reference, made by scripts from the commands the README shows.
+# The README's images and CLI reference, made by scripts from the commands the README shows,
+# then the docs site.
 docs: $(VENV)/.dev-installed
 	$(BIN)/python scripts/make_docs.py
+	$(MAKE) site
+
+# The docs site (docs/, mkdocs.yml), built with --strict into build/site.
+site: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
