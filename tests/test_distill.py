@@ -371,3 +371,17 @@ def test_only_tokenizers_that_split_at_spaces_are_chunked(small_static):
     ):
         assert not _chunkable(json.dumps({**spec, **change}))
     assert not _chunkable("not json")
+
+
+def test_distill_json_is_one_document(small_bert, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "tokenvec", "distill", str(small_bert), "-o", str(tmp_path / "s"),
+         "--dims", "8", "--threads", "2", "--precision", "float32", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout)["dim"] == 8
