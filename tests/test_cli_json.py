@@ -79,3 +79,37 @@ def test_every_command_with_json_is_covered():
         if any("--json" in getattr(p, "opts", []) for p in cmd.params)
     }
     assert with_json - {"distill"} == set(COMMANDS)  # distill: tests/test_distill.py
+
+
+def test_long_waits_say_what_they_wait_for_on_a_terminal(tiny, tmp_path):
+    # On a terminal, loading, evaluating and encoding show a line saying what runs (on
+    # stderr); the same command in a pipe prints no spinner frames.
+    import os
+    import pty
+
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king\tqueen\t9\nman\twoman\t8\napple\tpear\t7\n", "utf-8")
+    questions = tmp_path / "q.txt"
+    questions.write_text(": family\nman king woman queen\n", "utf-8")
+    args = [sys.executable, "-m", "tokenvec", "evaluate", "-v", str(tiny), "--pairs",
+            str(pairs), "--analogies", str(questions), "--json"]  # fmt: skip
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, stdin=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=300)
+    os.close(leader)
+    assert proc.returncode == 0
+    json.loads(out)  # stdout is still one document
+    text = seen.decode("utf-8", "replace")
+    assert "loading" in text and "analogy questions" in text and "word pairs" in text, text
+    piped = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert "analogy questions" not in piped.stderr

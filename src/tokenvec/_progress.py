@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -12,3 +15,17 @@ def bar(*columns: Any, **options: Any) -> Any:
     from rich.progress import Progress
 
     return Progress(*columns, console=Console(stderr=True), **options)
+
+
+@contextlib.contextmanager
+def status(message: str) -> Iterator[None]:
+    """Say on standard error what a wait of more than a moment is for: a spinner with
+    ``message`` while it lasts when standard error is a terminal, nothing otherwise (a log
+    or a pipe gets no spinner frames)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield

@@ -82,9 +82,13 @@ DEFAULT_VECTORS = "glove-6b-50d"
 
 
 def _vectors(name: str) -> Any:
-    from tokenvec.builtin import load
+    from tokenvec._progress import status
+    from tokenvec.builtin import BUILTIN, load
 
-    return load(name)
+    with status(
+        f"loading {name}" + (" (made on first use, then cached)" if name in BUILTIN else "")
+    ):
+        return load(name)
 
 
 def _emit(data: Any, as_json: bool, render: Any) -> None:

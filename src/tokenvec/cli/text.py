@@ -54,8 +54,11 @@ def encode(
     check_replaceable(output, overwrite=overwrite, hint="pass --overwrite to replace it")
     lines = _read_texts(texts)
     v = _vectors(vectors)
+    from tokenvec._progress import status
+
     t0 = time.perf_counter()
-    enc = encode_texts(v, lines, pooling=pooling.value, normalize=normalize)
+    with status(f"encoding {len(lines):,} texts"):
+        enc = encode_texts(v, lines, pooling=pooling.value, normalize=normalize)
     seconds = time.perf_counter() - t0
     with atomic_path(output, overwrite=overwrite) as tmp, open(tmp, "wb") as f:
         np.save(f, enc.vectors, allow_pickle=False)

@@ -141,8 +141,11 @@ def evaluate(
             )
     if analogies is not None and not analogies.exists():
         raise typer.BadParameter(f"{analogies}: no such file", param_hint="--analogies")
+    from tokenvec._progress import status
+
     v = _vectors(vectors)
-    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
+    with status(f"answering analogy questions over the first {restrict_vocab:,} keys"):
+        r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
     data: dict[str, Any] = {
         "analogies": {
             "accuracy": round(r.accuracy, 6),
@@ -155,7 +158,8 @@ def evaluate(
         "pairs": {},
     }
     for name in pairs:
-        pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
+        with status(f"scoring the word pairs of {name}"):
+            pr = ev.word_pairs(v, name, restrict_vocab=restrict_vocab)
         data["pairs"][name] = {
             "spearman": round(pr.spearman, 6),
             "pearson": round(pr.pearson, 6),
