@@ -290,3 +290,20 @@ def test_outputs_take_their_format_from_the_extension(tmp_path):
               "--json")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert tv.load_vectors(tmp_path / "q").storage.kind == "int8"
+
+
+def test_booleans_are_shown_as_flags():
+    # Before, every flag showed "<bool>" in the help as if it took a value.
+    import os
+
+    from typer.main import get_command
+
+    from tokenvec.cli import app
+
+    names = list(get_command(app).commands)  # type: ignore[attr-defined]
+    for name in names:
+        res = subprocess.run([sys.executable, "-m", "tokenvec", name, "--help"],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+        shown = [ln for ln in res.stdout.splitlines() if "<bool>" in ln and "--help" not in ln]
+        assert shown == [], (name, shown)

@@ -18,6 +18,11 @@ app = typer.Typer(
 )
 
 
+def flag(default: bool, *names: str, **options: Any) -> Any:
+    """A boolean option shown as the flag it is (no value after it in the help)."""
+    return typer.Option(default, *names, metavar="", **options)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tokenvec {__version__}")
@@ -26,7 +31,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
+    version: bool = flag(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:

@@ -18,6 +18,7 @@ from tokenvec.cli.base import (
     _emit,
     _vectors,
     app,
+    flag,
 )
 
 
@@ -41,9 +42,9 @@ def encode(
     pooling: Pooling = typer.Option(
         Pooling.mean, help="mean, sif or max of the words' vectors.", case_sensitive=False
     ),
-    normalize: bool = typer.Option(True, help="Unit-length text vectors."),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    normalize: bool = flag(True, help="Unit-length text vectors."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Text vectors of every line: an (n, dim) float32 .npy, written atomically."""
     import numpy as np
@@ -88,8 +89,8 @@ def distill(
         "auto", help="auto (bfloat16 where the CPU has AMX, else float32), float32 or bfloat16."
     ),
     threads: int | None = typer.Option(None, help="Threads of the teacher (default: torch's)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Distill static token vectors from a transformer (model2vec's recipe, needs the distill
     extra); `tokenvec encode -v OUTPUT` then embeds texts without the model."""

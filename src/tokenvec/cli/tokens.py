@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from tokenvec.cli.base import _emit, _table, app
+from tokenvec.cli.base import _emit, _table, app, flag
 from tokenvec.demo import DemoConfig
 
 
@@ -30,7 +30,7 @@ def demo(
 def tokenize(
     text: str = typer.Argument(..., help="Text to tokenise."),
     tokenizer: str = typer.Option("gpt2", help="gpt2, or a word-level tokenizer JSON file."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Token ids and tokens of a text."""
     from tokenvec.tokenizers import WordLevel, gpt2

@@ -14,6 +14,7 @@ from tokenvec.cli.base import (
     _check_output,
     _emit,
     app,
+    flag,
     output_format,
 )
 from tokenvec.word2vec.config import Word2VecConfig as W2V  # flags take the config's defaults
@@ -89,7 +90,7 @@ def train(
     format: VectorFormat | None = typer.Option(
         None, "--format", help=FORMAT_HELP, case_sensitive=False
     ),
-    sg: bool = typer.Option(W2V.sg, "--sg/--cbow", help="Skip-gram or CBOW."),
+    sg: bool = flag(W2V.sg, "--sg/--cbow", help="Skip-gram or CBOW."),
     vector_size: int = typer.Option(W2V.vector_size, help="Dimensions."),
     window: int = typer.Option(W2V.window, help="Maximum context distance."),
     min_count: int = typer.Option(W2V.min_count, help="Ignore rarer words."),
@@ -98,9 +99,9 @@ def train(
     ),
     sample: float = typer.Option(W2V.sample, help="Sub-sampling threshold (0: off)."),
     negative: int = typer.Option(W2V.negative, help="Noise words per prediction (0: off)."),
-    hs: bool = typer.Option(W2V.hs, "--hs/--no-hs", help="Hierarchical softmax."),
+    hs: bool = flag(W2V.hs, "--hs/--no-hs", help="Hierarchical softmax."),
     ns_exponent: float = typer.Option(W2V.ns_exponent, help="Noise distribution exponent."),
-    cbow_mean: bool = typer.Option(W2V.cbow_mean, "--cbow-mean/--cbow-sum", help="CBOW context."),
+    cbow_mean: bool = flag(W2V.cbow_mean, "--cbow-mean/--cbow-sum", help="CBOW context."),
     alpha: float | None = typer.Option(
         None, help=f"Initial learning rate [word2vec {W2V.alpha}, subwords {FT.alpha}]."
     ),
@@ -110,7 +111,7 @@ def train(
     seed: int = typer.Option(W2V.seed, help="Random seed (threads=1 runs are reproducible)."),
     max_sentence_length: int = typer.Option(W2V.max_sentence_length, help="Longer lines are cut."),
     chunk_words: int = typer.Option(W2V.chunk_words, help="Words per work unit."),
-    subwords: bool = typer.Option(
+    subwords: bool = flag(
         False, "--subwords/--no-subwords", help="fastText: vectors from character n-grams too."
     ),
     min_n: int = typer.Option(FT.min_n, help="Subwords: shortest n-gram (characters)."),
@@ -118,13 +119,13 @@ def train(
     bucket: int = typer.Option(FT.bucket, help="Subwords: n-gram hash buckets (rows)."),
     checkpoint: Path | None = typer.Option(None, help="Checkpoint folder (saved atomically)."),
     checkpoint_every: float = typer.Option(10.0, help="Minutes (not steps) between checkpoints."),
-    resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    resume: bool = flag(False, help="Continue from --checkpoint."),
     continue_from: Path | None = typer.Option(
         None, "--continue", help="A checkpoint to update with CORPUS (new words join)."
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    progress: bool = flag(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = flag(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Train word2vec embeddings (or, with --subwords, fastText's) and save them.
 
@@ -199,13 +200,13 @@ def train_lm_command(
     eval_interval: int | None = typer.Option(None, help="Steps between validation losses [50]."),
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:1... [auto]."),
     seed: int | None = typer.Option(None, help="Random seed [0]."),
-    resume: bool = typer.Option(False, help="Continue from --checkpoint."),
+    resume: bool = flag(False, help="Continue from --checkpoint."),
     continue_from: Path | None = typer.Option(
         None, "--continue", help="A checkpoint to update with CORPUS (new words join)."
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    progress: bool = flag(True, "--progress/--no-progress", help="Progress bar."),
+    as_json: bool = flag(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Train a small GPT whose token embeddings you can then query (torchrun works too)."""
     import numpy as np

@@ -22,6 +22,7 @@ from tokenvec.cli.base import (
     _table,
     _vectors,
     app,
+    flag,
     output_format,
 )
 
@@ -37,7 +38,7 @@ def similar(
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     topn: int = typer.Option(10, help="How many neighbours."),
     restrict_vocab: int | None = typer.Option(None, help="Search only the first N keys."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Nearest neighbours of a word (or of the mean of several, or of a sentence's vector)."""
     if bool(words) == (text is not None):
@@ -74,7 +75,7 @@ def analogy(
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
     topn: int = typer.Option(5, help="How many answers."),
     method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul.", case_sensitive=False),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Solve an analogy: tokenvec analogy man king woman, or tokenvec analogy king - man + woman."""
     from tokenvec.vectors import parse_analogy
@@ -102,7 +103,7 @@ def distance(
     a: str = typer.Argument(..., help="First word."),
     b: str = typer.Argument(..., help="Second word."),
     vectors: str = typer.Option(DEFAULT_VECTORS, "--vectors", "-v", help=VECTORS_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cosine similarity, cosine distance and Euclidean distance of two words."""
     v = _vectors(vectors)
@@ -127,7 +128,7 @@ def evaluate(
     ),
     restrict_vocab: int = typer.Option(300_000, help="Use only the first N keys."),
     method: Method = typer.Option(Method.cosadd, help="3cosadd or 3cosmul.", case_sensitive=False),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Analogy accuracy and word-pair correlations."""
     from tokenvec import evaluate as ev
@@ -197,8 +198,8 @@ def convert(
     encoding_errors: EncodingErrors = typer.Option(
         EncodingErrors.strict, help="Non-UTF-8 keys: strict, replace, ignore.", case_sensitive=False
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats, optionally reduced or quantized (writes atomically)."""
     from tokenvec.builtin import load
@@ -232,7 +233,7 @@ def convert(
 @app.command()
 def info(
     path: str = typer.Argument(..., help=VECTORS_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Format, size, count, dimension and a sample of vectors (a file is read only in part)."""
     from tokenvec import hub
@@ -253,7 +254,7 @@ def info(
 
 @app.command("list")
 def list_builtins(
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The built-in vectors: size, what they are, and what they need installed."""
     from tokenvec.builtin import catalog
@@ -277,8 +278,8 @@ def plot(
         MapMethod.pca, help="map: pca, tsne or umap.", case_sensitive=False
     ),
     checkpoint: Path | None = typer.Option(None, help="curves: a word2vec or GPT checkpoint."),
-    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
+    as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Draw a 2-D map, an analogy parallelogram, a similarity heatmap or training curves."""
     from tokenvec import viz
