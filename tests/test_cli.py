@@ -307,3 +307,21 @@ def test_booleans_are_shown_as_flags():
                              env={**os.environ, "COLUMNS": "200"})  # fmt: skip
         shown = [ln for ln in res.stdout.splitlines() if "<bool>" in ln and "--help" not in ln]
         assert shown == [], (name, shown)
+
+
+def test_vectors_options_are_always_inputs():
+    # -v/--vectors names vectors to read in every command; train-lm's output is --save-vectors.
+    import os
+
+    from typer.main import get_command
+
+    from tokenvec.cli import app
+
+    for name, cmd in get_command(app).commands.items():  # type: ignore[attr-defined]
+        for p in cmd.params:
+            if "--vectors" in getattr(p, "opts", []):
+                assert "-v" in p.opts, name
+    res = subprocess.run([sys.executable, "-m", "tokenvec", "train-lm", "--help"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert "--save-vectors" in res.stdout and " --vectors " not in res.stdout

@@ -185,7 +185,9 @@ def train(
 def train_lm_command(
     corpus: Path | None = typer.Argument(None, help="UTF-8 text file; default: built-in corpus."),
     checkpoint: Path = typer.Option(..., "--checkpoint", "-o", help="Checkpoint file to write."),
-    vectors: Path | None = typer.Option(None, help="Also save the token embeddings here."),
+    vectors: Path | None = typer.Option(
+        None, "--save-vectors", help="Also save the learned token embeddings here (an output)."
+    ),
     # None: the default of GPTConfig / TrainConfig (tokenvec.nn), the one source of defaults.
     max_steps: int | None = typer.Option(None, help="Optimizer steps [TrainConfig: 300]."),
     batch_size: int | None = typer.Option(None, help="Sequences per step per process [16]."),
