@@ -325,3 +325,20 @@ def test_vectors_options_are_always_inputs():
                          capture_output=True, text=True, timeout=120,
                          env={**os.environ, "COLUMNS": "200"})  # fmt: skip
     assert "--save-vectors" in res.stdout and " --vectors " not in res.stdout
+
+
+def test_training_can_lowercase_and_drop_punctuation(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join("The King ruled. the king, RULED!" for _ in range(50)))
+    small = ["--min-count", "1", "--vector-size", "4", "--epochs", "1", "--no-progress"]
+    res = cli("train", str(corpus), "-o", str(tmp_path / "plain"), *small)
+    assert res.returncode == 0, res.stderr
+    assert len(tv.load_vectors(tmp_path / "plain")) == 6  # whitespace only, the default
+    res = cli("train", str(corpus), "-o", str(tmp_path / "low"), "--lowercase", *small)
+    assert res.returncode == 0, res.stderr
+    assert sorted(tv.load_vectors(tmp_path / "low").index_to_key) == ["king", "ruled", "the"]
+    res = cli("train", str(corpus), "-o", str(tmp_path / "pat"), "--token-pattern", r"[A-Z]\w+",
+              *small)  # fmt: skip
+    assert sorted(tv.load_vectors(tmp_path / "pat").index_to_key) == ["King", "RULED", "The"]
+    res = cli("train", str(corpus), "-o", str(tmp_path / "bad"), "--token-pattern", "(", *small)
+    assert res.returncode == 2 and "not a regular expression" in res.stderr

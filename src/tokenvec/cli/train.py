@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,18 @@ def train(
     continue_from: Path | None = typer.Option(
         None, "--continue", help="A checkpoint to update with CORPUS (new words join)."
     ),
+    lowercase: bool = flag(
+        False,
+        "--lowercase",
+        help="Lowercase and keep only words (letters, digits, an inner "
+        "apostrophe), as gensim's simple_preprocess does. Default: split on whitespace only "
+        "('ruled.' and 'The' stay words of their own).",
+    ),
+    token_pattern: str | None = typer.Option(
+        None,
+        "--token-pattern",
+        help="A regular expression whose matches are the words (after --lowercase, if given).",
+    ),
     overwrite: bool = flag(False, "--overwrite", help=OVERWRITE_HELP),
     progress: bool = flag(True, "--progress/--no-progress", help="Progress bar."),
     as_json: bool = flag(False, "--json", help="Machine-readable summary."),
@@ -133,6 +146,16 @@ def train(
     tokenvec's folder keeps the n-grams (other formats keep the vocabulary's vectors).
     """
     from tokenvec.word2vec import FastText, FastTextConfig, Word2Vec, Word2VecConfig
+    from tokenvec.word2vec.corpus import DEFAULT_PATTERN, WordTokenizer, as_corpus
+
+    source: Any = corpus
+    if lowercase or token_pattern is not None:
+        try:
+            words = WordTokenizer(token_pattern or DEFAULT_PATTERN, lowercase)
+        except re.error as exc:
+            raise typer.BadParameter(f"not a regular expression: {exc}",
+                                     param_hint="--token-pattern") from None  # fmt: skip
+        source = as_corpus(corpus, max_sentence_length=max_sentence_length, tokenizer=words)
 
     common: dict[str, Any] = dict(
         sg=sg, vector_size=vector_size, window=window, min_count=min_count,
@@ -160,16 +183,16 @@ def train(
         values = {**common, "subwords": subwords, "min_n": min_n, "max_n": max_n,
                   "bucket": bucket, "alpha": alpha}  # fmt: skip
         changes = _continue_overrides(model, _given(ctx), values)
-        wv = model.update(corpus, **run, **changes)
+        wv = model.update(source, **run, **changes)
     elif resume:
         if checkpoint is None:
             raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
         model, wv = trainer.resume(
-            checkpoint, corpus, progress=progress, checkpoint_every=checkpoint_every
+            checkpoint, source, progress=progress, checkpoint_every=checkpoint_every
         )
     else:
         model = trainer(config)
-        wv = model.train(corpus, **run)
+        wv = model.train(source, **run)
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
     path = wv.save(output, format=fmt.value, overwrite=overwrite)
