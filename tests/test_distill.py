@@ -359,18 +359,18 @@ def test_corpus_counts_by_chunk_equal_counts_by_text(small_static, texts):
 
 
 def test_only_tokenizers_that_split_at_spaces_are_chunked(small_static):
-    from tokenvec.static import _chunkable
+    from tokenvec.static import chunkable
 
     spec = json.loads(small_static.tokenizer_json)
-    assert _chunkable(json.dumps(spec))
+    assert chunkable(json.dumps(spec))
     for change in (
         {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False}},
         {"model": {**spec["model"], "type": "BPE"}},
         {"normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "_"}},
         {"added_tokens": [*spec["added_tokens"], {"content": "new york", "id": 1}]},
     ):
-        assert not _chunkable(json.dumps({**spec, **change}))
-    assert not _chunkable("not json")
+        assert not chunkable(json.dumps({**spec, **change}))
+    assert not chunkable("not json")
 
 
 def test_distill_json_is_one_document(small_bert, tmp_path):

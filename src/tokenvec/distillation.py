@@ -34,7 +34,7 @@ from tokenvec._checks import check_int
 from tokenvec._files import VectorFormatError
 from tokenvec._optional import require
 from tokenvec.compress import pca
-from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, _chunkable, load_tokenizer
+from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, chunkable, load_tokenizer
 
 Precision = Literal["auto", "float32", "bfloat16"]
 # Tokens that carry no text: BERT's reserved "[unused12]" slots.
@@ -225,7 +225,7 @@ def token_probabilities(
     ``corpus`` (texts, or a text file read line by line) or given ``frequencies`` (token ->
     count); otherwise Zipf by id, as ids of most vocabularies follow frequency (ranks from 2,
     as model2vec counts them: the first rows of such vocabularies are padding and unknown).
-    ``chunked`` (a tokenizer for which :func:`tokenvec.static._chunkable` holds) tokenises
+    ``chunked`` (a tokenizer for which :func:`tokenvec.static.chunkable` holds) tokenises
     each distinct space-separated chunk of the corpus once and counts it as often as it
     occurs: the same counts, several times faster."""
     from tokenvec.text import zipf_probabilities
@@ -345,7 +345,7 @@ def distill(
     inputs[:, len(prefix)] = ids
     inputs[:, len(prefix) + 1 :] = suffix
     p, how = token_probabilities(tok, ids, corpus=corpus, frequencies=frequencies,
-                                 vocab_size=rows, chunked=_chunkable(tok_json))  # fmt: skip
+                                 vocab_size=rows, chunked=chunkable(tok_json))  # fmt: skip
     precision = _resolve_precision(require("torch", "distill"), precision)  # type: ignore[assignment]
     states = teacher_states(folder, inputs, batch_size=batch_size, threads=threads,
                             progress=progress, precision=precision)  # fmt: skip

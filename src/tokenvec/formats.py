@@ -730,7 +730,7 @@ def _native_keys(p: Path, meta: dict[str, Any]) -> tuple[list[str], tuple[bytes,
     return keys, stored
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def load_npy(path: Path) -> np.ndarray:
     """A .npy file opened memory-mapped (so a header claiming more than the file holds fails
     before any allocation); any malformed header is a VectorFormatError naming the file."""
     try:
@@ -766,7 +766,7 @@ def native_array(
     path = folder / name
     if not path.is_file():
         raise VectorFormatError(f"{folder}: {name} is missing; the folder is incomplete")
-    a = _load_npy(path)
+    a = load_npy(path)
     ok_shape = a.ndim == len(shape) and all(
         w is None or w == h for w, h in zip(shape, a.shape, strict=True)
     )
@@ -783,7 +783,7 @@ def native_array(
 def _read_native(p: Path, limit: int | None, mmap: bool) -> Parts:
     meta = _read_meta(p)
     npy = p / "vectors.npy"
-    mat = _load_npy(npy)
+    mat = load_npy(npy)
     n = meta["count"]
     if mat.ndim != 2 or mat.shape != (n, meta["dim"]):
         raise VectorFormatError(

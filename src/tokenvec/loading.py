@@ -23,7 +23,7 @@ from typing import Any, Literal
 from tokenvec import formats, hub, static, subwords
 from tokenvec._files import Errors, VectorFormatError
 from tokenvec.storage import STORAGES, Storage
-from tokenvec.vectors import Vectors, _nan_message
+from tokenvec.vectors import Vectors, nan_message
 
 
 def _keys_from_native(folder: Path, keys: list[str], rows: Storage, meta: dict[str, Any],
@@ -102,7 +102,7 @@ def load_vectors(
         if parts.nan_row is not None:  # the reader checked every value: no second pass
             if parts.nan_row >= 0 and not allow_nan:
                 raise VectorFormatError(
-                    f"{parts.path}: {_nan_message(parts.keys[parts.nan_row], parts.nan_row)}"
+                    f"{parts.path}: {nan_message(parts.keys[parts.nan_row], parts.nan_row)}"
                 )
             allow_nan = True
         try:  # a duplicate-key warning follows the caller's warning filters
@@ -129,7 +129,7 @@ def _from_native(parts: formats.Parts, *, allow_nan: bool,
     if kind == "dense" and parts.nan_row is None and not allow_nan:
         bad = _nonfinite(parts.matrix)
         if bad is not None:
-            raise VectorFormatError(f"{folder}: {_nan_message(parts.keys[bad], bad)}")
+            raise VectorFormatError(f"{folder}: {nan_message(parts.keys[bad], bad)}")
     rows: Storage = STORAGES[kind](folder, parts.matrix, meta, total=int(meta["count"]))
     _guard_mapping(rows, parts.matrix, folder / "vectors.npy")
     try:

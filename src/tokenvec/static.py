@@ -110,7 +110,7 @@ class StaticVectors(Vectors):
         """Whether texts may be tokenised space-separated chunk by chunk (see
         ``CHUNKED_NORMALIZERS``): the same ids, each distinct chunk tokenised once."""
         if self._chunked is None:
-            self._chunked = _chunkable(self.tokenizer_json)
+            self._chunked = chunkable(self.tokenizer_json)
         return self._chunked
 
     def rows_of_texts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,7 +199,7 @@ class StaticVectors(Vectors):
         return f"<StaticVectors {len(self):,} tokens x {self.vector_size} from {teacher}>"
 
 
-def _chunkable(tokenizer_json: str) -> bool:
+def chunkable(tokenizer_json: str) -> bool:
     """Whether a tokenizer (its JSON) gives a text the ids of its space-separated chunks laid
     end to end: see ``CHUNKED_NORMALIZERS``. Added tokens must hold no space (they are matched
     before normalisation, within a chunk as within the text)."""

@@ -483,7 +483,7 @@ def from_native(folder: Path, keys: list[str], rows: Storage, meta: dict[str, An
                 **kwargs: Any) -> SubwordVectors:  # fmt: skip
     """Subword vectors from a native folder: the word rows ``rows``, the n-gram rows in
     ``ngrams.npy`` (the same storage kind), the rules in meta.json's ``"subwords"``."""
-    from tokenvec.formats import STORED_DTYPES, _load_npy, native_array
+    from tokenvec.formats import STORED_DTYPES, load_npy, native_array
 
     sub = meta.get("subwords")
     ints = ("minn", "maxn", "bucket", "rows")
@@ -502,7 +502,7 @@ def from_native(folder: Path, keys: list[str], rows: Storage, meta: dict[str, An
     except LookupError:
         raise VectorFormatError(f"{folder / 'meta.json'}: unknown encoding {encoding!r}") from None
     kind = meta["storage"]
-    stored = _load_npy(folder / "ngrams.npy")
+    stored = load_npy(folder / "ngrams.npy")
     if (
         stored.ndim != 2
         or stored.shape[0] != sub["rows"]

@@ -167,7 +167,7 @@ def unknown_key_message(key: str, key_to_index: Mapping[str, int]) -> str:
     return f"unknown word {key!r}{hint}"
 
 
-def _nan_message(key: str, row: int) -> str:
+def nan_message(key: str, row: int) -> str:
     return (
         f"vector of {key!r} (row {row}) has NaN or inf values; "
         f"pass allow_nan=True to keep such rows"
@@ -231,7 +231,7 @@ def _checked_matrix(vectors: Any, keys: list[str], allow_nan: bool) -> np.ndarra
         bad = _nonfinite_rows(arr)
         if bad.size:
             row = int(bad[0])
-            raise ValueError(_nan_message(keys[row], row))
+            raise ValueError(nan_message(keys[row], row))
     return arr
 
 
