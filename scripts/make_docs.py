@@ -1,15 +1,15 @@
-"""Make what the README shows from real runs, so none of it can go stale.
+"""Make what the docs show from real runs, so none of it can go stale.
 
     python scripts/make_docs.py            # everything (about 3 minutes on 2 cores)
     python scripts/make_docs.py cli demo   # only some parts
 
 Parts:
 - ``cli``: docs/cli.md, the reference of every command and option, from the typer app.
-- ``images``: the README's plots, each drawn by the very command the README shows.
+- ``images``: the tour's plots (docs/tour.md), each drawn by the very command it shows.
 - ``screenshot``: docs/playground.png (headless chromium; scripts/screenshot_playground.py).
-- ``demo``: the README's excerpt of ``tokenvec demo``, from a fresh run at 80 columns.
+- ``demo``: the tour's excerpt of ``tokenvec demo``, from a fresh run at 80 columns.
 
-The tests check that docs/cli.md is current, that every image command is the README's own,
+The tests check that docs/cli.md is current, that every image command is the tour's own,
 and that the excerpt's sections are those the demo prints.
 """
 
@@ -24,12 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+TOUR = ROOT / "docs" / "tour.md"  # the docs page with the demo excerpt and the plots
 CLI_DOC = ROOT / "docs" / "cli.md"
 DEMO_BEGIN = "<!-- demo excerpt: made by scripts/make_docs.py demo; do not edit -->"
 DEMO_END = "<!-- end of demo excerpt -->"
 DEMO_WIDTH = 80
 
-# README image -> the command (exactly as the README shows it) that draws it.
+# Tour image -> the command (exactly as docs/tour.md shows it) that draws it.
 IMAGE_COMMANDS = {
     "docs/map-tower.png": "tokenvec plot map --around tower -o docs/map-tower.png",
     "docs/analogy-king-queen.png": "tokenvec plot analogy man king woman -o docs/analogy-king-queen.png",
@@ -105,8 +106,8 @@ def section_rules(text: str) -> list[str]:
 
 
 def readme_excerpt(readme: str | None = None) -> str:
-    """The demo excerpt now in the README."""
-    text = readme if readme is not None else README.read_text()
+    """The demo excerpt now in the tour page."""
+    text = readme if readme is not None else TOUR.read_text()
     start = text.index(DEMO_BEGIN) + len(DEMO_BEGIN)
     block = text[start : text.index(DEMO_END)]
     return block.strip().removeprefix("```text").removesuffix("```").strip("\n") + "\n"
@@ -114,12 +115,12 @@ def readme_excerpt(readme: str | None = None) -> str:
 
 def make_demo() -> None:
     excerpt = demo_excerpt(run_demo())
-    text = README.read_text()
+    text = TOUR.read_text()
     start = text.index(DEMO_BEGIN) + len(DEMO_BEGIN)
     end = text.index(DEMO_END)
-    README.write_text(text[:start] + "\n```text\n" + excerpt + "```\n" + text[end:])
+    TOUR.write_text(text[:start] + "\n```text\n" + excerpt + "```\n" + text[end:])
     print(
-        f"wrote the demo excerpt into {README.relative_to(ROOT)} ({len(excerpt.splitlines())} lines)"
+        f"wrote the demo excerpt into {TOUR.relative_to(ROOT)} ({len(excerpt.splitlines())} lines)"
     )
 
 

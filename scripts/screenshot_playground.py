@@ -1,4 +1,4 @@
-"""Render docs/playground.png (the README's screenshot) in headless chromium.
+"""Render docs/playground.png (the tour's screenshot) in headless chromium.
 
 Needs: pip install "tokenvec[web,data]" playwright; apt-get install chromium.
 """

