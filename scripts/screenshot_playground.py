@@ -15,7 +15,17 @@ from playwright.sync_api import sync_playwright
 import tokenvec as tv
 from tokenvec.web import create_app
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "playground.png"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "playground.png"
+# The sha256 of the page the screenshot shows: a test fails when the page changed since.
+PAGE = ROOT / "src" / "tokenvec" / "web" / "static" / "index.html"
+STAMP = OUT.with_suffix(".png.page-sha256")
+
+
+def page_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(PAGE.read_bytes()).hexdigest()
 
 
 def main() -> None:
@@ -42,6 +52,7 @@ def main() -> None:
         page.screenshot(path=str(OUT), full_page=True)
         browser.close()
     server.should_exit = True
+    STAMP.write_text(page_digest() + "\n")
     print(f"wrote {OUT}")
 
 

@@ -112,3 +112,12 @@ def test_readme_demo_excerpt_has_every_demo_section():
     from tokenvec.demo import SECTION_TITLES
 
     assert make_docs.section_rules(make_docs.readme_excerpt()) == list(SECTION_TITLES.values())
+
+
+def test_the_playground_screenshot_shows_the_current_page():
+    import screenshot_playground
+
+    stamp = screenshot_playground.STAMP.read_text().strip()
+    assert stamp == screenshot_playground.page_digest(), (
+        "docs/playground.png shows an older page: run python scripts/make_docs.py screenshot"
+    )
