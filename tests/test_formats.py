@@ -219,7 +219,7 @@ def test_empty_missing_directory_and_garbage(tmp_path):
         tv.load_vectors(tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="no such file"):
         tv.load_vectors(tmp_path / "nope.bin")
-    with pytest.raises(IsADirectoryError, match="directory without meta.json"):
+    with pytest.raises(IsADirectoryError, match="folder without meta.json"):
         tv.load_vectors(tmp_path)
     (tmp_path / "junk").write_bytes(bytes(range(256)) * 10)
     with pytest.raises(VectorFormatError, match="not a vectors file"):

@@ -137,8 +137,9 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
         raise FileNotFoundError(f"no such file: {p}")
     if p.is_dir() and not (p / NATIVE_META).is_file():
         raise IsADirectoryError(
-            f"{p} is a directory without {NATIVE_META}; expected a vectors file "
-            f"or a folder written by Vectors.save(..., format='native')"
+            f"{p} is a folder without {NATIVE_META} or safetensors weights; expected a "
+            f"vectors file, a folder tokenvec wrote (Vectors.save, tokenvec convert or "
+            f"train) or a Hugging Face model folder"
         )
     return p
 
