@@ -324,3 +324,13 @@ def test_14_long_unknown_words_do_not_hold_ordinary_queries(tmp_path):
             t.join(timeout=120)
     assert len(heavy_times) == 8
     assert max(waits) < 1.0, waits  # 2.4 s on the previous main; 0.24 s now
+
+
+def test_the_analogy_takes_an_expression_too(client):
+    want = client.get("/api/analogy", params={"a": "man", "b": "king", "c": "woman"}).json()
+    for expr in ("king - man + woman", "man king woman", "king -man +woman"):
+        got = client.get("/api/analogy", params={"expression": expr}).json()
+        assert got == want, expr
+    bad = client.get("/api/analogy", params={"expression": "king + + man"})
+    assert bad.status_code == 422 and "two operators" in bad.json()["error"]
+    assert client.get("/api/analogy", params={"a": "man"}).status_code == 422

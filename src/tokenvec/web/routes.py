@@ -156,16 +156,31 @@ def similar_text(
                           neighbours=_scored(res))  # fmt: skip
 
 
+def _optional_word() -> Any:
+    return Query(None, min_length=1, max_length=MAX_WORD)
+
+
 @api.get("/analogy", response_model=Analogy)
 def analogy(
-    a: str = word_q(),
-    b: str = word_q(),
-    c: str = word_q(),
+    a: str | None = _optional_word(),
+    b: str | None = _optional_word(),
+    c: str | None = _optional_word(),
+    expression: str | None = Query(None, min_length=1, max_length=4 * MAX_WORD),
     topn: int = Query(5, ge=1, le=MAX_TOPN),
     s: Served = SERVED,
 ) -> Analogy:
     """a : b :: c : ? (as everywhere in tokenvec): the words nearest to
-    vec(b) - vec(a) + vec(c) (3CosAdd); man : king :: woman : queen."""
+    vec(b) - vec(a) + vec(c) (3CosAdd); man : king :: woman : queen. The three words, or
+    ``expression``: "man king woman" or "king - man + woman"."""
+    if expression is not None:
+        from tokenvec.vectors import analogy_triple
+
+        try:
+            a, b, c = analogy_triple([expression])
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail={"error": str(exc)}) from None
+    if a is None or b is None or c is None:
+        raise HTTPException(status_code=422, detail={"error": "give a, b and c, or an expression"})
     res = s.vectors.most_similar(
         positive=[known(s, b), known(s, c)], negative=[known(s, a)], topn=topn
     )
