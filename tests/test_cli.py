@@ -89,7 +89,7 @@ def test_train_lm_and_query_its_embeddings(tmp_path):
         "--eval-interval",
         "2",
         "--no-progress",
-        "--vectors",
+        "--save-vectors",
         str(tmp_path / "vec"),
     )
     assert res.returncode == 0, res.stderr

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import tokenvec as tv
 from tokenvec import VectorFormatError
 from tokenvec._scan import scan_binary, scan_binary_reference
+from tokenvec.formats import detect_format
 
 TEXT_FORMATS = ["word2vec-text", "fasttext", "glove"]
 ALL_FORMATS = ["word2vec", *TEXT_FORMATS, "native"]
@@ -38,7 +39,7 @@ def w2v_bin(rows, dim, header=None, newline=True) -> bytes:
 @pytest.mark.parametrize("fmt", ALL_FORMATS)
 def test_round_trip_every_format(tmp_path, sample, fmt):
     path = sample.save(tmp_path / f"v.{fmt}", format=fmt)
-    assert tv.detect_format(path) == ("word2vec-text" if fmt == "fasttext" else fmt)
+    assert detect_format(path) == ("word2vec-text" if fmt == "fasttext" else fmt)
     back = tv.load_vectors(path)
     assert back.index_to_key == sample.index_to_key
     np.testing.assert_array_equal(back.vectors, sample.vectors)  # 9 digits: exact float32

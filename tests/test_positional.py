@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
+from tokenvec.positional import LearnedPositionalEmbedding, SinusoidalPositionalEmbedding
 
 
 @pytest.mark.parametrize("dim", [1, 2, 7, 16])
@@ -30,8 +31,8 @@ def test_sinusoidal_exact_values():
 
 def test_positions_and_max_len():
     for wpe in (
-        tv.LearnedPositionalEmbedding(8, 4, seed=0),
-        tv.SinusoidalPositionalEmbedding(8, 4),
+        LearnedPositionalEmbedding(8, 4, seed=0),
+        SinusoidalPositionalEmbedding(8, 4),
     ):
         np.testing.assert_array_equal(wpe.positions(3), wpe.weight[:3])
         np.testing.assert_array_equal(wpe.positions(2, offset=5), wpe.weight[5:7])

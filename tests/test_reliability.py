@@ -24,6 +24,7 @@ import pytest
 import tokenvec as tv
 from tokenvec import VectorFormatError
 from tokenvec._files import atomic_path, clean_stale
+from tokenvec.formats import detect_format
 from tokenvec.word2vec import CheckpointError, Word2Vec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,7 +268,7 @@ def test_4_typo_in_first_row_stays_text(tmp_path):
     rows[0] = rows[0].replace(rows[0].split()[5], "0.1234O5", 1)
     p = tmp_path / "v.vec"
     p.write_text("200 300\n" + "\n".join(rows) + "\n")
-    assert tv.detect_format(p) == "word2vec-text"
+    assert detect_format(p) == "word2vec-text"
     for limit in (None, 100):
         with pytest.raises(VectorFormatError, match=r"line 2: b'0.1234O5' is not a number"):
             tv.load_vectors(p, limit=limit)
@@ -276,7 +277,7 @@ def test_4_typo_in_first_row_stays_text(tmp_path):
 def test_4_truncated_utf8_keys_load_as_text():
     gensim_data = pytest.importorskip("gensim").__path__[0] + "/test/test_data"
     p = Path(gensim_data) / "w2v_keyedvectors_load_test.modeldata"
-    assert tv.detect_format(p) == "word2vec-text"
+    assert detect_format(p) == "word2vec-text"
     with pytest.raises(VectorFormatError, match="line 2: the word .* is not valid UTF-8"):
         tv.load_vectors(p)
     v = tv.load_vectors(p, encoding_errors="replace")

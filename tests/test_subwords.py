@@ -23,6 +23,7 @@ from tokenvec._scan import (
     words_blob_numpy,
 )
 from tokenvec.fasttext import fnv1a, ngram_buckets, read_fasttext
+from tokenvec.formats import detect_format
 from tokenvec.subwords import word_matrix_reference
 
 
@@ -75,7 +76,7 @@ def test_real_models_open_and_the_kernel_equals_the_reference(name):
     assert isinstance(v, tv.SubwordVectors) and len(v) == len(v.index_to_key) > 0
     assert not isinstance(v.model.input, np.memmap)  # read into memory: safe if rewritten
     assert np.array_equal(v.vectors, word_matrix_reference(v.model))
-    assert tv.detect_format(DATA / name) == "fasttext-bin" or name in (
+    assert detect_format(DATA / name) == "fasttext-bin" or name in (
         "lee_fasttext.bin",
         "non_ascii_fasttext.bin",
         "cp852_fasttext.bin",

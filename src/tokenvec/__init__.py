@@ -7,25 +7,17 @@ from __future__ import annotations
 
 from tokenvec import evaluate, tokenizers, windows
 from tokenvec._files import VectorFormatError
-from tokenvec._optional import MissingExtraError
-from tokenvec.align import Alignment, align
+from tokenvec.align import align
 from tokenvec.bag import EmbeddingBag
 from tokenvec.builtin import load
 from tokenvec.distillation import distill
-from tokenvec.embedding import Embedding, Linear, SparseGrad, init_weight, one_hot
-from tokenvec.formats import detect_format
+from tokenvec.embedding import Embedding, one_hot
 from tokenvec.loading import load_vectors
-from tokenvec.optim import SGD, Adam
-from tokenvec.positional import (
-    InputEmbedding,
-    InputGrads,
-    LearnedPositionalEmbedding,
-    SinusoidalPositionalEmbedding,
-    sinusoidal_table,
-)
+from tokenvec.optim import Adam
+from tokenvec.positional import InputEmbedding, sinusoidal_table
 from tokenvec.static import StaticVectors
 from tokenvec.subwords import SubwordVectors, load_fasttext
-from tokenvec.vectors import Vectors, save_vectors
+from tokenvec.vectors import Vectors
 from tokenvec.word2vec import (
     FastText,
     FastTextConfig,
@@ -38,21 +30,15 @@ from tokenvec.word2vec import (
 
 __version__ = "0.1.0"
 
+# What a newcomer reads as one list; the rest lives in its module (tokenvec.embedding,
+# tokenvec.positional, tokenvec.optim, tokenvec.align, tokenvec.formats, ...).
 __all__ = [
-    "SGD",
     "Adam",
-    "Alignment",
     "Embedding",
     "EmbeddingBag",
     "FastText",
     "FastTextConfig",
     "InputEmbedding",
-    "InputGrads",
-    "LearnedPositionalEmbedding",
-    "Linear",
-    "MissingExtraError",
-    "SinusoidalPositionalEmbedding",
-    "SparseGrad",
     "StaticVectors",
     "SubwordVectors",
     "VectorFormatError",
@@ -62,15 +48,12 @@ __all__ = [
     "__version__",
     "align",
     "corpus",
-    "detect_format",
     "distill",
     "evaluate",
-    "init_weight",
     "load",
     "load_fasttext",
     "load_vectors",
     "one_hot",
-    "save_vectors",
     "sinusoidal_table",
     "tokenizers",
     "train_fasttext",

@@ -146,17 +146,8 @@ def train(
     tokenvec's folder keeps the n-grams (other formats keep the vocabulary's vectors).
     """
     from tokenvec.word2vec import FastText, FastTextConfig, Word2Vec, Word2VecConfig
-    from tokenvec.word2vec.corpus import DEFAULT_PATTERN, WordTokenizer, as_corpus
 
-    source: Any = corpus
-    if lowercase or token_pattern is not None:
-        try:
-            words = WordTokenizer(token_pattern or DEFAULT_PATTERN, lowercase)
-        except re.error as exc:
-            raise typer.BadParameter(f"not a regular expression: {exc}",
-                                     param_hint="--token-pattern") from None  # fmt: skip
-        source = as_corpus(corpus, max_sentence_length=max_sentence_length, tokenizer=words)
-
+    source = _corpus(corpus, lowercase, token_pattern, max_sentence_length)
     common: dict[str, Any] = dict(
         sg=sg, vector_size=vector_size, window=window, min_count=min_count,
         max_vocab_size=max_vocab_size, sample=sample, negative=negative, hs=hs,
@@ -178,12 +169,9 @@ def train(
     if continue_from is not None:
         if resume:
             raise typer.BadParameter("--continue and --resume exclude each other")
-        kind = FastText if _checkpoint_model(continue_from) == FastText.MODEL else Word2Vec
-        model = kind.load_checkpoint(continue_from)
         values = {**common, "subwords": subwords, "min_n": min_n, "max_n": max_n,
                   "bucket": bucket, "alpha": alpha}  # fmt: skip
-        changes = _continue_overrides(model, _given(ctx), values)
-        wv = model.update(source, **run, **changes)
+        model, wv = _continue(continue_from, source, run, _given(ctx), values)
     elif resume:
         if checkpoint is None:
             raise typer.BadParameter("--resume needs --checkpoint", param_hint="--resume")
@@ -193,6 +181,12 @@ def train(
     else:
         model = trainer(config)
         wv = model.train(source, **run)
+    _save(model, wv, output, fmt, overwrite, as_json)
+
+
+def _save(model: Any, wv: Any, output: Path, fmt: VectorFormat, overwrite: bool,
+          as_json: bool) -> None:  # fmt: skip
+    """Save trained vectors and say what was written (and the trainer's notes, on stderr)."""
     for note in model.notes:
         typer.echo(f"note: {note}", err=True)
     path = wv.save(output, format=fmt.value, overwrite=overwrite)
@@ -202,6 +196,34 @@ def train(
     line = (f"saved {len(wv):,} x {wv.vector_size} vectors to {path} ({fmt.value}; loss by "
             f"epoch: {losses})")  # fmt: skip
     _emit(data, as_json, lambda d: typer.echo(line))
+
+
+def _continue(checkpoint: Path, source: Any, run: dict[str, Any], given: set[str],
+              values: dict[str, Any]) -> tuple[Any, Any]:  # fmt: skip
+    """(model, vectors) of a checkpoint updated with ``source`` (--continue), the flags the
+    command line gave checked against what the checkpoint allows to change."""
+    from tokenvec.word2vec import FastText, Word2Vec
+
+    kind = FastText if _checkpoint_model(checkpoint) == FastText.MODEL else Word2Vec
+    model = kind.load_checkpoint(checkpoint)
+    changes = _continue_overrides(model, given, values)
+    return model, model.update(source, **run, **changes)
+
+
+def _corpus(corpus: Path | None, lowercase: bool, pattern: str | None, longest: int) -> Any:
+    """The corpus to train on: the path (None: the built-in corpus), split on whitespace, or
+    read through a word pattern when --lowercase or --token-pattern asks for one."""
+    from tokenvec.word2vec.corpus import DEFAULT_PATTERN, WordTokenizer, as_corpus
+
+    if not lowercase and pattern is None:
+        return corpus
+    try:
+        words = WordTokenizer(pattern or DEFAULT_PATTERN, lowercase)
+    except re.error as exc:
+        raise typer.BadParameter(
+            f"not a regular expression: {exc}", param_hint="--token-pattern"
+        ) from None
+    return as_corpus(corpus, max_sentence_length=longest, tokenizer=words)
 
 
 @app.command("train-lm")
