@@ -385,3 +385,15 @@ def test_distill_json_is_one_document(small_bert, tmp_path):
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout)["dim"] == 8
+
+
+def test_a_static_folder_with_a_nan_row_is_refused_whatever_it_claims(small_static, tmp_path):
+    # Text vectors pool rows: one NaN row would spread into every text holding its token, so
+    # a static folder's rows are checked at open even when meta.json records them finite.
+    folder = small_static.save(tmp_path / "s")
+    assert json.loads((folder / "meta.json").read_text())["finite"] is True
+    rows = np.load(folder / "vectors.npy")
+    rows[3, 0] = np.nan
+    np.save(folder / "vectors.npy", rows)
+    with pytest.raises(tv.VectorFormatError, match="NaN"):
+        tv.load_vectors(folder)

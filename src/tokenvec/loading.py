@@ -126,7 +126,10 @@ def _from_native(parts: formats.Parts, *, allow_nan: bool,
         raise VectorFormatError(
             f"{folder / 'meta.json'}: unknown kind of vectors vocabulary {vocab!r} (known: {known})"
         )
-    if kind == "dense" and parts.nan_row is None and not allow_nan:
+    # A static model pools rows into text vectors, where one NaN row would spread: its rows
+    # are checked whatever meta.json says (it is small); other tables trust a writer's record.
+    unchecked = parts.nan_row is None or vocab == "static"
+    if kind == "dense" and unchecked and not allow_nan:
         bad = _nonfinite(parts.matrix)
         if bad is not None:
             raise VectorFormatError(f"{folder}: {nan_message(parts.keys[bad], bad)}")
