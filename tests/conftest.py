@@ -91,3 +91,25 @@ def _cache_under_tmp(tmp_path_factory):
         os.environ.pop("TOKENVEC_CACHE", None)
     else:
         os.environ["TOKENVEC_CACHE"] = old
+
+
+@pytest.fixture
+def fasttext_bin(tmp_path):
+    """A function writing a random fastText model of ``words`` as ``tmp_path / "m.bin"`` and
+    reading it back: ``fasttext_bin(words, dim=8, bucket=300, minn=2, maxn=4)``."""
+
+    def make(words: list[str], *, dim: int, bucket: int, minn: int, maxn: int) -> tv.Vectors:
+        from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
+
+        rng = np.random.default_rng(0)
+        n = len(words)
+        args = FastTextArgs(dim=dim, bucket=bucket, minn=minn, maxn=maxn, model=2, loss=2)
+        model = FastTextModel.from_words(
+            args, words, [w.encode() for w in words], counts=np.arange(n, 0, -1, dtype=np.int64),
+            input=rng.normal(size=(n + bucket, dim)).astype(np.float32),
+            output=rng.normal(size=(n, dim)).astype(np.float32), ntokens=100, prune=None,
+        )  # fmt: skip
+        write_fasttext(model, tmp_path / "m.bin")
+        return tv.load_vectors(tmp_path / "m.bin")
+
+    return make

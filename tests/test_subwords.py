@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -478,20 +479,10 @@ def test_models_read_from_files_look_words_up_without_a_dict():
 # --- any storage under the subword vocabulary ----------------------------------------------
 
 
-def _small_model(tmp_path: Path, pruned: bool = False) -> tv.SubwordVectors:
+def _small_model(fasttext_bin: Any) -> tv.SubwordVectors:
     """A fastText model written as a .bin and read back: 40 words, 300 buckets, 8 dims."""
-    from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
-
-    rng = np.random.default_rng(0)
     words = [f"w{i}ord{'s' * (i % 3)}" for i in range(40)]
-    args = FastTextArgs(dim=8, bucket=300, minn=2, maxn=4, model=2, loss=2)
-    m = FastTextModel.from_words(
-        args, words, [w.encode() for w in words], counts=np.arange(40, 0, -1, dtype=np.int64),
-        input=rng.normal(size=(40 + 300, 8)).astype(np.float32),
-        output=rng.normal(size=(40, 8)).astype(np.float32), ntokens=100, prune=None,
-    )  # fmt: skip
-    write_fasttext(m, tmp_path / "m.bin")
-    return tv.load_vectors(tmp_path / "m.bin")  # type: ignore[return-value]
+    return fasttext_bin(words, dim=8, bucket=300, minn=2, maxn=4)  # type: ignore[no-any-return]
 
 
 UNKNOWN = ["wordz", "xyzzyq", "w3or", "дом", "a" * 5000]
@@ -500,8 +491,8 @@ QUANTIZED = [("float16", {}), ("int8", {}), ("pq", {"sample": 256, "iterations":
 
 
 @pytest.mark.parametrize(("form", "kw"), QUANTIZED, ids=[f for f, _ in QUANTIZED])
-def test_a_quantized_fasttext_model_answers_unknown_words(tmp_path, form, kw):
-    v = _small_model(tmp_path)
+def test_a_quantized_fasttext_model_answers_unknown_words(fasttext_bin, tmp_path, form, kw):
+    v = _small_model(fasttext_bin)
     q = v.quantize(form, **kw)
     assert isinstance(q, tv.SubwordVectors) and q.storage.kind == q.ngrams.kind
     table = np.asarray(q.ngrams.matrix, dtype=np.float64)  # every decoded n-gram row
@@ -523,8 +514,8 @@ def test_a_quantized_fasttext_model_answers_unknown_words(tmp_path, form, kw):
         q.save(tmp_path / "q.bin", format="fasttext-bin")
 
 
-def test_a_float_fasttext_model_keeps_its_subwords_in_a_native_folder(tmp_path):
-    v = _small_model(tmp_path)
+def test_a_float_fasttext_model_keeps_its_subwords_in_a_native_folder(fasttext_bin, tmp_path):
+    v = _small_model(fasttext_bin)
     back = tv.load_vectors(v.save(tmp_path / "native"))
     assert isinstance(back, tv.SubwordVectors) and back.model is None
     np.testing.assert_allclose(back.vectors, v.vectors, rtol=1e-6)
@@ -532,17 +523,17 @@ def test_a_float_fasttext_model_keeps_its_subwords_in_a_native_folder(tmp_path):
         np.testing.assert_allclose(back[word], v[word], rtol=1e-5, atol=1e-6)
 
 
-def test_long_words_take_the_compiled_n_gram_rows(tmp_path):
-    rules = _small_model(tmp_path).rules
+def test_long_words_take_the_compiled_n_gram_rows(fasttext_bin, tmp_path):
+    rules = _small_model(fasttext_bin).rules
     word = "".join(np.random.default_rng(2).choice(list("abcdéf🙂"), 3000)).encode()
     np.testing.assert_array_equal(rules.ngram_rows_compiled(word), rules.ngram_rows(word))
     assert rules.ngram_rows_compiled(b"</s>").size == 0
 
 
-def test_reduce_projects_the_n_gram_rows_as_the_word_rows(tmp_path):
+def test_reduce_projects_the_n_gram_rows_as_the_word_rows(fasttext_bin, tmp_path):
     from tokenvec.compress import PCA
 
-    v = _small_model(tmp_path)
+    v = _small_model(fasttext_bin)
     r = v.reduce(3)
     assert isinstance(r, tv.SubwordVectors) and r.vector_size == 3
     projection = PCA.fit(v.vectors, 3)
@@ -551,8 +542,8 @@ def test_reduce_projects_the_n_gram_rows_as_the_word_rows(tmp_path):
         np.testing.assert_allclose(r[word], projection(v[word][None])[0], rtol=1e-4, atol=1e-4)
 
 
-def test_an_aligned_fasttext_model_keeps_answering_unknown_words(tmp_path):
-    v = _small_model(tmp_path)
+def test_an_aligned_fasttext_model_keeps_answering_unknown_words(fasttext_bin, tmp_path):
+    v = _small_model(fasttext_bin)
     q, _ = np.linalg.qr(np.random.default_rng(5).standard_normal((8, 8)))
     target = tv.Vectors(v.index_to_key, v.vectors @ q.astype(np.float32))
     fit = tv.align(v, target, normalize=False, center=False)

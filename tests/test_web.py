@@ -276,7 +276,7 @@ def _readable(sock, seconds: float) -> bool:
     return bool(select.select([sock], [], [], seconds)[0])
 
 
-def test_14_long_unknown_words_do_not_hold_ordinary_queries(tmp_path):
+def test_14_long_unknown_words_do_not_hold_ordinary_queries(fasttext_bin):
     # Before: on a fastText model each 10,000-character unknown word in /api/similar_text cost
     # 0.89 s of n-gram hashing in Python under the GIL; eight at once held every worker and an
     # ordinary query waited 2.8 s. Now the n-grams are hashed once, in compiled code for long
@@ -284,19 +284,9 @@ def test_14_long_unknown_words_do_not_hold_ordinary_queries(tmp_path):
     uvicorn = pytest.importorskip("uvicorn")
     import numpy as np
 
-    import tokenvec as tv
-    from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
-
     rng = np.random.default_rng(0)
     words = ["hello", "world", "king", "queen", "apple"]
-    args = FastTextArgs(dim=50, bucket=20_000, minn=3, maxn=6, model=2, loss=2)
-    model = FastTextModel.from_words(
-        args, words, [w.encode() for w in words], counts=np.arange(5, 0, -1, dtype=np.int64),
-        input=rng.normal(size=(5 + 20_000, 50)).astype(np.float32),
-        output=rng.normal(size=(5, 50)).astype(np.float32), ntokens=100, prune=None,
-    )  # fmt: skip
-    write_fasttext(model, tmp_path / "m.bin")
-    vectors = tv.load_vectors(tmp_path / "m.bin")
+    vectors = fasttext_bin(words, dim=50, bucket=20_000, minn=3, maxn=6)
     long_words = ["".join(rng.choice(list("abcdefghij"), 10_000)) for _ in range(8)]
     with _serving(uvicorn, vectors) as port:
         import httpx
