@@ -8,7 +8,7 @@ from typing import Any
 # module (relative to the repository) -> the import it needs
 _EXTRA_MODULES = {
     "src/tokenvec/nn": "torch",
-    "src/tokenvec/viz.py": "matplotlib",
+    "src/tokenvec/app/viz.py": "matplotlib",
     "src/tokenvec/web": "fastapi",
 }
 

@@ -76,7 +76,7 @@ print(words / (time.perf_counter() - t))
 
 MAKE_BIN = """
 import sys, numpy as np
-from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
+from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel, write_fasttext
 rng = np.random.default_rng(0)
 words = [f"w{i}" for i in range(200_000)]
 args = FastTextArgs(dim=100, bucket=200_000, minn=3, maxn=6, model=2, loss=2)

@@ -58,7 +58,7 @@ def main() -> None:
     rows: list[tuple[str, float, float]] = []  # (name, seconds, scale)
     t_memcpy = best(memcpy, args.repeat)
     rows.append(("memcpy of the output bytes", t_memcpy, 1))
-    from tokenvec import _threads
+    from tokenvec._native import threads as _threads
 
     pool, workers = _threads.pool(), _threads.workers()
 

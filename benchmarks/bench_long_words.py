@@ -3,8 +3,8 @@
 Run: ``python benchmarks/bench_long_words.py [--model lee_fasttext.bin]``. Not a test.
 
 A fastText word vector is the mean of the rows of its character n-grams. The plain reference
-(:func:`tokenvec.fasttext.subword_rows` and the mean of those rows) hashes every n-gram in
-Python; :func:`tokenvec._subword.word_vector` hashes and sums them in one compiled pass. Both
+(:func:`tokenvec.io.fasttext_bin.subword_rows` and the mean of those rows) hashes every n-gram in
+Python; :func:`tokenvec.io.fasttext_rows.word_vector` hashes and sums them in one compiled pass. Both
 are timed on words of 1,000 to 1,000,000 characters (the first compiled call, which loads the
 kernel from numba's cache or compiles it, is reported on its own), and must agree exactly.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 import tokenvec as tv
-from tokenvec import _subword
-from tokenvec.fasttext import subword_rows
-from tokenvec.subwords import _mean_rows
+from tokenvec.io import fasttext_rows as _subword
+from tokenvec.io.fasttext_bin import subword_rows
+from tokenvec.vectors.subwords import _mean_rows
 
 
 def default_model() -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import tokenvec as tv
-from tokenvec import _files
+from tokenvec.io import files as _files
 
 
 def timed_save(v: tv.Vectors, target: Path, fmt: str, durable: bool) -> float:

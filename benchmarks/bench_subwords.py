@@ -8,7 +8,7 @@ Training: each tool trains in a fresh process on the same file (100 dims, window
 min_count 5, n-grams of 3-6 characters, 2 threads, sample 1e-3, each tool's default learning
 rate), on the built-in corpus and the mixed-length one of bench_word2vec. Reported: wall time of
 the whole call, corpus words x epochs per second of it, Google analogy accuracy
-(restrict_vocab=30000) and WordSim353 Spearman of the vocabulary's vectors (tokenvec.evaluate
+(restrict_vocab=30000) and WordSim353 Spearman of the vocabulary's vectors (tokenvec.vectors.evaluate
 for all three). Held-out words: 40 rare words (5-30 occurrences, 6+ letters) and every line that
 holds one are removed, each tool trains again, and the cosine of each word's vector then (from
 its n-grams only) to its vector from the full run is averaged.

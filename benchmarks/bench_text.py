@@ -97,7 +97,7 @@ tool = sys.argv[3]
 if tool == "tokenvec":
     import numpy as np
     import tokenvec as tv
-    from tokenvec.static import StaticVectors
+    from tokenvec.vectors.static import StaticVectors
     from model2vec import StaticModel  # only to read its folder: the same table and tokenizer
     m = StaticModel.from_pretrained(sys.argv[1])
     n = m.tokenizer.get_vocab_size()

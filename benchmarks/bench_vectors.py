@@ -189,7 +189,7 @@ def bench_float16(vectors: tv.Vectors, n_queries: int = 20) -> list[str]:
 
 
 def bench_ann(glove: tv.Vectors, ef_search: int) -> list[str]:
-    from tokenvec.ann import recall_at_k
+    from tokenvec.vectors.ann import recall_at_k
 
     t = time.perf_counter()
     glove.build_ann(kind="hnsw", m=32, ef_construction=80, ef_search=ef_search)

@@ -383,7 +383,7 @@ def _make_static(v: tv.Vectors, out: Path) -> Path:
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     rows = np.full(len(vocab), -1, dtype=np.int64)
     rows[: len(v)] = np.arange(len(v))
-    from tokenvec.static import StaticVectors
+    from tokenvec.vectors.static import StaticVectors
 
     sv = StaticVectors(v.index_to_key, v.vectors, tokenizer_json=tok.to_str(), token_rows=rows)
     return sv.save(out)
@@ -544,7 +544,7 @@ def oracle_native_subwords(folder: Path) -> tuple[list[str], np.ndarray]:
 
 
 def _make_subwords(v: tv.Vectors, out: Path) -> Path:
-    from tokenvec.fasttext import FastTextArgs, FastTextModel
+    from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel
 
     words = v.index_to_key
     rng = np.random.default_rng(len(words))
@@ -655,7 +655,7 @@ def oracle_fasttext_bin(data: bytes) -> tuple[list[str], np.ndarray]:
 
 
 def _make_fasttext_bin(v: tv.Vectors, out: Path) -> Path:
-    from tokenvec import fasttext
+    from tokenvec.io import fasttext_bin as fasttext
 
     rng = np.random.default_rng(len(v) * 7 + v.vector_size)
     minn = int(rng.integers(1, 4))
@@ -867,7 +867,7 @@ class Result:
 
 def _load(reader: Reader, path: Path, fmt: str | None) -> tv.Vectors:
     if reader.fmt == "transformer":
-        from tokenvec.loading import from_transformer
+        from tokenvec.vectors.loading import from_transformer
 
         return from_transformer(path)
     v = tv.load_vectors(path, format=fmt)  # type: ignore[arg-type]

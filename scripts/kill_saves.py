@@ -60,7 +60,7 @@ def _version(vec: tv.Vectors, kind: str, k: int) -> tv.Vectors:
     m[0, 0] = 3.0 * k - 1.5
     v = tv.Vectors(vec.index_to_key, m)
     if kind.startswith("subwords"):  # a fastText model: its word rows and 20,000 n-gram rows
-        from tokenvec.fasttext import FastTextArgs, FastTextModel
+        from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel
 
         words = vec.index_to_key
         rows = np.concatenate([m, np.random.default_rng(1).standard_normal((20_000, m.shape[1]))])

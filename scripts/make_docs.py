@@ -43,7 +43,7 @@ OMIT_TABLES = ("GPT-2 tokens (vocabulary",)
 def cli_reference() -> str:
     """docs/cli.md as typer renders the app now."""
     res = subprocess.run(
-        [sys.executable, "-m", "typer", "--app", "app", "tokenvec.cli", "utils", "docs",
+        [sys.executable, "-m", "typer", "--app", "app", "tokenvec.app.cli", "utils", "docs",
          "--name", "tokenvec", "--title", "tokenvec command line"],
         capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "100"},
     )  # fmt: skip

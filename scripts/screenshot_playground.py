@@ -13,12 +13,12 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 import tokenvec as tv
-from tokenvec.web import create_app
+from tokenvec.app.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "playground.png"
 # The sha256 of the page the screenshot shows: a test fails when the page changed since.
-PAGE = ROOT / "src" / "tokenvec" / "web" / "static" / "index.html"
+PAGE = ROOT / "src" / "tokenvec" / "app" / "web" / "static" / "index.html"
 STAMP = OUT.with_suffix(".png.page-sha256")
 
 

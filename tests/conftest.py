@@ -99,7 +99,7 @@ def fasttext_bin(tmp_path):
     reading it back: ``fasttext_bin(words, dim=8, bucket=300, minn=2, maxn=4)``."""
 
     def make(words: list[str], *, dim: int, bucket: int, minn: int, maxn: int) -> tv.Vectors:
-        from tokenvec.fasttext import FastTextArgs, FastTextModel, write_fasttext
+        from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel, write_fasttext
 
         rng = np.random.default_rng(0)
         n = len(words)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.align import align
+from tokenvec.vectors.align import align
 
 
 def _rotated(n=400, d=16, noise=0.01, seed=0, d_target=None):

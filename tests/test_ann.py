@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
+from support import small
 
 faiss = pytest.importorskip("faiss")
-from tokenvec.ann import recall_at_k  # noqa: E402
+
+from tokenvec.vectors.ann import recall_at_k  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def test_errors(clustered, tmp_path):
         v.build_ann(kind="lsh")
     big = tv.Vectors(clustered.index_to_key, clustered.vectors)
     big.build_ann().save(tmp_path / "i.faiss")
-    from tokenvec.ann import load_ann
+    from tokenvec.vectors.ann import load_ann
 
     with pytest.raises(ValueError, match="the index holds 5000 x 32 vectors"):
         load_ann(tmp_path / "i.faiss", v)
@@ -62,3 +64,28 @@ def test_batch_approx_equals_single(clustered):
     words = [f"w{i}" for i in range(0, 100, 7)]
     batch = v.most_similar_batch(words, topn=5, approx=True)
     assert batch == [v.most_similar(w, topn=5, approx=True) for w in words]
+
+
+def test_corrupt_ann_index_is_dropped_with_a_warning(tmp_path):
+    pytest.importorskip("faiss")
+    v = small()
+    v.build_ann()
+    out = v.save(tmp_path / "v")
+    (out / "ann.faiss").write_bytes(b"garbage" * 10)
+    with pytest.warns(UserWarning, match="ann.faiss: the approximate index cannot be read"):
+        back = tv.load_vectors(out)
+    assert back.ann is None and back.index_to_key == ["a", "b", "c"]
+
+
+def test_a_long_build_shows_progress_on_stderr_only(capsys):
+    # Before, building GloVe's index was minutes without a word.
+    rng = np.random.default_rng(0)
+    n = 40_000
+    v = tv.Vectors([f"w{i}" for i in range(n)], rng.standard_normal((n, 8)).astype(np.float32))
+    for kind in ("hnsw", "ivf"):
+        index = v.build_ann(kind=kind, progress=True)
+        out = capsys.readouterr()
+        assert out.out == "" and f"building the {kind.upper()} index" in out.err
+        assert index.index.ntotal == n
+    v.build_ann(progress=None)  # stderr is not a terminal under pytest: silent
+    assert capsys.readouterr().err == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tokenvec.bag import EmbeddingBag
+from tokenvec.layers.bag import EmbeddingBag
 
 
 def _random_bags(rng, vocab, n_bags, max_len):

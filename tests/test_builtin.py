@@ -66,7 +66,7 @@ def test_from_transformer_folder(tmp_path):
     st.save_file({"other.weight": mat}, tmp_path / "model.safetensors")
     with pytest.raises(KeyError, match="no token-embedding tensor"):
         tv.load(tmp_path)
-    from tokenvec.loading import from_transformer
+    from tokenvec.vectors.loading import from_transformer
 
     with pytest.raises(NotADirectoryError):
         from_transformer(tmp_path / "model.safetensors")
@@ -99,7 +99,7 @@ def test_glove_keys_are_read_from_the_cache_after_the_first_load(tmp_path, monke
     assert same(builtin._glove_keys(parquet))  # rebuilt from the index
     assert same(builtin._glove_keys(parquet))
     # Lookups go through the hash index over that blob, and answer as a dict would.
-    from tokenvec._wordindex import WordIndex
+    from tokenvec.vectors.wordindex import WordIndex
 
     glove = tv.load("glove-6b-50d")
     assert isinstance(glove.key_to_index, WordIndex)

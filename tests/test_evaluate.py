@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec import evaluate
-from tokenvec._topk import topk_rows, topk_rows_reference
+from tokenvec._native.topk import topk_rows, topk_rows_reference
+from tokenvec.vectors import evaluate
 
 
 def test_hand_made_analogies(tmp_path, tiny):
@@ -117,7 +117,7 @@ def test_glove_default_figure(glove):
 
 
 def test_pair_sets_are_shipped(tiny):
-    from tokenvec.evaluate import PAIR_SETS, pair_set_path
+    from tokenvec.vectors.evaluate import PAIR_SETS, pair_set_path
 
     for name in PAIR_SETS:  # no gensim needed: the files ship with tokenvec
         lines = pair_set_path(name).read_text(encoding="utf-8").splitlines()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 import struct
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tokenvec as tv
+from support import checkpoint, cli, rewrite_member, small, through_fifo, vectors
 from tokenvec import VectorFormatError
-from tokenvec._scan import scan_binary, scan_binary_reference
-from tokenvec.formats import detect_format
+from tokenvec.io.formats import detect_format
+from tokenvec.io.scan import scan_binary, scan_binary_reference
+from tokenvec.word2vec import CheckpointError, Word2Vec
 
 TEXT_FORMATS = ["word2vec-text", "fasttext", "glove"]
 ALL_FORMATS = ["word2vec", *TEXT_FORMATS, "native"]
@@ -190,7 +195,7 @@ def test_word2vec_binary_large_vocabulary_uses_the_word_index(tmp_path):
     # Over 100,000 clean UTF-8 words: lookups hash the stored bytes (no dict of every word)
     # and answer as a dict would, the first occurrence winning for a repeated word; a NaN
     # row far into the file (a later chunk of the scan) is still found.
-    from tokenvec._wordindex import WordIndex
+    from tokenvec.vectors.wordindex import WordIndex
 
     n = 120_000
     keys = [f"w{i}" for i in range(n - 2)] + ["zä", "w5"]
@@ -391,8 +396,8 @@ def test_large_native_vocabularies_look_keys_up_through_the_stored_blob(tmp_path
     """A native folder of 100,000+ keys answers lookups from a hash index over keys.bin (no
     dict of every key), with a dict's answers: newlines and lone surrogates in keys, the
     first row of a repeat, misses; ``limit`` reads keep a dict."""
-    from tokenvec._wordindex import WordIndex
-    from tokenvec.vectors import WORD_INDEX_MIN
+    from tokenvec.vectors.base import WORD_INDEX_MIN
+    from tokenvec.vectors.wordindex import WordIndex
 
     n = WORD_INDEX_MIN + 5
     keys = [f"k{i}" for i in range(n)]
@@ -420,7 +425,8 @@ def _w2v_rows(n: int, dim: int, seed: int) -> tuple[list[str], np.ndarray]:
 def test_word2vec_binary_read_ahead_matches_the_plain_read(tmp_path, monkeypatch, newline):
     # A large file is read by a thread a chunk ahead of the scan; small chunks and a low
     # threshold put a small file through that path: the same keys, rows and errors.
-    from tokenvec import _memory, formats
+    from tokenvec._native import memory as _memory
+    from tokenvec.io import formats
 
     keys, mat = _w2v_rows(3000, 5, 0)
     p = tmp_path / "a.bin"
@@ -448,7 +454,8 @@ def test_word2vec_binary_read_ahead_matches_the_plain_read(tmp_path, monkeypatch
 def test_word2vec_binary_blank_lines_longer_than_a_chunk(tmp_path, monkeypatch):
     # Blank lines before a row are skipped, however many there are; the unread tail of a
     # chunk then holds only the row's start.
-    from tokenvec import _memory, formats
+    from tokenvec._native import memory as _memory
+    from tokenvec.io import formats
 
     monkeypatch.setattr(formats, "CHUNK_BYTES", 1)
     monkeypatch.setattr(_memory, "POPULATE_MIN_BYTES", 1)
@@ -462,7 +469,7 @@ def test_word2vec_binary_blank_lines_longer_than_a_chunk(tmp_path, monkeypatch):
 
 
 def test_chunks_come_in_order_with_the_tail_in_front(tmp_path):
-    from tokenvec.formats import _Chunks
+    from tokenvec.io.formats import _Chunks
 
     data = np.random.default_rng(0).integers(0, 256, 100_000, dtype=np.uint8).tobytes()
     p = tmp_path / "data"
@@ -484,7 +491,7 @@ def test_chunks_come_in_order_with_the_tail_in_front(tmp_path):
 
 
 def test_populated_memory_is_zeroed_and_writable():
-    from tokenvec import _memory
+    from tokenvec._native import memory as _memory
 
     a = _memory.empty((_memory.POPULATE_MIN_BYTES // 4 + 3,), np.float32)
     assert a.flags.writeable and not a.any()
@@ -496,7 +503,7 @@ def test_populated_memory_is_zeroed_and_writable():
 def test_native_folders_record_that_every_value_is_finite(tmp_path, monkeypatch, dtype):
     # The writer checks; an open of such a folder does not read the matrix again, and a
     # folder saved with NaN rows (allow_nan) is still refused without allow_nan.
-    from tokenvec import vectors as vectors_module
+    from tokenvec.vectors import base as vectors_module
 
     m = np.arange(12, dtype=dtype).reshape(4, 3)
     p = tv.Vectors(list("abcd"), m).save(tmp_path / "ok.tvec")
@@ -537,7 +544,7 @@ def test_native_folders_record_that_every_value_is_finite(tmp_path, monkeypatch,
 def test_single_space_fast_path_parses_as_the_general_path(rows, dim):
     # The count of fields by single spaces must give what the count over every byte gives:
     # the same rows, words and errors, whatever whitespace a chunk holds.
-    from tokenvec import formats
+    from tokenvec.io import formats
 
     lines = []
     for word, nums, seps in rows:
@@ -559,3 +566,191 @@ def test_single_space_fast_path_parses_as_the_general_path(rows, dim):
             formats._single_space_counts = saved
 
     assert parse(True) == parse(False)
+
+
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        ("a 1 2\nb 3\nc 4 5 6\n", 2),  # short row then long row: the total count is right
+        ("a 1 2\nb 3 4\nc 1 .5 6\n", 3),  # a stray space inside a number
+        ("a 1 2\nb3 4\nc 5 6\n", 2),  # a missing key separator
+        ("a 1 2\nb 3\r4\nc 5 6\n", 2),  # \r inside a row: a broken line break, not a space
+        ("\n\na 1 2\n\nb 3\n", 5),  # blank lines still count in line numbers
+    ],
+)
+def test_rows_of_the_wrong_length_name_the_line(tmp_path, text, line):
+    p = tmp_path / "v.txt"
+    p.write_bytes(text.encode())
+    with pytest.raises(VectorFormatError, match=f"v.txt: line {line}"):
+        tv.load_vectors(p)
+    p.write_bytes(f"3 2\n{text}".encode())
+    with pytest.raises(VectorFormatError, match=f"v.txt: line {line + 1}"):
+        tv.load_vectors(p)
+
+
+def test_typo_in_first_row_stays_text(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [f"w{i} " + " ".join(f"{x:.6f}" for x in rng.standard_normal(300)) for i in range(200)]
+    rows[0] = rows[0].replace(rows[0].split()[5], "0.1234O5", 1)
+    p = tmp_path / "v.vec"
+    p.write_text("200 300\n" + "\n".join(rows) + "\n")
+    assert detect_format(p) == "word2vec-text"
+    for limit in (None, 100):
+        with pytest.raises(VectorFormatError, match=r"line 2: b'0.1234O5' is not a number"):
+            tv.load_vectors(p, limit=limit)
+
+
+def test_truncated_utf8_keys_load_as_text():
+    gensim_data = pytest.importorskip("gensim").__path__[0] + "/test/test_data"
+    p = Path(gensim_data) / "w2v_keyedvectors_load_test.modeldata"
+    assert detect_format(p) == "word2vec-text"
+    with pytest.raises(VectorFormatError, match="line 2: the word .* is not valid UTF-8"):
+        tv.load_vectors(p)
+    v = tv.load_vectors(p, encoding_errors="replace")
+    np.testing.assert_array_equal(v.vectors, np.float32([[0.6, 0.6, 0.6], [0.1, 0.2, 0.3]]))
+    assert v.index_to_key == ["ありがとう\ufffd", "どういたしまして\ufffd"]
+
+
+def test_binary_reads_verify_values_and_words(tmp_path):
+    p = tmp_path / "g.bin"
+    p.write_bytes(w2v_bin([(b"a", [1.0, 2.0]), (b"b", [1e33, 0.0])], 2))
+    with pytest.raises(VectorFormatError, match="row 2, value 1 is 1e[+]33"):
+        tv.load_vectors(p)
+    p.write_bytes(b"2 2\na " + struct.pack("<2f", 1, 2) + b"\n " + struct.pack("<2f", 3, 4))
+    with pytest.raises(VectorFormatError, match="row 2: the word b'' is empty"):
+        tv.load_vectors(p, format="word2vec")
+    # A word that holds 0xFF (not UTF-8) is one key, not two.
+    p.write_bytes(w2v_bin([(b"caf\xff", [1, 2]), (b"b", [3, 4])], 2))
+    v = tv.load_vectors(p, encoding_errors="replace")
+    assert v.index_to_key == ["caf\ufffd", "b"]
+
+
+def test_native_loader_checks_nan_and_duplicates(tmp_path):
+    nan = tv.Vectors(["a", "b"], np.array([[1, 2], [np.nan, 0]], np.float32), allow_nan=True)
+    out = nan.save(tmp_path / "n")
+    with pytest.raises(VectorFormatError, match=r"vector of 'b' \(row 1\) has NaN"):
+        tv.load_vectors(out)
+    assert np.isnan(tv.load_vectors(out, allow_nan=True)["b"][0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dup = tv.Vectors(["a", "a"], np.ones((2, 2), np.float32), on_duplicate="ignore")
+    out = dup.save(tmp_path / "d")
+    with pytest.warns(UserWarning, match="1 duplicate keys"):
+        tv.load_vectors(out)
+
+
+def test_any_key_round_trips(tmp_path):
+    keys = ["caf\xff", "caf\ufffd", "a\nb", "\udcff", "", " ", "\x00", "é" * 1000]
+    v = tv.Vectors(keys, np.ones((len(keys), 2), np.float32))
+    assert tv.load_vectors(v.save(tmp_path / "k")).index_to_key == keys
+
+
+def test_a_header_claiming_3m_rows_fails_fast(tmp_path):
+    p = tmp_path / "liar.bin"
+    p.write_bytes(b"3000000 100\n" + b"a " + b"\x00" * 36)
+    t0 = time.perf_counter()
+    with pytest.raises(VectorFormatError, match="header says 3000000 rows .* only 38 bytes"):
+        tv.load_vectors(p)
+    gz = tmp_path / "liar.bin.gz"
+    gz.write_bytes(gzip.compress(p.read_bytes()))
+    with pytest.raises(VectorFormatError, match="truncated"):
+        tv.load_vectors(gz, format="word2vec")
+    assert time.perf_counter() - t0 < 1.0
+    p.write_bytes(b"1" * 25 + b" 100\n")
+    with pytest.raises(VectorFormatError, match="impossible size"):
+        tv.load_vectors(p, format="word2vec")
+
+
+def test_reading_errors_name_the_file(tmp_path):
+    good = small().save(tmp_path / "v")
+    cases = []
+    gz = tmp_path / "c.txt.gz"
+    gz.write_bytes(gzip.compress(b"a 1 2\nb 3 4\n" * 1000)[:-40] + b"\x00" * 40)
+    cases.append((gz, None, "c.txt.gz"))
+    for text in ('{"format": "tokenvec-vectors", "version": 2, "count": 1e999, "dim": 2}',
+                 '{"format": "tokenvec-vectors", "version": 2, "count": null, "dim": 2}',
+                 "[" * 100_000):  # fmt: skip
+        folder = tmp_path / f"m{len(cases)}"
+        folder.mkdir()
+        for f in good.iterdir():
+            (folder / f.name).write_bytes(f.read_bytes())
+        (folder / "meta.json").write_text(text)
+        cases.append((folder, None, "meta.json"))
+    empty_npy = tmp_path / "e"
+    empty_npy.mkdir()
+    for f in good.iterdir():
+        (empty_npy / f.name).write_bytes(f.read_bytes())
+    (empty_npy / "vectors.npy").write_bytes(b"")
+    cases.append((empty_npy, None, "vectors.npy"))
+    for path, fmt, name in cases:
+        with pytest.raises(VectorFormatError, match=name):
+            tv.load_vectors(path, format=fmt)
+
+
+def test_dev_zero_as_glove_stops(tmp_path):
+    t0 = time.perf_counter()
+    with pytest.raises(VectorFormatError, match="a line longer than"):
+        tv.load_vectors("/dev/zero", "glove")
+    assert time.perf_counter() - t0 < 10
+
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-text", "word2vec"])
+def test_a_fifo_loads_every_row(tmp_path, fmt):
+    src = tmp_path / f"v.{fmt}"
+    vectors(1000, 30).save(src, format=fmt)
+    assert src.stat().st_size > 64 * 1024  # more than format detection reads
+    want = tv.load_vectors(src)
+    got = through_fifo(tmp_path, src.read_bytes(), tv.load_vectors)
+    assert got.index_to_key == want.index_to_key
+    np.testing.assert_array_equal(np.asarray(got.vectors), np.asarray(want.vectors))
+
+
+def test_a_fifo_without_writer_is_an_error_not_a_hang(tmp_path):
+    fifo = tmp_path / "nobody.fifo"
+    os.mkfifo(fifo)
+    r = cli("convert", str(fifo), str(tmp_path / "o.txt"), env={"TOKENVEC_PIPE_WAIT": "0.5"},
+            timeout=60)  # fmt: skip
+    assert r.returncode == 1
+    assert "no writer" in r.stderr and str(fifo) in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_header_claiming_terabytes_is_refused_before_any_allocation(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    ckpt = checkpoint(tmp_path)
+    huge = {"descr": "<f4", "fortran_order": False, "shape": (10**7, 2 * 10**6)}  # 72.8 TiB
+    rewrite_member(ckpt / "weights.npz", "syn0", huge, b"\0" * 64, zipfile.ZIP_STORED)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError) as err:
+            Word2Vec.load_checkpoint(ckpt)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "weights.npz" in str(err.value) and "'syn0'" in str(err.value)
+    assert peak < 16 * 2**20
+
+
+def test_a_compressed_bomb_is_refused_before_it_is_inflated(tmp_path):
+    import zipfile
+
+    ckpt = checkpoint(tmp_path)
+    # 256 MiB of zeros deflate to a quarter of a MiB: stored arrays only.
+    big = {"descr": "<f4", "fortran_order": False, "shape": (2**23, 8)}
+    rewrite_member(ckpt / "weights.npz", "syn0", big, bytes(2**28), zipfile.ZIP_DEFLATED)
+    assert (ckpt / "weights.npz").stat().st_size < 2**21
+    with pytest.raises(CheckpointError, match="compressed"):
+        Word2Vec.load_checkpoint(ckpt)
+
+
+def test_a_fifo_longer_than_the_spool_streams_every_row(tmp_path):
+    from tokenvec.io import formats
+
+    src = tmp_path / "big.txt"
+    vectors(40_000, 50).save(src, format="glove")
+    assert src.stat().st_size > formats.SPOOL_BYTES  # read as a stream, not spooled whole
+    want = tv.load_vectors(src)
+    got = through_fifo(tmp_path, src.read_bytes(), tv.load_vectors)
+    assert got.index_to_key == want.index_to_key
+    np.testing.assert_array_equal(np.asarray(got.vectors), np.asarray(want.vectors))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec import _half
+from tokenvec._native import half as _half
 
 SPECIAL = np.array(
     [0, 0x8000, 1, 0x03FF, 0x0400, 0x8001, 0x7BFF, 0x3C00, 0xBC00, 0x3555], dtype=np.uint16

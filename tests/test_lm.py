@@ -203,3 +203,43 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
         progress=False,
     )
     assert not torch.equal(single.model.wte.weight.detach(), a["transformer.wte.weight"])
+
+
+def test_gpt_configs_and_resume_without_checkpoint(tmp_path):
+    pytest.importorskip("torch")
+    import tokenvec.nn as lm
+
+    with pytest.raises(ValueError, match="n_head must be between 1"):
+        lm.GPTConfig(n_head=0)
+    with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):
+        lm.TrainConfig(checkpoint_every=0)
+    with pytest.raises(TypeError, match="max_steps must be an integer"):
+        lm.TrainConfig(max_steps=1.5)
+    ids = np.arange(2000) % 50
+    cfg = lm.GPTConfig(vocab_size=50, block_size=8, n_layer=1, n_head=1, n_embd=8)
+    with pytest.raises(FileNotFoundError, match="cannot resume: no checkpoint"):
+        lm.train_lm(ids, cfg, lm.TrainConfig(max_steps=1), checkpoint=tmp_path / "no.pt",
+                    resume=True, progress=False)  # fmt: skip
+    (tmp_path / "mine.pt").write_bytes(b"user data")
+    with pytest.raises(FileExistsError, match="mine.pt exists"):
+        lm.train_lm(ids, cfg, lm.TrainConfig(max_steps=1), checkpoint=tmp_path / "mine.pt",
+                    progress=False)  # fmt: skip
+    assert (tmp_path / "mine.pt").read_bytes() == b"user data"
+
+
+@pytest.mark.slow
+def test_the_docs_torchrun_recipe_runs_twice_in_a_row(tmp_path):
+    # Before, the second run failed on the checkpoint the first one wrote (40 lines of
+    # torchrun traceback). The line is run as the tour shows it.
+    import shlex
+    from pathlib import Path
+
+    tour = (Path(__file__).resolve().parents[1] / "docs" / "tour.md").read_text("utf-8")
+    line = next(ln for ln in tour.splitlines() if ln.startswith("torchrun "))
+    argv = shlex.split(line.split("#")[0])
+    runner = Path(sys.executable).parent / "torchrun"
+    argv[:1] = [str(runner)] if runner.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    for _ in range(2):
+        out = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+    assert load_model(tmp_path / "lm-ddp.pt").config.vocab_size == 50257

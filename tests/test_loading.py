@@ -8,12 +8,15 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tokenvec as tv
+from support import vectors
+from tokenvec import VectorFormatError
 from tokenvec.builtin import package_dir
 from tokenvec.tokenizers import GPT2_DIR
 
@@ -104,3 +107,44 @@ def test_built_in_names_refuse_file_options():
         tv.load("glove-6b-50d", limit=10)
     with pytest.raises(KeyError, match="not a built-in name"):
         tv.load("no-such-vectors")
+
+
+def test_transformer_ids_are_checked_first(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    st.save_file({"wte.weight": np.ones((4, 2), np.float32)}, tmp_path / "model.safetensors")
+    tok = tmp_path / "tokenizer.json"
+    for vocab, msg in (
+        ({"a": 1_000_000_000}, "has id 1000000000; ids must lie in 0..3"),
+        ({"a": 0, "b": -2}, "has id -2"),
+        ({"a": 0, "b": 0}, "id 0 is given to both 'a' and 'b'"),
+        ({"a": "1"}, "has id '1'"),
+    ):
+        tok.write_text(json.dumps({"model": {"vocab": vocab}}))
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match=msg):
+            tv.load(tmp_path)
+        assert time.perf_counter() - t0 < 1.0
+    tok.write_text(json.dumps({"model": {"vocab": {"a": 0, "b": 2}}, "added_tokens": []}))
+    assert tv.load(tmp_path).index_to_key == [
+        "a",
+        "<unused:1>",
+        "b",
+        "<unused:3>",
+    ]
+
+
+def test_a_kind_that_is_not_a_name_is_a_format_error(tmp_path):
+    folder = tmp_path / "v"
+    vectors(5, 3).save(folder)
+    written = json.loads((folder / "meta.json").read_text())
+    # Folders name their vocabulary and storage kinds; older ones had one "kind".
+    for name in ("kind", "vocab", "storage"):
+        meta = {k: v for k, v in written.items() if k not in ("vocab", "storage")}
+        for kind in ([], {}, 3, None, "nope"):
+            meta[name] = kind
+            (folder / "meta.json").write_text(json.dumps(meta))
+            if kind is None and name == "kind":
+                assert len(tv.load_vectors(folder)) == 5  # null: plain vectors
+                continue
+            with pytest.raises(VectorFormatError, match="unknown kind of vectors"):
+                tv.load_vectors(folder)

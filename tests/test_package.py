@@ -60,7 +60,7 @@ def test_demo_sections_return_their_data():
 
     from rich.console import Console
 
-    from tokenvec.demo import HELLO_IDS, SENTENCE, TRAIN_WORDS, DemoConfig, run
+    from tokenvec.app.demo import HELLO_IDS, SENTENCE, TRAIN_WORDS, DemoConfig, run
 
     console = Console(file=io.StringIO(), width=100)
     r = run(DemoConfig(word2vec_epochs=1, lm_seconds=2), console=console)
@@ -143,7 +143,7 @@ def test_demo_command_runs():
 
 
 def test_demo_one_hot_section_returns_its_data():
-    from tokenvec.demo import MEANING_PAIRS, one_hot_meaning
+    from tokenvec.app.demo import MEANING_PAIRS, one_hot_meaning
 
     r = one_hot_meaning()
     assert r.pairs == MEANING_PAIRS and r.trained_cosine is None

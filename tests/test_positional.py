@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.positional import LearnedPositionalEmbedding, SinusoidalPositionalEmbedding
+from tokenvec.layers.positional import LearnedPositionalEmbedding, SinusoidalPositionalEmbedding
 
 
 @pytest.mark.parametrize("dim", [1, 2, 7, 16])

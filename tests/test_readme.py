@@ -109,7 +109,7 @@ def test_demo_excerpt_drops_only_the_named_tables():
 def test_readme_demo_excerpt_has_every_demo_section():
     if importlib.util.find_spec("torch") is None:
         pytest.skip("the excerpt is of a run with every extra (torch is not installed)")
-    from tokenvec.demo import SECTION_TITLES
+    from tokenvec.app.demo import SECTION_TITLES
 
     assert make_docs.section_rules(make_docs.readme_excerpt()) == list(SECTION_TITLES.values())
 
@@ -118,7 +118,7 @@ def test_the_playground_screenshot_shows_the_current_page():
     # scripts/screenshot_playground.py stamps the sha256 of the page it drew beside the image.
     import hashlib
 
-    page = ROOT / "src" / "tokenvec" / "web" / "static" / "index.html"
+    page = ROOT / "src" / "tokenvec" / "app" / "web" / "static" / "index.html"
     stamp = (ROOT / "docs" / "playground.png.page-sha256").read_text().strip()
     assert stamp == hashlib.sha256(page.read_bytes()).hexdigest(), (
         "docs/playground.png shows an older page: run python scripts/make_docs.py screenshot"

@@ -4,12 +4,19 @@ through a native folder."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec import storage as st
-from tokenvec.compress import quantize
+from support import REWRITE, vectors
+from tokenvec import VectorFormatError
+from tokenvec.vectors import storage as st
+from tokenvec.vectors.compress import quantize
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +103,6 @@ def test_the_default_product_quantization_is_a_byte_per_two_dimensions(rows):
 
 
 def test_folders_written_with_one_kind_still_open(rows, tmp_path):
-    import json
 
     keys = [f"w{i}" for i in range(len(rows))]
     v = tv.Vectors(keys, rows.stored).quantize("int8")
@@ -108,3 +114,58 @@ def test_folders_written_with_one_kind_still_open(rows, tmp_path):
     back = tv.load_vectors(folder)
     assert isinstance(back.storage, st.Int8)
     np.testing.assert_array_equal(back.vectors, v.vectors)
+
+
+def _int8_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "int8"
+    vectors(50, 8).quantize("int8").save(folder)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["float32", "float16", "int8", "pq"])
+def test_a_mapped_folder_rewritten_in_place_is_a_clear_error(tmp_path, kind):
+    r = subprocess.run([sys.executable, "-c", REWRITE, str(tmp_path), kind],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])  # -7 (SIGBUS) before the fix
+    last = r.stdout.splitlines()[-1]
+    assert last.startswith("ERROR") and "rewritten in place" in last, r.stdout
+    assert "vectors" in last
+
+
+def test_an_int8_folder_without_its_norms_is_incomplete(tmp_path):
+    folder = _int8_folder(tmp_path)
+    (folder / "norms.npy").unlink()
+    with pytest.raises(VectorFormatError, match="norms.npy is missing"):
+        tv.load_vectors(folder)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.complex64])
+def test_norms_of_the_wrong_dtype_are_refused(tmp_path, dtype):
+    folder = _int8_folder(tmp_path)
+    np.save(folder / "norms.npy", np.ones(50, dtype=dtype))
+    with pytest.raises(VectorFormatError, match="norms.npy: dtype"):
+        tv.load_vectors(folder)
+
+
+def test_an_int8_pq_codebook_and_bad_offsets_are_refused(tmp_path):
+    folder = tmp_path / "pq"
+    vectors(300, 8).quantize("pq").save(folder)
+    book = np.load(folder / "codebook.npy")
+    np.save(folder / "codebook.npy", book.astype(np.int8))
+    with pytest.raises(VectorFormatError, match="codebook.npy: dtype"):
+        tv.load_vectors(folder)
+    np.save(folder / "codebook.npy", book.astype(book.dtype.newbyteorder(">")))
+    swapped = tv.load_vectors(folder)  # another byte order is read, not refused
+    np.save(folder / "codebook.npy", book)
+    np.testing.assert_array_equal(swapped.vectors, tv.load_vectors(folder).vectors)
+    np.save(folder / "key_offsets.npy", np.zeros((2, 2), np.int64))
+    with pytest.raises(VectorFormatError, match="key_offsets.npy: shape"):
+        tv.load_vectors(folder)
+
+
+def test_a_unit_length_int8_table_still_opens(tmp_path):
+    folder = tmp_path / "unit"
+    v = vectors(50, 8)
+    v.quantize("int8", keep_norms=False).save(folder)
+    w = tv.load_vectors(folder)
+    assert np.allclose(np.linalg.norm(w["w3"]), 1, atol=1e-2)

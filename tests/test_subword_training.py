@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.fasttext import subword_rows
+from tokenvec.io.fasttext_bin import subword_rows
 from tokenvec.word2vec import FastText, FastTextConfig
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.corpus import Corpus
@@ -127,7 +127,7 @@ def test_bad_subword_config():
 def test_cli_trains_subwords(tmp_path):
     from typer.testing import CliRunner
 
-    from tokenvec.cli import app
+    from tokenvec.app.cli import app
 
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(" ".join(s) for s in morph_corpus()), "utf-8")
@@ -157,3 +157,13 @@ def test_resume_equals_uninterrupted(tmp_path, interrupted_run):
     assert model.progress.epoch == 3
     np.testing.assert_array_equal(resumed.vectors, full.vectors)
     np.testing.assert_array_equal(resumed["zzzz"], full["zzzz"])  # the n-gram rows too
+
+
+def test_fasttext_refuses_a_word_without_utf8_bytes_clearly():
+    from tokenvec.word2vec import FastText
+    from tokenvec.word2vec.corpus import CorpusError
+
+    model = FastText(min_count=1, vector_size=4, epochs=1)
+    model.train([["a", "b", "c"]] * 5, progress=False)
+    with pytest.raises(CorpusError, match="lone surrogate"):
+        model.update([["a", "\ud800"]] * 5, progress=False)

@@ -5,7 +5,10 @@ clear errors for broken files."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +18,19 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tokenvec as tv
+from support import REWRITE, through_fifo, vectors
 from tokenvec import VectorFormatError
-from tokenvec._scan import (
+from tokenvec._native.fnv import fnv1a
+from tokenvec.io.fasttext_bin import ngram_buckets, read_fasttext
+from tokenvec.io.formats import detect_format
+from tokenvec.io.scan import (
     gather_words_reference,
     scan_fasttext_dictionary,
     scan_fasttext_dictionary_numpy,
     scan_fasttext_dictionary_reference,
     words_blob_numpy,
 )
-from tokenvec.fasttext import fnv1a, ngram_buckets, read_fasttext
-from tokenvec.formats import detect_format
-from tokenvec.subwords import word_matrix_reference
+from tokenvec.vectors.subwords import word_matrix_reference
 
 
 def _gensim_data() -> Path | None:
@@ -341,8 +346,8 @@ def test_whole_array_dictionary_scan_matches_the_walk(entries, extra, junk, cut,
     pruned=st.booleans(),
 )
 def test_compiled_subword_table_equals_the_reference(words, minn, span, bucket, pruned):
-    from tokenvec._subword import subword_table
-    from tokenvec.fasttext import FastTextArgs, FastTextModel, subword_rows
+    from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel, subword_rows
+    from tokenvec.io.fasttext_rows import subword_table
 
     raw = [w.encode("utf-8", "surrogatepass") for w in words]
     args = FastTextArgs(dim=2, bucket=bucket, minn=minn, maxn=minn + span)
@@ -363,7 +368,7 @@ def test_playground_answers_words_outside_the_vocabulary():
     pytest.importorskip("httpx")
     from fastapi.testclient import TestClient
 
-    from tokenvec.web import create_app
+    from tokenvec.app.web import create_app
 
     v = tv.load_fasttext(DATA / "lee_fasttext_new.bin")
     client = TestClient(create_app(v, name="lee"), base_url="http://127.0.0.1")
@@ -386,7 +391,7 @@ def test_playground_answers_words_outside_the_vocabulary():
 def test_cli_similar_and_convert_take_bin_models(tmp_path):
     from typer.testing import CliRunner
 
-    from tokenvec.cli import app
+    from tokenvec.app.cli import app
 
     runner = CliRunner()
     res = runner.invoke(
@@ -417,7 +422,8 @@ def test_word_index_answers_as_a_dict_does(words, probes):
     """The hash-sorted word index: fastText's FNV-1a of every word in numpy equals the
     per-word hash, and lookups, membership, length and iteration equal those of a dict
     built in order (the first row of a repeated word wins), for any UTF-8 words."""
-    from tokenvec._wordindex import WordIndex, fnv1a_words, fnv1a_words_reference
+    from tokenvec._native.fnv import fnv1a_words, fnv1a_words_reference
+    from tokenvec.vectors.wordindex import WordIndex
 
     raw = [w.encode("utf-8") for w in words]
     lens = np.array([len(b) for b in raw], dtype=np.int64)
@@ -451,8 +457,8 @@ def test_word_index_answers_as_a_dict_does(words, probes):
 def test_word_index_over_tokenvec_key_files(keys, promote):
     """The index over a key blob (keys with newlines and lone surrogates, as native folders
     store them) answers as a dict, before and after it promotes itself to one."""
-    from tokenvec._files import encode_keys
-    from tokenvec._wordindex import WordIndex
+    from tokenvec.io.files import encode_keys
+    from tokenvec.vectors.wordindex import WordIndex
 
     blob, offsets = encode_keys(keys)
     index = WordIndex.from_key_blob(keys, blob, np.asarray(offsets))
@@ -467,7 +473,7 @@ def test_word_index_over_tokenvec_key_files(keys, promote):
 
 @needs_data
 def test_models_read_from_files_look_words_up_without_a_dict():
-    from tokenvec._wordindex import WordIndex
+    from tokenvec.vectors.wordindex import WordIndex
 
     v = tv.load_fasttext(DATA / "lee_fasttext.bin")
     assert isinstance(v.key_to_index, WordIndex)
@@ -531,7 +537,7 @@ def test_long_words_take_the_compiled_n_gram_rows(fasttext_bin, tmp_path):
 
 
 def test_reduce_projects_the_n_gram_rows_as_the_word_rows(fasttext_bin, tmp_path):
-    from tokenvec.compress import PCA
+    from tokenvec.vectors.compress import PCA
 
     v = _small_model(fasttext_bin)
     r = v.reduce(3)
@@ -552,3 +558,223 @@ def test_an_aligned_fasttext_model_keeps_answering_unknown_words(fasttext_bin, t
     np.testing.assert_allclose(moved.vectors, target.vectors, atol=1e-4)
     for word in UNKNOWN[:3]:  # an unknown word's vector, mapped as the words are
         np.testing.assert_allclose(moved[word], fit.transform(v[word]), rtol=1e-4, atol=1e-4)
+
+
+if importlib.util.find_spec("gensim") is not None:
+    GENSIM_DATA = Path(importlib.util.find_spec("gensim").origin).parent / "test" / "test_data"
+
+
+LEE_BIN = GENSIM_DATA / "lee_fasttext.bin" if GENSIM_DATA else None
+
+
+needs_lee = pytest.mark.skipif(
+    LEE_BIN is None or not LEE_BIN.is_file(), reason="gensim (extra 'dev') is not installed"
+)
+
+
+_ARGS_AT, _PRUNE_AT = 8, 8 + 56 + 20  # the arguments; the dictionary's pruned-table size
+
+
+def _small_bin(tmp_path: Path) -> bytearray:
+    path = tmp_path / "small.bin"
+    vectors(3, 4).save(path, format="fasttext-bin")
+    return bytearray(path.read_bytes())
+
+
+needs_fasttext = pytest.mark.skipif(
+    importlib.util.find_spec("fasttext") is None, reason="the fastText tool is not installed"
+)
+
+
+def _ft_model(path: Path, words: list[str], *, version: int = 12, model: int = 2,
+              loss: int = 2) -> Path:  # fmt: skip
+    from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel, write_fasttext
+
+    args = FastTextArgs(dim=4, bucket=97, minn=2, maxn=3, model=model, loss=loss)
+    raw = [w.encode("utf-8", "surrogateescape") for w in words]
+    rng = np.random.default_rng(0)
+    m = FastTextModel.from_words(
+        args, list(words), raw, counts=np.arange(len(raw), 0, -1, dtype=np.int64),
+        input=rng.normal(size=(len(raw) + 97, 4)).astype(np.float32),
+        output=rng.normal(size=(len(raw), 4)).astype(np.float32), ntokens=100, prune=None,
+    )  # fmt: skip
+    write_fasttext(m, path)
+    if version != 12:
+        data = bytearray(path.read_bytes())
+        struct.pack_into("<i", data, 4, version)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def _fasttext_vectors(path: Path, words: list[str]) -> np.ndarray:
+    """What the fastText tool answers, in a child process (a bad file could kill it)."""
+    code = (
+        "import sys, json, numpy as np, fasttext\n"
+        "m = fasttext.load_model(sys.argv[1])\n"
+        "print(json.dumps([m.get_word_vector(w).tolist() for w in json.loads(sys.argv[2])]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(words)],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    return np.array(json.loads(r.stdout.splitlines()[-1]), dtype=np.float32)
+
+
+def _rule_cases(tmp_path: Path) -> list[tuple[Path, list[str]]]:
+    return [
+        # an old supervised model: fastText drops character n-grams (maxn = 0)
+        (_ft_model(tmp_path / "sup11.bin", ["hello", "world"], version=11, model=3, loss=3),
+         ["hello", "world", "xyz", "hellos"]),
+        # "</s>" outside the vocabulary: no n-grams, so the zero vector
+        (_ft_model(tmp_path / "noeos.bin", ["hello", "world"]), ["</s>", "hello", "</s>x"]),
+        # repeated words: the last entry wins; every "</s>" entry has no n-grams
+        (_ft_model(tmp_path / "dup.bin", ["hello", "world", "hello", "</s>", "</s>"]),
+         ["hello", "world", "</s>", "xyz"]),
+    ]  # fmt: skip
+
+
+@needs_lee
+def test_a_fasttext_model_through_a_fifo_keeps_its_subwords(tmp_path):
+    want = tv.load_vectors(LEE_BIN)
+    got = through_fifo(tmp_path, LEE_BIN.read_bytes(), tv.load_vectors)
+    assert type(got) is type(want) and got.index_to_key == want.index_to_key
+    np.testing.assert_array_equal(got["nightx"], want["nightx"])
+
+
+@needs_lee
+def test_a_fasttext_model_rewritten_in_place_still_answers(tmp_path):
+    r = subprocess.run([sys.executable, "-c", REWRITE, str(tmp_path), "fasttext", str(LEE_BIN)],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.splitlines()[-1] == "SAME", r.stdout
+
+
+@needs_lee
+def test_a_mapped_fasttext_model_rewritten_in_place_is_a_clear_error(tmp_path):
+    r = subprocess.run([sys.executable, "-c", REWRITE, str(tmp_path), "fasttext-mmap",
+                        str(LEE_BIN)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])  # -7 (SIGBUS) unguarded
+    last = r.stdout.splitlines()[-1]
+    assert last.startswith("ERROR") and "rewritten in place" in last, r.stdout
+
+
+@pytest.mark.parametrize("prune", [0, 1, 5])
+def test_a_pruned_full_precision_model_is_refused_without_allocating(tmp_path, prune):
+    import tracemalloc
+
+    data = _small_bin(tmp_path)
+    struct.pack_into("<i", data, _ARGS_AT + 8 * 4, 2**31 - 1)  # bucket
+    struct.pack_into("<q", data, _PRUNE_AT, prune)
+    doctored = tmp_path / "doctored.bin"
+    doctored.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        with pytest.raises(VectorFormatError, match="pruned bucket table"):
+            tv.load_vectors(doctored)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, peak  # 2.16 GiB before the fix
+
+
+@needs_lee
+def test_gensim_also_refuses_what_tokenvec_refuses(tmp_path):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    data = _small_bin(tmp_path)
+    struct.pack_into("<q", data, _PRUNE_AT, 1)
+    doctored = tmp_path / "doctored.bin"
+    doctored.write_bytes(bytes(data))
+    with pytest.raises(Exception):  # noqa: B017 (gensim raises NotImplementedError or others)
+        load_facebook_vectors(str(doctored))
+    with pytest.raises(VectorFormatError):
+        tv.load_vectors(doctored)
+
+
+def test_fasttext_rules_by_their_plain_statement(tmp_path):
+    import warnings
+
+    cases = _rule_cases(tmp_path)
+    sup = tv.load_vectors(cases[0][0])
+    assert sup.model.args.maxn == 0
+    np.testing.assert_array_equal(sup["hello"], sup.model.input[0])
+    assert not sup["hellos"].any()
+    noeos = tv.load_vectors(cases[1][0])
+    assert not noeos["</s>"].any() and noeos["</s>x"].any()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dup = tv.load_vectors(cases[2][0])
+        assert dup.key_to_index["hello"] == 2 and dup.key_to_index["</s>"] == 4
+    assert any("last occurrence" in str(w.message) for w in caught)
+    from tokenvec.vectors.subwords import word_matrix_reference
+
+    # the compiled word matrix and the reference agree on every repeated "</s>"
+    np.testing.assert_array_equal(dup.vectors, word_matrix_reference(dup.model))
+    np.testing.assert_array_equal(dup.vectors[3], dup.model.input[3])
+    np.testing.assert_array_equal(dup.vectors[4], dup.model.input[4])
+
+
+@needs_fasttext
+def test_every_rule_matches_the_fasttext_tool(tmp_path):
+    for path, words in _rule_cases(tmp_path):
+        v = tv.load_vectors(path)
+        np.testing.assert_allclose(np.stack([v[w] for w in words]),
+                                   _fasttext_vectors(path, words), rtol=1e-6, atol=1e-7)  # fmt: skip
+
+
+def test_lone_surrogates_have_no_bytes_and_no_vector(tmp_path):
+    v = tv.load_vectors(_ft_model(tmp_path / "m.bin", ["hello", "world"]))
+    with pytest.raises(KeyError, match="lone surrogate"):
+        v["\ud800"]
+    assert not v.has_vector("ab\ud800") and v.get("ab\ud800") is None
+    assert not np.array_equal(v["a\udcff"], v["a?"])  # an escaped byte is that byte, not '?'
+    from tokenvec.io.fasttext_bin import subword_rows
+    from tokenvec.vectors.subwords import _mean_rows
+
+    want = _mean_rows(v.model.input, subword_rows(v.model, b"a\xff", None))
+    np.testing.assert_array_equal(v["a\udcff"], want)
+
+
+def test_short_words_stay_in_python_until_the_kernels_are_loaded():
+    from tokenvec.io import fasttext_rows as _subword
+
+    assert _subword.compiled_pays(10**6)
+    assert _subword.compiled_pays(40) == _subword._kernels.loaded
+
+
+def test_the_compiled_word_vector_equals_the_reference(tmp_path):
+    from tokenvec.io import fasttext_rows as _subword
+    from tokenvec.io.fasttext_bin import subword_rows
+    from tokenvec.vectors.subwords import _mean_rows
+
+    v = tv.load_vectors(_ft_model(tmp_path / "m.bin", ["hello", "world", "</s>", "ünï"]))
+    rng = np.random.default_rng(3)
+    words = [b"hello", b"</s>", b"\xc3\xbcn\xc3\xaf", b"", b"x" * 300, "漢字かな".encode() * 40,
+             bytes(rng.integers(1, 256, 200, dtype=np.uint8))]  # fmt: skip
+    for w in words:
+        for i in (None, 0, 2):
+            got, n = _subword.word_vector(v.model, w, i)
+            rows = subword_rows(v.model, w, i)
+            np.testing.assert_array_equal(got, _mean_rows(v.model.input, rows))
+            assert n == len(rows)
+
+
+def test_a_million_character_word_takes_well_under_a_second(tmp_path):
+    import time
+
+    v = tv.load_vectors(_ft_model(tmp_path / "m.bin", ["hello", "world"]))
+    v["x" * 60_000]  # long enough to load the compiled code (shorter words stay in Python)
+    start = time.perf_counter()
+    vec = v["abcdefghij" * 100_000]
+    assert time.perf_counter() - start < 1.0  # 18-38 s in Python before
+    assert vec.shape == (4,) and np.isfinite(vec).all() and vec.any()
+    assert v.has_vector("ab" * 50_000) and v.similarity("ab" * 50_000, "hello") <= 1
+
+
+@needs_lee
+def test_a_mapped_fasttext_model_answers_as_the_one_read():
+    mapped, read = tv.load_fasttext(LEE_BIN, mmap=True), tv.load_fasttext(LEE_BIN)
+    assert isinstance(mapped.model.input.base, np.memmap) or hasattr(mapped.model.input, "_mmap")
+    assert not isinstance(read.model.input, np.memmap)
+    np.testing.assert_array_equal(mapped.vectors, read.vectors)
+    for w in ("night", "nightx", "x" * 50):
+        np.testing.assert_array_equal(mapped[w], read[w])

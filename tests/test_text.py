@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tokenvec as tv
-from tokenvec.text import encode, zipf_probabilities
+from tokenvec.vectors.text import encode, zipf_probabilities
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_sif_weights_and_first_component(words):
 
 
 def test_subword_vectors_answer_unknown_words():
-    from tokenvec.fasttext import FastTextArgs, FastTextModel
+    from tokenvec.io.fasttext_bin import FastTextArgs, FastTextModel
 
     rng = np.random.default_rng(1)
     keys = ["night", "day"]

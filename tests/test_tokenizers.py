@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -165,3 +167,42 @@ def test_tiktoken_private_byte_encoder_is_pinned():
     for data in (b"Hello, world!", b"caf\xff \xc3", bytes(range(256))):
         assert enc.decode_bytes(_encode_bytes(enc, data)) == data
     assert _encode_bytes(enc, b"Hello, world!") == [15496, 11, 995, 0]
+
+
+def test_long_whitespace_runs_encode_like_whole_text():
+    tok = tv.tokenizers.gpt2()
+    text = "hello\n" + "\n" * 1_000_000
+    ids = tok.encode_ordinary(text)  # tiktoken alone panics (a BaseException) on this
+    assert tok.decode(ids) == text
+    assert tok.encode(text) == ids
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        ws = "".join(rng.choice(list(" \n\t\r\u3000"), size=int(rng.integers(4000, 13000))))
+        mixed = "a" + ws + "b " + ws[: int(rng.integers(1, 9000))] + "c"
+        assert tok.encode_ordinary(mixed) == tok._enc.encode_ordinary(mixed)
+
+
+@pytest.mark.slow
+def test_tokenize_file_one_word_per_line_stays_small(tmp_path):
+    src = tmp_path / "words.txt"
+    words = [f"w{i}" for i in range(1_500_000)]  # 11 MB, one word a line
+    src.write_text("\n".join(words) + "\n")
+    tok = tv.tokenizers.gpt2()
+    code = (
+        "import resource, sys, tokenvec as tv\n"
+        "from tokenvec.windows import tokenize_file\n"
+        "tok = tv.tokenizers.gpt2()\n"
+        "tok.encode('warm up')\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "out = tokenize_file(sys.argv[1], tok, sys.argv[2], chunk_chars=1 << 16)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(out))\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path / "ids.npy")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    grown_kib, n = (int(x) for x in res.stdout.split())
+    assert n == len(tok.encode_ordinary(src.read_text()))
+    assert grown_kib < 40_000, grown_kib  # the whole file as one piece took ~20x its 11 MB

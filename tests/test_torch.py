@@ -95,3 +95,63 @@ def test_module_dropout_only_in_training():
     assert (module(ids) == 0).float().mean() > 0.3
     module.eval()
     assert (module(ids) == 0).float().mean() == 0
+
+
+# --- word2vec on torch ---------------------------------------------------------------------
+
+
+def test_word2vec_step_is_the_batched_step_of_the_compiled_trainer():
+    # The same inputs, targets and noise words: torch's step (exact sigmoid) against the numpy
+    # reference of the compiled one (sigmoid table), to the table's resolution.
+    from tokenvec.nn.word2vec import _step
+    from tokenvec.word2vec import _batched
+    from tokenvec.word2vec import _kernel as _w2v
+
+    rng = np.random.default_rng(4)
+    syn0 = rng.standard_normal((9, 6)).astype(np.float32) * 0.3
+    syn1 = rng.standard_normal((9, 6)).astype(np.float32) * 0.3
+    inputs = syn0[[1, 2, 3]].copy()
+    own, noise = np.array([0, 0, 5]), np.array([5, 7, 8])
+    sig, log = _w2v.tables()
+    t = _w2v.Tables(sample_int=np.full(9, 2**32, np.uint64), cum_table=np.arange(1, 10, dtype=np.uint32),
+                    codes=np.zeros((1, 1), np.uint8), points=np.zeros((1, 1), np.int32),
+                    code_lens=np.zeros(9, np.int32), sig=sig, log=log)  # fmt: skip
+    ref_out = syn1.copy()
+    _, ref_in = _batched._step(syn0, ref_out, inputs.copy(), own, noise, 0.1, t)
+    out = torch.from_numpy(syn1.copy())
+    noise_t = torch.from_numpy(np.tile(noise, (3, 1)))  # shared by the three inputs
+    d_in = _step(None, out, torch.from_numpy(inputs), torch.from_numpy(own), noise_t, 0.1)
+    np.testing.assert_allclose(d_in.numpy(), ref_in, atol=2e-3)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=2e-3)
+
+
+def test_word2vec_on_torch_refuses_what_it_cannot_train():
+    with pytest.raises(ValueError, match="negative sampling only"):
+        tvt.train_word2vec([["a", "b"]] * 5, min_count=1, hs=True, negative=0)
+    with pytest.raises(ValueError, match="block_words must be >= 1"):
+        tvt.train_word2vec([["a", "b"]] * 5, min_count=1, block_words=0)
+
+
+def test_word2vec_on_torch_trains_word_rows_apart():
+    # Two topics that never share a sentence: their words end closer to their own topic.
+    rng = np.random.default_rng(0)
+    a, b = [f"a{i}" for i in range(8)], [f"b{i}" for i in range(8)]
+    sents = [list(rng.choice(a if s % 2 else b, 10)) for s in range(400)]
+    for sg in (True, False):
+        v = tvt.train_word2vec(sents, min_count=1, vector_size=16, epochs=5, sg=sg, sample=0,
+                               device="cpu", block_words=64)  # fmt: skip
+        assert v.similarity("a0", "a1") > v.similarity("a0", "b1") + 0.2
+
+
+@pytest.mark.slow
+def test_word2vec_on_torch_reaches_the_compiled_trainers_accuracy():
+    # The built-in corpus, CBOW, 5 epochs (about a minute on two CPU cores).
+    from tokenvec.word2vec import Word2Vec, Word2VecConfig
+
+    torch.set_num_threads(2)
+    ours = tvt.train_word2vec(None, epochs=5, seed=1, device="cpu")
+    compiled = Word2Vec(Word2VecConfig(epochs=5, seed=1, threads=2)).train(None, progress=False)
+    acc = [tv.evaluate.analogies(v, restrict_vocab=30000).accuracy for v in (ours, compiled)]
+    ws = [tv.evaluate.word_pairs(v, "wordsim353").spearman for v in (ours, compiled)]
+    assert acc[0] >= acc[1] - 0.015, acc
+    assert ws[0] >= ws[1] - 0.03, ws

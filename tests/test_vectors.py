@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import tokenvec as tv
+from support import cli
 
 
 def cos(a, b):
@@ -83,7 +89,7 @@ def test_similarities_and_distances(tiny):
 
 
 def test_batch_equals_single_queries(random_vectors, monkeypatch):
-    import tokenvec.vectors as vmod
+    import tokenvec.vectors.base as vmod
 
     v = random_vectors
     # A tiny block size forces several blocks: results must not depend on blocking.
@@ -198,7 +204,7 @@ def test_single_row_top_k_has_one_answer_with_or_without_the_kernel():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from tokenvec._topk import topk_row_numpy, topk_rows, topk_rows_reference
+    from tokenvec._native.topk import topk_row_numpy, topk_rows, topk_rows_reference
 
     @settings(max_examples=300, deadline=None)
     @given(
@@ -217,8 +223,6 @@ def test_single_row_top_k_has_one_answer_with_or_without_the_kernel():
 
 
 def test_a_fresh_process_answers_a_query_without_loading_numba():
-    import subprocess
-    import sys
 
     code = (
         "import sys, numpy as np, tokenvec as tv\n"
@@ -261,3 +265,71 @@ def test_gensim_names_answer_as_gensim_does(tiny, tmp_path):
     model = gensim.models.Word2Vec([["a", "b", "a"]] * 20, vector_size=4, min_count=1, seed=1)
     from_model = tv.Vectors.from_gensim(model.wv)
     assert from_model.index_to_key == ["a", "b"] and from_model.counts.tolist() == [40, 20]
+
+
+def _lying_folder(tmp_path: Path, dtype=np.float32) -> tuple[Path, tv.Vectors]:
+    keys = ["king", "man", "woman", "queen", "the", ",", ".", "prince", "girl", "boy"]
+    rng = np.random.default_rng(1)
+    mat = rng.normal(size=(len(keys), 16)).astype(dtype)
+    mat[3] = mat[0] - mat[1] + mat[2] + rng.normal(scale=0.01, size=16)  # queen, as it should
+    clean = tv.Vectors(keys, mat)
+    folder = tmp_path / "lying"
+    clean.save(folder)
+    doctored = np.load(folder / "vectors.npy")
+    doctored[3, 5] = np.nan
+    np.save(folder / "vectors.npy", doctored)
+    assert json.loads((folder / "meta.json").read_text())["finite"] is True
+    return folder, clean
+
+
+def test_restrict_vocab_answers_from_the_restricted_candidates():
+    rng = np.random.default_rng(0)
+    keys = [f"w{i}" for i in range(50)]
+    v = tv.Vectors(keys, rng.standard_normal((50, 8)).astype(np.float32))
+    res = v.most_similar("w30", topn=3, restrict_vocab=5)
+    assert [k for k, _ in res] == [k for k, _ in v.most_similar(v["w30"], topn=3,
+                                                                 restrict_vocab=5)]  # fmt: skip
+    assert all(int(k[1:]) < 5 for k, _ in res)
+    assert len(v.most_similar_cosmul("w30", topn=3, restrict_vocab=5)) == 3
+    assert len(v.most_similar_batch(["w30", ["w40", "w1"]], topn=3, restrict_vocab=5)[1]) == 3
+    assert len(v.most_similar(["w30", "w40"], topn=3, restrict_vocab=5)) == 3
+
+
+def test_identical_inputs_give_zero_distance_and_equality_is_defined():
+    rng = np.random.default_rng(0)
+    v = tv.Vectors([f"w{i}" for i in range(500)], rng.standard_normal((500, 50)).astype(np.float32))
+    assert all(v.distance(k, k) == 0.0 for k in v.index_to_key)
+    assert all(v.similarity(k, k) == 1.0 for k in v.index_to_key)
+    w = tv.Vectors(list(v.index_to_key), v.vectors.copy())
+    assert v == w and not (v != w)
+    w.vectors[0, 0] += 1
+    assert v != w
+    with pytest.raises(TypeError):
+        hash(v)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_a_nan_row_never_changes_other_answers(tmp_path, dtype):
+    folder, clean = _lying_folder(tmp_path, dtype)
+    v = tv.load_vectors(folder)  # the fast open trusts the record
+    without = tv.Vectors([k for k in clean.index_to_key if k != "queen"],
+                         np.delete(np.asarray(clean.vectors), 3, axis=0))  # fmt: skip
+    for query in (dict(positive=["king", "woman"], negative=["man"]), dict(positive=["boy"])):
+        got = v.most_similar(**query, topn=5)
+        want = without.most_similar(**query, topn=5)
+        assert [k for k, _ in got] == [k for k, _ in want]
+        assert all(np.isfinite(s) for _, s in got)
+    assert "queen" not in v.closer_than("king", "boy")
+    assert v.doesnt_match(["king", "man", "boy"]) in {"king", "man", "boy"}
+
+
+def test_asking_about_the_nan_row_is_a_clear_error(tmp_path):
+    folder, _ = _lying_folder(tmp_path)
+    v = tv.load_vectors(folder)
+    for ask in (lambda: v.most_similar("queen"), lambda: v.similarity("queen", "king"),
+                lambda: v.distances("queen"), lambda: v.doesnt_match(["queen", "king", "man"]),
+                lambda: v.closer_than("king", "queen")):  # fmt: skip
+        with pytest.raises(ValueError, match="'queen' \\(row 3\\) holds NaN"):
+            ask()
+    r = cli("similar", "queen", "-v", str(folder))
+    assert r.returncode == 1 and "NaN" in r.stderr and "Traceback" not in r.stderr

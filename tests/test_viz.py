@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
-from tokenvec import viz
+
+import pytest
+
+from support import cli
+from tokenvec.app import viz
 
 
 def test_project_2d_pca_matches_svd():
@@ -46,3 +50,20 @@ def test_other_plots(glove, tmp_path):
         viz.save(curves, tmp_path / "x.jpg")
     with pytest.raises(ValueError, match="at least 2 words"):
         viz.plot_map(glove, ["king"])
+
+
+def test_plot_curves_on_a_file_that_is_not_a_checkpoint(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    bad = tmp_path / "x.pt"
+    bad.write_bytes(b"not a checkpoint")
+    res = cli("plot", "curves", "--checkpoint", str(bad), "-o", str(tmp_path / "c.png"))
+    assert res.returncode == 1 and "x.pt: not a tokenvec GPT checkpoint" in res.stderr
+    assert len(res.stderr.splitlines()) == 1
+
+
+def test_plot_curves_of_a_device_says_what_it_is(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = cli("plot", "curves", "--checkpoint", "/dev/zero", "-o", str(tmp_path / "c.png"))
+    assert r.returncode == 1 and "no such" not in r.stderr, r.stderr
+    assert "/dev/zero" in r.stderr and "Traceback" not in r.stderr

@@ -17,7 +17,14 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-from tokenvec.web import MAX_TEXT, MAX_TOPN, create_app, server_config
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from support import cli, glove_file
+from tokenvec.app.web import MAX_TEXT, MAX_TOPN, create_app, server_config
 
 
 @pytest.fixture
@@ -161,14 +168,14 @@ def test_14_only_the_bound_host_names_are_answered(client, tiny):
     evil = client.get("/api/info", headers={"host": "attacker.example"})
     assert evil.status_code == 400  # DNS rebinding: a foreign Host never reaches the API
     assert client.get("/api/info", headers={"host": "localhost:8000"}).status_code == 200
-    from tokenvec.web import allowed_hosts_for
+    from tokenvec.app.web import allowed_hosts_for
 
     assert allowed_hosts_for("0.0.0.0") == ["*"]
     assert "my.lan" in allowed_hosts_for("10.1.2.3", ["my.lan"])
 
 
 def test_14_suggestions_for_unknown_words_are_cheap(glove):
-    from tokenvec.vectors import suggest
+    from tokenvec.vectors.base import suggest
 
     keys = glove.key_to_index
     suggest("warmup", keys)
@@ -183,7 +190,7 @@ def test_14_half_open_connections_are_closed(tiny, monkeypatch):
     import socket
 
     uvicorn = pytest.importorskip("uvicorn")
-    import tokenvec.web as web
+    import tokenvec.app.web as web
 
     monkeypatch.setattr(web, "HEADER_TIMEOUT", 0.5)
     with _serving(uvicorn, tiny) as port:
@@ -222,13 +229,11 @@ def _answers(port: int) -> None:
 def test_14_serve_limits_blas_to_one_thread_per_request():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     code = (
-        "import threadpoolctl, tokenvec.web as w\n"
+        "import threadpoolctl, tokenvec.app.web as w\n"
         "w._limit_blas_threads()\n"
         "print(max(i['num_threads'] for i in threadpoolctl.threadpool_info() "
         "if i['user_api'] == 'blas'))\n"
     )
-    import subprocess
-    import sys
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "1", out.stderr
@@ -241,7 +246,7 @@ def test_13_a_client_trickling_its_next_request_is_dropped(tiny, monkeypatch):
     import socket
 
     uvicorn = pytest.importorskip("uvicorn")
-    import tokenvec.web as web
+    import tokenvec.app.web as web
 
     monkeypatch.setattr(web, "HEADER_TIMEOUT", 1.0)
     with _serving(uvicorn, tiny) as port:
@@ -282,7 +287,6 @@ def test_14_long_unknown_words_do_not_hold_ordinary_queries(fasttext_bin):
     # ordinary query waited 2.8 s. Now the n-grams are hashed once, in compiled code for long
     # words, and ordinary queries are answered while the long ones run.
     uvicorn = pytest.importorskip("uvicorn")
-    import numpy as np
 
     rng = np.random.default_rng(0)
     words = ["hello", "world", "king", "queen", "apple"]
@@ -324,3 +328,20 @@ def test_the_analogy_takes_an_expression_too(client):
     bad = client.get("/api/analogy", params={"expression": "king + + man"})
     assert bad.status_code == 422 and "two operators" in bad.json()["error"]
     assert client.get("/api/analogy", params={"a": "man"}).status_code == 422
+
+
+def test_serve_reports_a_bad_or_busy_port_in_one_line(tmp_path):
+    pytest.importorskip("uvicorn")
+    r = cli("serve", "--port", "99999", "-v", str(glove_file(tmp_path)), timeout=60)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "out of range" in r.stderr and "Traceback" not in r.stderr
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        port = str(busy.getsockname()[1])
+        r = cli("serve", "--port", port, "-v", str(glove_file(tmp_path)), timeout=60)
+    finally:
+        busy.close()
+    assert r.returncode == 1 and "in use" in r.stderr, (r.stdout, r.stderr)
+    assert "playground" not in r.stdout and r.stderr.count("\n") == 1

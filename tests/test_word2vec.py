@@ -7,6 +7,8 @@ import gzip
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -14,7 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokenvec as tv
-from tokenvec.word2vec import TrainingError, Vocab, Word2Vec, Word2VecConfig
+from support import checkpoint, cli
+from tokenvec.word2vec import (
+    CheckpointError,
+    TrainingError,
+    Vocab,
+    Word2Vec,
+    Word2VecConfig,
+    _batched,
+)
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.corpus import Corpus, CorpusError, WordTokenizer
 
@@ -75,6 +85,52 @@ def test_kernel_equals_reference(prepare_for_kernel, sg, hs, negative, cbow_mean
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    "sg,negative,cbow_mean,block", [(True, 5, True, 16), (False, 5, True, 16), (False, 3, False, 4)]
+)
+def test_batched_kernel_equals_its_reference(prepare_for_kernel, sg, negative, cbow_mean, block):
+    results = []
+    for fn in (None, _batched.train_chunk_batched_reference):
+        model, enc, t = prepared(prepare_for_kernel, sg, False, negative, cbow_mean)
+        mode = _w2v.Mode(sg, negative, False, 3, cbow_mean)
+        before = model.syn0.copy()
+        out = _batched.train_chunk_batched(model.syn0, model.syn1neg, enc.words, enc.starts, t,
+                                           mode, 0.05, 0.01, 12345, block, fn=fn)  # fmt: skip
+        results.append((out, model.syn0.copy(), model.syn1neg.copy()))
+    (k_out, *k_w), (r_out, *r_w) = results
+    assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream
+    assert k_out[0] == pytest.approx(r_out[0], rel=1e-3)
+    assert not np.array_equal(k_w[0], before)
+    for a, b in zip(k_w, r_w, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_the_batched_step_is_the_stated_matrix_update():
+    # One skip-gram window by hand: contexts C predict the centre and shared noise words O.
+    rng = np.random.default_rng(3)
+    syn0 = rng.standard_normal((6, 4)).astype(np.float32) * 0.3
+    syn1neg = rng.standard_normal((6, 4)).astype(np.float32) * 0.3
+    sig, log = _w2v.tables()
+    t = _w2v.Tables(sample_int=np.full(6, 2**32, np.uint64), cum_table=np.arange(1, 7, dtype=np.uint32) * 100,
+                    codes=np.zeros((1, 1), np.uint8), points=np.zeros((1, 1), np.int32),
+                    code_lens=np.zeros(6, np.int32), sig=sig, log=log)  # fmt: skip
+    c_rows, o_rows = syn0[[1, 2]].copy(), syn1neg[[0, 4, 5]].copy()
+    _, d_in = _batched._step(
+        syn0, syn1neg, c_rows.copy(), np.array([0, 0]), np.array([4, 5]), 0.1, t
+    )
+    f = c_rows.astype(np.float64) @ o_rows.T.astype(np.float64)
+    g = (np.array([1.0, 0.0, 0.0]) - 1 / (1 + np.exp(-f))) * 0.1
+    np.testing.assert_allclose(d_in, g @ o_rows, atol=2e-3)  # the sigmoid table's resolution
+    np.testing.assert_allclose(syn1neg[[0, 4, 5]] - o_rows, g.T @ c_rows, atol=2e-3)
+
+
+def test_batch_is_refused_where_it_has_no_step():
+    with pytest.raises(ValueError, match="negative sampling only"):
+        Word2VecConfig(batch=True, hs=True, negative=0)
+    with pytest.raises(ValueError, match="negative sampling only"):
+        Word2VecConfig(batch=True, hs=True)
+
+
 @pytest.mark.parametrize("sg,negative", [(True, 5), (False, 5), (False, 2)])
 def test_private_rows_are_the_only_ones_written(prepare_for_kernel, sg, negative):
     # Two threads sharing the most frequent words' rows ran 1.6x one: nearly every window and
@@ -115,7 +171,6 @@ def test_private_rows_are_the_only_ones_written(prepare_for_kernel, sg, negative
 
 
 def test_private_rows_give_back_every_threads_change():
-    import threading
 
     from tokenvec.word2vec.trainer import _HotRows
 
@@ -552,3 +607,128 @@ def test_progress_goes_to_stderr_and_stdout_stays_the_programs(capfd, tmp_path):
     assert res.returncode == 0, res.stderr
     json.loads(res.stdout)  # one JSON document, the bar on stderr
     assert "epoch" in res.stderr
+
+
+DOCTORED = [
+    ("syn0", "[:1]"),
+    ("syn1neg", "[:1]"),
+    ("syn1neg", "[:, :1]"),
+    ("syn1", "[:1]"),
+    ("syn0", ".astype(np.float64)"),
+    ("counts", "[:2]"),
+    ("counts", "* 0"),
+]
+
+
+DOCTOR = """
+import json, shutil, sys, numpy as np
+from tokenvec.word2vec import Word2Vec
+root, cases = sys.argv[1], json.loads(sys.argv[2])
+corpus = [["a", "b", "c", "d"] * 5] * 20
+Word2Vec(min_count=1, vector_size=8, epochs=2, threads=1, hs=True).train(
+    corpus, progress=False, checkpoint=root + "/good")
+for k, (name, how) in enumerate(cases):
+    ckpt = f"{root}/c{k}"
+    shutil.copytree(root + "/good", ckpt)
+    z = dict(np.load(ckpt + "/weights.npz"))
+    z[name] = eval("z[name]" + how)
+    np.savez(ckpt + "/weights.npz", **z)
+    try:
+        Word2Vec.resume(ckpt, corpus, progress=False)
+        print("LOADED", name, how, flush=True)
+    except ValueError as exc:
+        print("ERROR", json.dumps(str(exc)), flush=True)
+"""
+
+
+def test_training_refuses_a_checkpoint_target_before_it_trains(tmp_path):
+    user = tmp_path / "results"
+    user.mkdir()
+    (user / "keep.csv").write_text("1,2")
+    t0 = time.perf_counter()
+    with pytest.raises(FileExistsError, match="not a tokenvec-word2vec-checkpoint folder"):
+        Word2Vec(min_count=1, epochs=1).train([["a", "b"]] * 5, progress=False, checkpoint=user)
+    assert time.perf_counter() - t0 < 5 and (user / "keep.csv").is_file()
+    res = cli("train", "-o", str(user), "--no-progress", "--epochs", "1")
+    assert res.returncode == 1 and "not a tokenvec-vectors folder" in res.stderr
+    assert (user / "keep.csv").read_text() == "1,2"
+
+
+def test_doctored_checkpoints_are_errors_naming_file_and_array(tmp_path):
+    # In a child process: before the fix these crashed the interpreter (SIGSEGV, free()).
+    res = subprocess.run(
+        [sys.executable, "-c", DOCTOR, str(tmp_path), json.dumps(DOCTORED)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.splitlines()
+    assert len(lines) == len(DOCTORED), res.stdout
+    for (name, _), line in zip(DOCTORED, lines, strict=True):
+        assert line.startswith("ERROR"), line
+        msg = json.loads(line[6:])
+        assert "weights.npz" in msg and repr(name) in msg, msg
+
+
+def test_checkpoint_state_is_checked(tmp_path):
+    model = Word2Vec(min_count=1, vector_size=4, epochs=1, threads=1)
+    model.train([["a", "b"]] * 5, progress=False, checkpoint=tmp_path / "c")
+    state_path = tmp_path / "c" / "state.json"
+    state = json.loads(state_path.read_text())
+    for doctor in (
+        lambda s: s["config"].update(window=0),
+        lambda s: s["config"].update(vector_size=5),
+        lambda s: s["progress"].update(epoch="1"),
+        lambda s: s.update(raw_words=None),
+    ):
+        bad = json.loads(json.dumps(state))
+        doctor(bad)
+        state_path.write_text(json.dumps(bad))
+        with pytest.raises(CheckpointError, match="c/"):
+            Word2Vec.load_checkpoint(tmp_path / "c")
+    state_path.write_text("[" * 100_000)
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        Word2Vec.load_checkpoint(tmp_path / "c")
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [["--sg"], ["--hs"], ["--negative", "3"], ["--vector-size", "12"], ["--min-count", "2"],
+     ["--subwords"], ["--window", "2"]],
+)  # fmt: skip
+def test_continue_refuses_what_the_checkpoint_fixed(tmp_path, flag):
+    ckpt = checkpoint(tmp_path)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a b c d e\n" * 20)
+    r = cli("train", str(corpus), "-o", str(tmp_path / "out"), "--continue", str(ckpt),
+            "--no-progress", *flag)  # fmt: skip
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert flag[0] in r.stderr and "--continue" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_continue_accepts_the_same_values_and_the_updatable_ones(tmp_path):
+    ckpt = checkpoint(tmp_path)  # CBOW, vector size 8, min count 1
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a b c d e\n" * 20)
+    r = cli("train", str(corpus), "-o", str(tmp_path / "out"), "--continue", str(ckpt),
+            "--no-progress", "--cbow", "--vector-size", "8", "--epochs", "2",
+            "--alpha", "0.01")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert tv.load_vectors(tmp_path / "out").vector_size == 8
+
+
+@pytest.mark.parametrize("token", [None, 3, 2.5, b"x"])
+def test_tokens_that_are_not_strings_fail_before_training(token):
+    from tokenvec.word2vec import FastText, Word2Vec
+    from tokenvec.word2vec.corpus import CorpusError
+
+    for trainer in (Word2Vec, FastText):
+        with pytest.raises(CorpusError, match="every word must be a str"):
+            trainer(min_count=1, vector_size=4, epochs=1).train([["a", "b", token]] * 5,
+                                                                 progress=False)  # fmt: skip
+    model = Word2Vec(min_count=1, vector_size=4, epochs=1)
+    model.train([["a", "b"]] * 5, progress=False)
+    with pytest.raises(CorpusError, match="every word must be a str"):
+        model.update([["a", token]] * 5, progress=False)

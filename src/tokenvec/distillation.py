@@ -5,7 +5,7 @@ Every token of the teacher's vocabulary goes through the model on its own, betwe
 start and end tokens (``[CLS] token [SEP]`` for BERT); the output states are mean-pooled, the
 vectors reduced by PCA to ``dims`` and weighted by SIF, ``a / (a + p(token))``, with ``p``
 from real token counts of a corpus when one is given and a Zipf estimate from the token's id
-otherwise. The result is a :class:`tokenvec.static.StaticVectors`: it keeps the teacher's
+otherwise. The result is a :class:`tokenvec.vectors.static.StaticVectors`: it keeps the teacher's
 tokenizer, so a text's vector is the mean of its tokens' rows, hundreds of times faster than
 the transformer.
 
@@ -29,12 +29,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tokenvec import hub
 from tokenvec._checks import check_int
-from tokenvec._files import VectorFormatError
 from tokenvec._optional import require
-from tokenvec.compress import pca
-from tokenvec.static import MAX_TOKENIZER_BYTES, StaticVectors, chunkable, load_tokenizer
+from tokenvec.io import hub
+from tokenvec.io.files import VectorFormatError
+from tokenvec.vectors.compress import pca
+from tokenvec.vectors.static import MAX_TOKENIZER_BYTES, StaticVectors, chunkable, load_tokenizer
 
 Precision = Literal["auto", "float32", "bfloat16"]
 # Tokens that carry no text: BERT's reserved "[unused12]" slots.
@@ -225,10 +225,10 @@ def token_probabilities(
     ``corpus`` (texts, or a text file read line by line) or given ``frequencies`` (token ->
     count); otherwise Zipf by id, as ids of most vocabularies follow frequency (ranks from 2,
     as model2vec counts them: the first rows of such vocabularies are padding and unknown).
-    ``chunked`` (a tokenizer for which :func:`tokenvec.static.chunkable` holds) tokenises
+    ``chunked`` (a tokenizer for which :func:`tokenvec.vectors.static.chunkable` holds) tokenises
     each distinct space-separated chunk of the corpus once and counts it as often as it
     occurs: the same counts, several times faster."""
-    from tokenvec.text import zipf_probabilities
+    from tokenvec.vectors.text import zipf_probabilities
 
     if corpus is not None and frequencies is not None:
         raise ValueError("give corpus or frequencies, not both")

@@ -15,11 +15,14 @@ import os
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-GPT2_DIR = Path(__file__).parent / "assets" / "gpt2"
+from tokenvec.io.files import ASSETS
+
+GPT2_DIR = ASSETS / "gpt2"
 GPT2_SHA256 = {
     "encoder.json": "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
     "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
@@ -494,7 +497,7 @@ class WordLevel:
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the tokenizer as plain JSON, atomically (replacing a file: ``overwrite``)."""
-        from tokenvec._files import atomic_path
+        from tokenvec.io.files import atomic_path
 
         target = Path(path)
         data = {
@@ -513,7 +516,7 @@ class WordLevel:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> WordLevel:
         """Read a tokenizer written by :meth:`save`."""
-        from tokenvec._files import read_bounded
+        from tokenvec.io.files import read_bounded
 
         try:
             data = json.loads(read_bounded(path, MAX_TOKENIZER_BYTES, "a tokenizer").decode())
@@ -541,3 +544,27 @@ def check_fits(tokenizer: Tokenizer, embedding: Any) -> None:
             f"the tokenizer has {tokenizer.vocab_size:,} ids but the embedding only {rows:,} "
             f"rows: build the embedding with num_embeddings >= {tokenizer.vocab_size:,}"
         )
+
+
+# The word splitter of the word2vec corpus reader and of text pooling, in the spirit of
+# gensim's simple_preprocess: lowercase words and numbers, an apostrophe kept inside a word.
+DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
+
+
+@dataclass(frozen=True)
+class WordTokenizer:
+    """Split raw text into words: lowercase (optional) and a regular expression.
+
+    >>> WordTokenizer()("Don't PANIC: 42 towels!")
+    ["don't", 'panic', '42', 'towels']
+    """
+
+    pattern: str = DEFAULT_PATTERN
+    lowercase: bool = True
+    _regex: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(self.pattern))
+
+    def __call__(self, text: str) -> list[str]:
+        return self._regex.findall(text.lower() if self.lowercase else text)

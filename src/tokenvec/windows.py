@@ -61,7 +61,7 @@ def tokenize_file(
     The ids are uint16 when the vocabulary fits (GPT-2 does), else uint32. Memory stays near
     one chunk whatever the file size; the output is written atomically.
     """
-    from tokenvec._files import atomic_path
+    from tokenvec.io.files import atomic_path
 
     src = Path(path)
     if not src.is_file():
@@ -160,7 +160,7 @@ def builtin_corpus_ids(tokenizer: Tokenizer) -> np.ndarray:
     """
     import lzma
 
-    from tokenvec.word2vec.corpus import builtin_corpus_path
+    from tokenvec.io.files import builtin_corpus_path
 
     text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
     ids = tokenizer.encode_ordinary(text)

@@ -3,6 +3,7 @@
 - :mod:`~tokenvec.nn.layers`: the numpy layers as ``nn.Module`` and conversions both ways
 - :mod:`~tokenvec.nn.gpt`: GPT-2's architecture at toy size
 - :mod:`~tokenvec.nn.train`: training with checkpoints, DDP and embedding snapshots
+- :mod:`~tokenvec.nn.word2vec`: word2vec's batched step on any torch device
 
 Importing it without PyTorch raises one error naming the install.
 """
@@ -23,6 +24,7 @@ from tokenvec.nn.train import (
     read_checkpoint,
     train_lm,
 )
+from tokenvec.nn.word2vec import train_word2vec
 
 __all__ = [
     "GPT",
@@ -42,4 +44,5 @@ __all__ = [
     "token_vectors",
     "torch",
     "train_lm",
+    "train_word2vec",
 ]

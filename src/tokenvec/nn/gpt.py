@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from tokenvec._checks import check_float, check_int
 from tokenvec.tokenizers import Tokenizer
-from tokenvec.vectors import Vectors
+from tokenvec.vectors.base import Vectors
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from tokenvec.bag import EmbeddingBag
-from tokenvec.embedding import Embedding
-from tokenvec.positional import InputEmbedding as NumpyInputEmbedding
-from tokenvec.positional import LearnedPositionalEmbedding, sinusoidal_table
+from tokenvec.layers.bag import EmbeddingBag
+from tokenvec.layers.embedding import Embedding
+from tokenvec.layers.positional import InputEmbedding as NumpyInputEmbedding
+from tokenvec.layers.positional import LearnedPositionalEmbedding, sinusoidal_table
 
 
 def to_torch(

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from tokenvec._checks import check_float, check_int
-from tokenvec._files import check_replaceable
+from tokenvec.io.files import check_replaceable
 from tokenvec.nn.gpt import GPT, GPTConfig
 from tokenvec.tokenizers import Tokenizer
 
@@ -248,7 +248,7 @@ class _Run:
 
     def save(self, path: Path) -> None:
         """Write the whole state atomically (the target was checked before training)."""
-        from tokenvec._files import atomic_path
+        from tokenvec.io.files import atomic_path
 
         state = {
             "model": self.model.state_dict(),

@@ -4,7 +4,7 @@
 - :mod:`~tokenvec.word2vec.config`: every knob of a run (:class:`Word2VecConfig`)
 - :mod:`~tokenvec.word2vec.vocab`: the vocabulary, its tables, the corpus as ids
 - :mod:`~tokenvec.word2vec.trainer`: the training loop, checkpoints, progress
-- :mod:`~tokenvec.word2vec.subwords`: fastText-style training with character n-grams
+- :mod:`~tokenvec.word2vec.fasttext`: fastText-style training with character n-grams
 - :mod:`~tokenvec.word2vec._kernel`: the numba kernel and its plain-Python reference
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
 from tokenvec.word2vec.corpus import CorpusError, WordTokenizer, as_corpus, builtin_corpus_path
-from tokenvec.word2vec.subwords import FastText, FastTextConfig, train_fasttext
+from tokenvec.word2vec.fasttext import FastText, FastTextConfig, train_fasttext
 from tokenvec.word2vec.trainer import (
     CHECKPOINT_KIND,
     CheckpointError,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec._jit import LazyKernel
+from tokenvec._native.jit import LazyKernel
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 
@@ -120,7 +120,9 @@ def train_chunk(
 # --- plain-Python reference ---------------------------------------------------------------------
 
 
-class _Rng:
+class Rng:
+    """word2vec's linear congruential generator, as the kernels draw from it."""
+
     def __init__(self, seed: int) -> None:
         self.r = seed & MASK48
 
@@ -190,7 +192,7 @@ def _predict(
     negative: int,
     hs: bool,
     alpha: float,
-    rng: _Rng,
+    rng: Rng,
     sig_table: np.ndarray,
     log_table: np.ndarray,
 ) -> float:
@@ -229,7 +231,7 @@ def _bag_predict(
     negative: int,
     hs: bool,
     alpha: float,
-    rng: _Rng,
+    rng: Rng,
     sig_table: np.ndarray,
     log_table: np.ndarray,
 ) -> tuple[float, np.ndarray]:
@@ -301,7 +303,7 @@ def train_chunk_reference(
         assert sub_offsets is not None and sub_rows is not None
         return [int(r) for r in sub_rows[sub_offsets[w] : sub_offsets[w + 1]]]
 
-    rng = _Rng(seed)
+    rng = Rng(seed)
     inp = _Rows(syn0, hot_in)  # a word's own input row (its subword rows are not kept in it)
     out = _Rows(syn1neg, hot_out)
     dim = syn0.shape[1]

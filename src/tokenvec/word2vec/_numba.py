@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from tokenvec._intrinsics import prefetch
+from tokenvec._native.intrinsics import prefetch
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)

@@ -4,7 +4,8 @@ one pass over the bytes with the GIL released.
 
 The plain reference is the scanner's own ``str.split`` and dict path; the two give the same
 positions (the corpus tests check it on random text). Words live in an arena of bytes, found
-through an open-addressing table of their positions keyed by the 64-bit FNV-1a hash; when the
+through an open-addressing table of their positions keyed by the 64-bit FNV-1a hash
+(computed as the scan walks each word's bytes); when the
 arena, the word list or the table is full the call stops before the word that does not fit
 and says which, the caller grows it and calls again from there.
 """
@@ -14,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-FNV_OFFSET = 14695981039346656037
-FNV_PRIME = 1099511628211
+from tokenvec._native.fnv import FNV64_OFFSET, FNV64_PRIME
+
 GOLDEN = 0x9E3779B97F4A7C15  # Fibonacci hashing: the product's top bits pick the slot
 
 # How a call ended
@@ -58,9 +59,9 @@ def map_words(buf, pos, end, eol, ids, table, starts, lens, hashes, arena, state
             p += 1
             continue
         start = p
-        h = np.uint64(FNV_OFFSET)
+        h = np.uint64(FNV64_OFFSET)
         while p < end and not _space(buf[p]):
-            h = (h ^ np.uint64(buf[p])) * np.uint64(FNV_PRIME)
+            h = (h ^ np.uint64(buf[p])) * np.uint64(FNV64_PRIME)
             p += 1
         n = p - start
         slot = np.int64((h * np.uint64(GOLDEN)) >> shift)

@@ -38,10 +38,14 @@ class Word2VecConfig:
     seed: int = 1
     max_sentence_length: int = 10_000
     chunk_words: int = 10_000
+    # The batched step (one draw of noise words per skip-gram window or CBOW block, see
+    # tokenvec.word2vec._batched): negative sampling over word rows only. Off: the classic
+    # per-pair step, bit for bit as before.
+    batch: bool = False
 
     def __post_init__(self) -> None:
         # Every field is checked up front: a bad value must fail here, not inside the kernel.
-        for name in ("sg", "hs", "cbow_mean"):
+        for name in ("sg", "hs", "cbow_mean", "batch"):
             object.__setattr__(self, name, as_bool(getattr(self, name), name))
         for name, lo, hi in (
             ("vector_size", 1, 100_000),
@@ -63,6 +67,8 @@ class Word2VecConfig:
         check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)
         if not (self.hs or self.negative > 0):
             raise ValueError("set negative > 0 or hs=True: nothing would train")
+        if self.batch and (self.hs or self.negative == 0):
+            raise ValueError("batch=True trains negative sampling only: set hs=False, negative > 0")
 
     @property
     def workers(self) -> int:

@@ -16,39 +16,21 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from tokenvec import _memory
+from tokenvec._native import memory as _memory
+from tokenvec.io.files import builtin_corpus_path
+from tokenvec.tokenizers import WordTokenizer
 
 BLOCK_CHARS = 1 << 20
-DEFAULT_PATTERN = r"[a-z0-9]+(?:'[a-z]+)?"
 
 
 class CorpusError(ValueError):
     """A corpus cannot be read: missing, binary, not UTF-8, or empty."""
-
-
-@dataclass(frozen=True)
-class WordTokenizer:
-    """Split raw text into words: lowercase (optional) and a regular expression.
-
-    >>> WordTokenizer()("Don't PANIC: 42 towels!")
-    ["don't", 'panic', '42', 'towels']
-    """
-
-    pattern: str = DEFAULT_PATTERN
-    lowercase: bool = True
-    _regex: Any = field(default=None, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_regex", re.compile(self.pattern))
-
-    def __call__(self, text: str) -> list[str]:
-        return self._regex.findall(text.lower() if self.lowercase else text)
 
 
 @dataclass
@@ -247,11 +229,6 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
     out = np.empty(size, a.dtype)
     out[: a.size] = a
     return out
-
-
-def builtin_corpus_path() -> Path:
-    """The built-in English corpus shipped inside the package (see assets/CORPUS.md)."""
-    return Path(__file__).parents[1] / "assets" / "corpus.txt.xz"
 
 
 def _open_text(path: Path) -> IO[str]:

@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec import _memory
 from tokenvec._checks import all_finite, check_float, check_int
-from tokenvec._files import FolderKind, atomic_path, check_replaceable, decode_keys, encode_keys
-from tokenvec._threads import split_run
-from tokenvec.vectors import Vectors
+from tokenvec._native import memory as _memory
+from tokenvec._native.threads import split_run
+from tokenvec.io.files import FolderKind, atomic_path, check_replaceable, decode_keys, encode_keys
+from tokenvec.vectors.base import Vectors
+from tokenvec.word2vec import _batched
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
 from tokenvec.word2vec.corpus import Corpus, CorpusError, as_corpus
@@ -220,7 +221,7 @@ class Word2Vec:
         self.wv = self._vectors()
 
     # Config fields an update may change; the others describe the weights or the vocabulary.
-    UPDATABLE = ("epochs", "alpha", "min_alpha", "threads", "seed", "chunk_words")
+    UPDATABLE = ("epochs", "alpha", "min_alpha", "threads", "seed", "chunk_words", "batch")
 
     def update(
         self,
@@ -385,11 +386,15 @@ class Word2Vec:
             cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, tables.sub_rows.size > 1
         )
         hot_in = hot_out = None
-        if cfg.workers > 1:  # subword models reach a word's rows through sub_rows: not these
+        if cfg.workers > 1 and not self._batched(mode):  # subword models: rows via sub_rows
             hot_in = None if mode.subwords else _HotRows(len(self.vocab), cfg.vector_size)
             hot_out = _HotRows(len(self.vocab), cfg.vector_size) if cfg.negative else None
         total = int(before[-1]) * cfg.epochs
         return _Plan(enc, tables, mode, sizes, before, total, hot_in, hot_out)
+
+    def _batched(self, mode: _w2v.Mode) -> bool:
+        """Whether chunks train with the batched step (asked for, and the mode has one)."""
+        return self.config.batch and _batched.supports(mode)
 
     def _chunk(self, plan: _Plan, epoch: int, k: int) -> tuple[float, int, int]:
         """Train chunk ``k`` of ``epoch``; its learning rates and seed depend on nothing else."""
@@ -400,6 +405,11 @@ class Word2Vec:
         a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.total
         a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.total
         s0, s1 = plan.enc.chunks[k], plan.enc.chunks[k + 1]
+        if self._batched(plan.mode):
+            return _batched.train_chunk_batched(
+                self.syn0, self.syn1neg, plan.enc.words, plan.enc.starts[s0 : s1 + 1],
+                plan.tables, plan.mode, a0, a1, _w2v.seed_for(cfg.seed, epoch, k),
+            )  # fmt: skip
         hot_in = plan.hot_in.take(self.syn0) if plan.hot_in is not None else None
         hot_out = plan.hot_out.take(self.syn1neg) if plan.hot_out is not None else None
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tokenvec import _memory
+from tokenvec._native import memory as _memory
 from tokenvec.word2vec.config import Word2VecConfig
 from tokenvec.word2vec.corpus import Corpus, CorpusError, Scan
 

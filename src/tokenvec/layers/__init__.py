@@ -1,0 +1,1 @@
+"""The numpy layers: the embedding lookup, bags, positional embeddings and their optimiser."""

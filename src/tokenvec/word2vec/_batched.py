@@ -1,0 +1,194 @@
+"""Batched word2vec steps (negative sampling): one set of noise words shared by a whole window,
+so a window is a small dense block instead of many vector-vector passes.
+
+The classic step (:mod:`tokenvec.word2vec._kernel`) trains each (context, centre) pair of a
+skip-gram window on its own noise words: 2c pairs, each reading and writing 1 + K output rows
+one vector at a time. The batched step (HogBatch: Ji et al., "Parallelizing Word2Vec in Shared
+and Distributed Memory", 2016) draws K noise words once per window; the window's 2c context rows
+then meet the same 1 + K output rows::
+
+    scores = C @ O.T                       (2c, 1 + K)   C: context rows, O: centre + noise rows
+    grads  = (labels - sigmoid(scores)) * alpha
+    C     += grads @ O                     both from the rows before the step
+    O     += grads.T @ C
+
+Each output row is read once per window instead of once per pair, and K noise words are drawn
+per window instead of per pair. CBOW batches ``block`` consecutive centres: each bag (the mean
+or sum of its context rows) predicts its own centre and the block's K shared noise words, the
+bags read before any row of the block is written (the minibatch of BlazingText's CBOW).
+
+:func:`train_chunk_batched_reference` is the plain numpy statement of one chunk, window by
+window, drawing the same random numbers in the same order as the compiled kernel
+(:mod:`tokenvec.word2vec._batched_numba`); the tests check that both give the same weights.
+Hierarchical softmax, subword inputs and the threads' private hot rows stay on the classic step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tokenvec._native.jit import LazyKernel
+from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
+from tokenvec.word2vec._kernel import Mode, Rng, Tables
+
+CBOW_BLOCK = 16  # CBOW centres that share one draw of noise words
+
+
+def _sigmoid(f: np.ndarray, sig_table: np.ndarray) -> np.ndarray:
+    at = ((np.clip(f, -MAX_EXP, MAX_EXP) + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)).astype(int)
+    s = sig_table[np.minimum(at, EXP_TABLE_SIZE - 1)].astype(np.float64)
+    return np.where(f >= MAX_EXP, 1.0, np.where(f <= -MAX_EXP, 0.0, s))
+
+
+def _logsig(f: np.ndarray, log_table: np.ndarray) -> np.ndarray:
+    at = ((np.clip(f, -MAX_EXP, MAX_EXP) + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)).astype(int)
+    v = log_table[np.minimum(at, EXP_TABLE_SIZE - 1)].astype(np.float64)
+    return np.where(f >= MAX_EXP, 0.0, np.where(f <= -MAX_EXP, f, v))
+
+
+def _step(
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    inputs: np.ndarray,
+    own: np.ndarray,
+    noise: np.ndarray,
+    alpha: float,
+    tables: Tables,
+) -> tuple[float, np.ndarray]:
+    """One batched step: ``inputs`` (m, dim) predict their own targets ``own`` (m,) and the
+    shared ``noise`` words (K,). Updates the output rows; returns the loss and the inputs'
+    update (m, dim), both computed from the rows before the step."""
+    shared = np.broadcast_to(syn1neg[noise], (len(own), len(noise), syn1neg.shape[1]))
+    out = np.concatenate([syn1neg[own][:, None, :], shared], axis=1)  # (m, 1 + K, dim)
+    scores = np.einsum("md,mkd->mk", inputs, out)
+    labels = np.zeros_like(scores)
+    labels[:, 0] = 1.0
+    live = np.ones_like(scores, dtype=bool)
+    live[:, 1:] = noise[None, :] != own[:, None]  # a noise word that is the target is skipped
+    grads = ((labels - _sigmoid(scores, tables.sig)) * alpha).astype(np.float32) * live
+    loss = float(-_logsig(np.where(labels == 1.0, scores, -scores), tables.log)[live].sum())
+    d_in = np.einsum("mk,mkd->md", grads, out).astype(np.float32)
+    d_noise = (grads[:, 1:].T @ inputs).astype(np.float32)  # (K, dim)
+    for k, t in enumerate(noise):
+        syn1neg[t] += d_noise[k]
+    for r, t in enumerate(own):
+        syn1neg[t] += grads[r, 0] * inputs[r]
+    return loss, d_in
+
+
+def train_chunk_batched_reference(
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    words: np.ndarray,
+    bounds: np.ndarray,
+    tables: Tables,
+    mode: Mode,
+    alpha_start: float,
+    alpha_end: float,
+    seed: int,
+    block: int = CBOW_BLOCK,
+) -> tuple[float, int, int]:
+    """Train on sentences ``words[bounds[s]:bounds[s + 1]]`` with the batched step; returns
+    (loss, pairs, words kept). Random numbers, in order: a sentence's sub-sampling draws;
+    then per skip-gram centre its window draw and (if it has a context) its K noise words; per
+    CBOW block the window draws of its centres, then its K noise words."""
+    rng = Rng(seed)
+    cum = tables.cum_table
+
+    def noise_words() -> np.ndarray:
+        draws = [rng.next() % int(cum[-1]) for _ in range(mode.negative)]
+        return np.searchsorted(cum, np.asarray(draws, np.uint64), side="right").astype(np.int64)
+
+    total = max(int(bounds[-1] - bounds[0]), 1)
+    loss, pairs, kept_total, seen = 0.0, 0, 0, 0
+    for s in range(len(bounds) - 1):
+        sent = words[bounds[s] : bounds[s + 1]]
+        alpha = alpha_start + (alpha_end - alpha_start) * (seen / total)
+        seen += len(sent)
+        kept = [int(w) for w in sent if tables.sample_int[w] >= rng.next()]
+        kept_total += len(kept)
+        n = len(kept)
+        if mode.sg:
+            for i in range(n):
+                b = rng.next() % mode.window
+                lo, hi = max(0, i - mode.window + b), min(n, i + mode.window + 1 - b)
+                ctx = np.asarray([kept[j] for j in range(lo, hi) if j != i], np.int64)
+                if not ctx.size:
+                    continue
+                noise = noise_words()
+                own = np.full(ctx.size, kept[i])
+                step_loss, d_in = _step(syn0, syn1neg, syn0[ctx].copy(), own, noise, alpha, tables)
+                for r, w in enumerate(ctx):
+                    syn0[w] += d_in[r]
+                loss += step_loss
+                pairs += ctx.size
+            continue
+        for first in range(0, n, block):
+            windows = []
+            for i in range(first, min(n, first + block)):
+                b = rng.next() % mode.window
+                windows.append((i, max(0, i - mode.window + b), min(n, i + mode.window + 1 - b)))
+            noise = noise_words()
+            every = [(i, [kept[j] for j in range(lo, hi) if j != i]) for i, lo, hi in windows]
+            bags = [(i, ctx) for i, ctx in every if ctx]
+            if not bags:
+                continue
+            inputs = np.stack([syn0[bag].sum(axis=0, dtype=np.float32) for _, bag in bags])
+            if mode.cbow_mean:
+                inputs /= np.asarray([len(bag) for _, bag in bags], np.float32)[:, None]
+            targets = np.asarray([kept[i] for i, _ in bags], np.int64)
+            step_loss, d_in = _step(syn0, syn1neg, inputs, targets, noise, alpha, tables)
+            for r, (_, bag) in enumerate(bags):
+                scale = np.float32(1.0) if mode.cbow_mean else np.float32(1.0 / len(bag))
+                for w in bag:
+                    syn0[w] += scale * d_in[r]
+            loss += step_loss
+            pairs += len(bags)
+    return loss, pairs, kept_total
+
+
+def _build() -> object:
+    from tokenvec.word2vec import _batched_numba
+
+    return _batched_numba.train_chunk_batched
+
+
+_kernel = LazyKernel(_build)  # type: ignore[arg-type]
+
+
+def supports(mode: Mode) -> bool:
+    """Whether the batched step trains ``mode``: negative sampling without hierarchical
+    softmax, over word rows (not subwords)."""
+    return mode.negative > 0 and not mode.hs and not mode.subwords
+
+
+def train_chunk_batched(
+    syn0: np.ndarray,
+    syn1neg: np.ndarray,
+    words: np.ndarray,
+    bounds: np.ndarray,
+    tables: Tables,
+    mode: Mode,
+    alpha_start: float,
+    alpha_end: float,
+    seed: int,
+    block: int = CBOW_BLOCK,
+    fn: Any = None,
+) -> tuple[float, int, int]:
+    """Train one chunk with the compiled batched step (``fn``: the reference instead)."""
+    if not supports(mode):
+        raise ValueError("the batched step trains negative sampling over word rows only")
+    if fn is not None:
+        return fn(syn0, syn1neg, words, bounds, tables, mode, alpha_start, alpha_end, seed, block)
+    from tokenvec.word2vec._batched_numba import Noise, Step
+
+    noise = Noise(tables.cum_table, tables.guide, int(tables.guide_shift))
+    step = Step(bool(mode.sg), int(mode.negative), int(mode.window), bool(mode.cbow_mean),
+                int(block))  # fmt: skip
+    loss, pairs, kept = _kernel.get()(
+        syn0, syn1neg, words, bounds, tables.sample_int, noise, step, float(alpha_start),
+        float(alpha_end), seed, tables.sig, tables.log,
+    )  # fmt: skip
+    return float(loss), int(pairs), int(kept)
