@@ -505,3 +505,37 @@ def test_errors_name_the_option_as_typed(tmp_path, args, typed):
     assert res.returncode != 0 and typed in res.stderr, res.stderr
     line = next(ln for ln in res.stderr.splitlines() if typed in ln)
     assert "_" not in line, line
+
+
+INPUTS = {
+    "train": ["train", "{x}", "-o", "{out}.bin", "--epochs", "1"],
+    "train-lm": ["train-lm", "{x}", "-o", "{out}.pt", "--max-steps", "1"],
+    "similar": ["similar", "king", "-v", "{x}"],
+    "convert": ["convert", "{x}", "{out}.vec"],
+    "info": ["info", "{x}"],
+    "encode": ["encode", "{x}", "-o", "{out}.npy"],
+    "plot curves": ["plot", "curves", "--checkpoint", "{x}", "-o", "{out}.png"],
+}
+
+
+@pytest.mark.parametrize("kind", ["folder", "device", "fifo"])
+@pytest.mark.parametrize("command", sorted(INPUTS))
+def test_inputs_that_are_not_files_are_refused_in_one_line(tmp_path, command, kind):
+    # A folder, /dev/zero or a FIFO nobody writes: one line naming the input, never a hang.
+    if kind == "folder":
+        x = tmp_path / "folder"
+        x.mkdir()
+    elif kind == "fifo":
+        x = tmp_path / "nobody.fifo"
+        os.mkfifo(x)
+    else:
+        x = Path("/dev/zero")
+    if command == "train-lm":
+        pytest.importorskip("torch")
+    if command == "plot curves":
+        pytest.importorskip("matplotlib")
+    args = [a.format(x=x, out=tmp_path / "out") for a in INPUTS[command]]
+    r = cli(*args, env={"TOKENVEC_PIPE_WAIT": "0.5"}, timeout=120)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert str(x) in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr

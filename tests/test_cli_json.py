@@ -81,18 +81,11 @@ def test_every_command_with_json_is_covered():
     assert with_json - {"distill"} == set(COMMANDS)  # distill: tests/test_distill.py
 
 
-def test_long_waits_say_what_they_wait_for_on_a_terminal(tiny, tmp_path):
-    # On a terminal, loading, evaluating and encoding show a line saying what runs (on
-    # stderr); the same command in a pipe prints no spinner frames.
+def _on_a_terminal(args: list[str]) -> tuple[bytes, str]:
+    """Run ``args`` with stderr on a pseudo-terminal: (stdout, what the terminal showed)."""
     import os
     import pty
 
-    pairs = tmp_path / "pairs.txt"
-    pairs.write_text("king\tqueen\t9\nman\twoman\t8\napple\tpear\t7\n", "utf-8")
-    questions = tmp_path / "q.txt"
-    questions.write_text(": family\nman king woman queen\n", "utf-8")
-    args = [sys.executable, "-m", "tokenvec", "evaluate", "-v", str(tiny), "--pairs",
-            str(pairs), "--analogies", str(questions), "--json"]  # fmt: skip
     leader, follower = pty.openpty()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, stdin=follower)
     os.close(follower)
@@ -107,9 +100,35 @@ def test_long_waits_say_what_they_wait_for_on_a_terminal(tiny, tmp_path):
         seen += chunk
     out, _ = proc.communicate(timeout=300)
     os.close(leader)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, seen[-2000:]
+    return out, seen.decode("utf-8", "replace")
+
+
+def test_long_waits_say_what_they_wait_for_on_a_terminal(tiny, tmp_path):
+    # On a terminal, loading, evaluating and encoding show a line saying what runs (on
+    # stderr); the same command in a pipe prints no spinner frames.
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king\tqueen\t9\nman\twoman\t8\napple\tpear\t7\n", "utf-8")
+    questions = tmp_path / "q.txt"
+    questions.write_text(": family\nman king woman queen\n", "utf-8")
+    args = [sys.executable, "-m", "tokenvec", "evaluate", "-v", str(tiny), "--pairs",
+            str(pairs), "--analogies", str(questions), "--json"]  # fmt: skip
+    out, text = _on_a_terminal(args)
     json.loads(out)  # stdout is still one document
-    text = seen.decode("utf-8", "replace")
     assert "loading" in text and "analogy questions" in text and "word pairs" in text, text
     piped = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert "analogy questions" not in piped.stderr
+
+
+def test_convert_says_what_it_is_doing_on_a_terminal(tmp_path):
+    # Before, converting (and quantizing) a large table was minutes without a word.
+    rng = np.random.default_rng(0)
+    keys = [f"w{i}" for i in range(600)]
+    src = tmp_path / "v.vec"
+    tv.Vectors(keys, rng.standard_normal((600, 8)).astype(np.float32)).save(src)
+    args = [sys.executable, "-m", "tokenvec", "convert", str(src), str(tmp_path / "q"),
+            "--reduce", "4", "--quantize", "int8", "--json"]  # fmt: skip
+    out, text = _on_a_terminal(args)
+    assert json.loads(out)["count"] == 600
+    for step in ("loading", "reducing", "quantizing", "writing"):
+        assert step in text, (step, text)

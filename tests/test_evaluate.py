@@ -132,3 +132,14 @@ def test_pair_sets_are_shipped(tiny):
 
         for name, file in PAIR_SETS.items():
             assert pair_set_path(name).read_bytes() == Path(datapath(file)).read_bytes()
+
+
+def test_analogies_show_progress_on_stderr_only(tiny, tmp_path, capsys):
+    # Before, the default evaluation was half a minute without a word.
+    q = tmp_path / "q.txt"
+    q.write_text(": family\nman king woman queen\n", "utf-8")
+    res = evaluate.analogies(tiny, q, progress=True)
+    out = capsys.readouterr()
+    assert res.accuracy == 1.0 and out.out == "" and "analogy questions" in out.err
+    evaluate.analogies(tiny, q)  # not a terminal under pytest: silent
+    assert capsys.readouterr().err == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -29,3 +29,17 @@ def status(message: str) -> Iterator[None]:
 
     with Console(stderr=True).status(message):
         yield
+
+
+@contextlib.contextmanager
+def counting(what: str, total: int, show: bool | None = None) -> Iterator[Callable[[int], None]]:
+    """A bar of ``total`` steps saying ``what`` runs, advanced by the function it yields
+    (``advance(n)``); shown when ``show`` (None: when standard error is a terminal)."""
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        yield lambda n: None
+        return
+    with bar() as shown:
+        task = shown.add_task(what, total=total)
+        yield lambda n: shown.update(task, advance=n)

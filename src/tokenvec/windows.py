@@ -64,6 +64,12 @@ def tokenize_file(
     from tokenvec.io.files import atomic_path
 
     src = Path(path)
+    if src.is_dir():
+        raise IsADirectoryError(f"{src} is a folder; give a text file")
+    if src.exists() and not src.is_file():
+        raise ValueError(
+            f"{src} is not a regular file (a device, FIFO or socket); give a text file"
+        )
     if not src.is_file():
         raise FileNotFoundError(f"no such text file: {src}")
     dtype = np.uint16 if tokenizer.vocab_size <= 65536 else np.uint32

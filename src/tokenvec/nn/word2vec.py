@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tokenvec._progress import counting
 from tokenvec.nn._torch import torch
 from tokenvec.vectors.base import Vectors
 from tokenvec.word2vec.config import Word2VecConfig
@@ -87,12 +88,13 @@ def train_word2vec(
     *,
     device: str = "auto",
     block_words: int = BLOCK_WORDS,
-    progress: bool = False,
+    progress: bool | None = None,
     **overrides: Any,
 ) -> Vectors:
     """Train word2vec (skip-gram or CBOW, negative sampling) on ``corpus`` with PyTorch on
     ``device`` ("auto": CUDA when available). ``config`` and ``overrides`` are
-    :class:`~tokenvec.word2vec.Word2VecConfig`'s; ``hs`` has no batched step here.
+    :class:`~tokenvec.word2vec.Word2VecConfig`'s; ``hs`` has no batched step here. A progress
+    bar goes to standard error (``progress=None``: when it is a terminal).
 
     >>> v = train_word2vec([["a", "b", "c"]] * 50, min_count=1, vector_size=8, epochs=1)
     >>> v.vectors.shape
@@ -118,8 +120,7 @@ def train_word2vec(
     cum = torch.as_tensor(vocab.cum_table(cfg.ns_exponent).astype(np.int64), device=dev)
     total = max(words.numel() * cfg.epochs, 1)
     calls = cfg.epochs * math.ceil(words.numel() / block_words)
-    with torch.no_grad(), _bar(progress) as shown:
-        task = shown.add_task("training word2vec (torch)", total=calls) if shown else None
+    with torch.no_grad(), counting("training word2vec (torch)", calls, progress) as advance:
         for epoch in range(cfg.epochs):
             draws = torch.randint(0, 2**32, (words.numel(),), generator=gen, device=dev)
             kept = keep_below[words] >= draws
@@ -139,8 +140,7 @@ def train_word2vec(
                     _add_rows(syn0, w[ctx], d_in)
                 else:
                     _cbow(syn0, syn1neg, w, lo, hi, centre, ctx, noise, alpha, cfg.cbow_mean)
-                if shown:
-                    shown.update(task, advance=1)
+                advance(1)
     return Vectors(vocab.words, syn0.cpu().numpy(), counts=vocab.counts)
 
 
@@ -159,20 +159,3 @@ def _cbow(syn0: Any, syn1neg: Any, w: Any, lo: int, hi: int, centre: Any, ctx: A
     full = torch.zeros_like(bags)
     full[rows] = d_in if mean else d_in / count[rows, None]
     _add_rows(syn0, w[ctx], full[slot])
-
-
-class _NoBar:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _bar(progress: bool) -> Any:
-    """A progress bar on standard error, or nothing."""
-    if not progress:
-        return _NoBar()
-    from tokenvec._progress import bar
-
-    return bar()

@@ -99,20 +99,13 @@ ADD_BLOCK = 1 << 14
 
 
 def _add_in_blocks(index: Any, data: np.ndarray, what: str, progress: bool | None) -> None:
-    import sys
+    from tokenvec._progress import counting
 
-    if progress is None:
-        progress = sys.stderr.isatty() and len(data) > ADD_BLOCK
-    if not progress:
-        index.add(data)
-        return
-    from tokenvec._progress import bar
-
-    with bar() as shown:
-        task = shown.add_task(f"building the {what} index", total=len(data))
+    show = False if progress is None and len(data) <= ADD_BLOCK else progress  # None: a terminal
+    with counting(f"building the {what} index", len(data), show) as advance:
         for lo in range(0, len(data), ADD_BLOCK):
             index.add(data[lo : lo + ADD_BLOCK])
-            shown.update(task, completed=min(lo + ADD_BLOCK, len(data)))
+            advance(min(ADD_BLOCK, len(data) - lo))
 
 
 def load_ann(path: str | os.PathLike[str], vectors: Vectors) -> AnnIndex:

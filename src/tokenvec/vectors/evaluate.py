@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from tokenvec._native.topk import topk_rows
+from tokenvec._progress import counting
 from tokenvec.io.files import ASSETS, iter_lines
 from tokenvec.vectors.base import SCORE_BLOCK_BYTES, Vectors
 
@@ -97,11 +98,13 @@ def analogies(
     restrict_vocab: int = 300_000,
     method: Literal["3cosadd", "3cosmul"] = "3cosadd",
     case_insensitive: bool = True,
+    progress: bool | None = None,
 ) -> AnalogyResult:
     """Accuracy on "a : b :: c : d" questions (default: Google's 19,544 questions).
 
     A question counts when all four words are among the first ``restrict_vocab`` keys. The
-    answer is the best of the 5 nearest keys to b − a + c that is not a, b or c.
+    answer is the best of the 5 nearest keys to b − a + c that is not a, b or c. A progress
+    bar goes to standard error (``progress=None``: when it is a terminal).
     """
     if method not in ("3cosadd", "3cosmul"):
         raise ValueError(f"method must be '3cosadd' or '3cosmul', got {method!r}")
@@ -110,41 +113,17 @@ def analogies(
     sections = _read_questions(qpath)
     vocab = _folded_vocab(vectors, restrict_vocab, case_insensitive)
     pool = vectors.unit[:restrict_vocab]  # (N, C)
-    keys = vectors.index_to_key
     block = max(1, SCORE_BLOCK_BYTES // (4 * 3 * len(pool)))
     results: list[Section] = []
     total_q = skipped = 0
-    for name, questions in sections:
-        total_q += len(questions)
-        kept = [q for q in questions if all(fold(w) in vocab for w in q)]
-        skipped += len(questions) - len(kept)
-        idx = np.array([[vocab[fold(w)] for w in q] for q in kept], dtype=np.int64).reshape(-1, 4)
-        correct = 0
-        for lo in range(0, len(idx), block):
-            ia, ib, ic, _ = idx[lo : lo + block].T
-            if method == "3cosadd":
-                q = (pool[ib] + pool[ic] - pool[ia]).astype(np.float32)  # (q, C)
-                q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
-                scores = vectors.unit_dot(q, restrict_vocab)  # (q, N)
-            else:
-                cos_a, cos_b, cos_c = (
-                    (1 + vectors.unit_dot(pool[i].astype(np.float32), restrict_vocab)) / 2
-                    for i in (ia, ib, ic)
-                )
-                scores = cos_b * cos_c / (cos_a + 1e-6)  # (q, N)
-            rows = np.arange(len(ia))
-            for i in (ia, ib, ic):
-                scores[rows, i] = -np.inf
-            top = topk_rows(scores, 5)  # (q, 5), best first
-            for j, q in enumerate(kept[lo : lo + block]):
-                ignore = {fold(q[0]), fold(q[1]), fold(q[2])}
-                predicted = None
-                for cand in top[j]:
-                    predicted = fold(keys[cand])
-                    if predicted in vocab and predicted not in ignore:
-                        break
-                correct += predicted == fold(q[3])
-        results.append(Section(name, correct, len(kept) - correct))
+    with counting("analogy questions", sum(len(q) for _, q in sections), progress) as advance:
+        for name, questions in sections:
+            correct, kept = _section(vectors, questions, vocab, fold, pool, block, method,
+                                     restrict_vocab)  # fmt: skip
+            total_q += len(questions)
+            skipped += len(questions) - kept
+            results.append(Section(name, correct, kept - correct))
+            advance(len(questions))
 
     def merged(name: str, parts: list[Section]) -> Section:
         return Section(name, sum(s.correct for s in parts), sum(s.incorrect for s in parts))
@@ -222,3 +201,45 @@ def word_pairs(
     pearson = float(np.corrcoef(g, m)[0, 1])
     spearman = float(np.corrcoef(_rank(g), _rank(m))[0, 1])
     return PairResult(pearson, spearman, 100.0 * oov / (len(gold) + oov), len(gold), m, g)
+
+
+def _section(
+    vectors: Vectors,
+    questions: list[tuple[str, str, str, str]],
+    vocab: dict[str, int],
+    fold: Any,
+    pool: np.ndarray,
+    block: int,
+    method: str,
+    restrict_vocab: int,
+) -> tuple[int, int]:
+    """(correct answers, questions asked) of one section: those whose four words are known."""
+    keys = vectors.index_to_key
+    kept = [q for q in questions if all(fold(w) in vocab for w in q)]
+    idx = np.array([[vocab[fold(w)] for w in q] for q in kept], dtype=np.int64).reshape(-1, 4)
+    correct = 0
+    for lo in range(0, len(idx), block):
+        ia, ib, ic, _ = idx[lo : lo + block].T
+        if method == "3cosadd":
+            q = (pool[ib] + pool[ic] - pool[ia]).astype(np.float32)  # (q, C)
+            q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-30)
+            scores = vectors.unit_dot(q, restrict_vocab)  # (q, N)
+        else:
+            cos_a, cos_b, cos_c = (
+                (1 + vectors.unit_dot(pool[i].astype(np.float32), restrict_vocab)) / 2
+                for i in (ia, ib, ic)
+            )
+            scores = cos_b * cos_c / (cos_a + 1e-6)  # (q, N)
+        rows = np.arange(len(ia))
+        for i in (ia, ib, ic):
+            scores[rows, i] = -np.inf
+        top = topk_rows(scores, 5)  # (q, 5), best first
+        for j, q in enumerate(kept[lo : lo + block]):
+            ignore = {fold(q[0]), fold(q[1]), fold(q[2])}
+            predicted = None
+            for cand in top[j]:
+                predicted = fold(keys[cand])
+                if predicted in vocab and predicted not in ignore:
+                    break
+            correct += predicted == fold(q[3])
+    return correct, len(kept)

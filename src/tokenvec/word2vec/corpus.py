@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import bz2
 import gzip
+import io
 import itertools
 import lzma
 import os
@@ -23,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 
 from tokenvec._native import memory as _memory
-from tokenvec.io.files import builtin_corpus_path
+from tokenvec.io.files import builtin_corpus_path, open_input
 from tokenvec.tokenizers import WordTokenizer
 
 BLOCK_CHARS = 1 << 20
@@ -232,11 +233,16 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
 
 
 def _open_text(path: Path) -> IO[str]:
+    """The corpus file as text, opened through :func:`open_input`: a pipe or FIFO is read
+    once, and a FIFO without a writer is an error after a while, not a hang."""
     suffix = path.suffix.lower()
     opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".lzma": lzma.open}.get(
-        suffix, open
+        suffix
     )
-    return opener(path, "rt", encoding="utf-8", errors="strict", newline=None)
+    raw = open_input(path)
+    if opener is not None:
+        return opener(raw, "rt", encoding="utf-8", errors="strict", newline=None)  # type: ignore[no-any-return]
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline=None)
 
 
 def _files(source: Path) -> list[Path]:

@@ -145,8 +145,8 @@ def evaluate(
     from tokenvec._progress import status
 
     v = _vectors(vectors)
-    with status(f"answering analogy questions over the first {restrict_vocab:,} keys"):
-        r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
+    # The library's bar says "analogy questions" on a terminal.
+    r = ev.analogies(v, analogies, restrict_vocab=restrict_vocab, method=method.value)  # type: ignore[arg-type]
     data: dict[str, Any] = {
         "analogies": {
             "accuracy": round(r.accuracy, 6),
@@ -202,6 +202,7 @@ def convert(
     as_json: bool = flag(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Convert vectors between formats, optionally reduced or quantized (writes atomically)."""
+    from tokenvec._progress import status
     from tokenvec.builtin import load
     from tokenvec.vectors.subwords import SubwordVectors
 
@@ -213,16 +214,20 @@ def convert(
             f"target without an extension; {target.name} names {fmt.value})",
             param_hint="--quantize",
         )
-    v = load(source, limit=limit, encoding_errors=encoding_errors.value)
+    with status(f"loading {source}"):
+        v = load(source, limit=limit, encoding_errors=encoding_errors.value)
     model = isinstance(v, SubwordVectors) and v.model is not None
     fmt = output_format(target, to, subwords=model and quantize is None and reduce is None)
     if reduce is not None:
-        v = v.reduce(reduce)
+        with status(f"reducing {len(v):,} vectors to {reduce} dimensions"):
+            v = v.reduce(reduce)
     if quantize is not None:
         unit = quantize is Quantize.int8_unit
         form: Any = "int8" if unit else quantize.value
-        v = v.quantize(form, **({"keep_norms": False} if unit else {}))
-    path = v.save(target, format=fmt.value, overwrite=overwrite)
+        with status(f"quantizing {len(v):,} vectors ({quantize.value})"):
+            v = v.quantize(form, **({"keep_norms": False} if unit else {}))
+    with status(f"writing {target}"):
+        path = v.save(target, format=fmt.value, overwrite=overwrite)
     shown = v.storage.describe()
     data = {"path": str(path), "format": fmt.value, "count": len(v), "dim": v.vector_size,
             "form": shown}  # fmt: skip
