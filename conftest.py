@@ -9,7 +9,7 @@ from typing import Any
 _EXTRA_MODULES = {
     "src/tokenvec/nn": "torch",
     "src/tokenvec/app/viz.py": "matplotlib",
-    "src/tokenvec/web": "fastapi",
+    "src/tokenvec/app/web": "fastapi",
 }
 
 collect_ignore: list[str] = []

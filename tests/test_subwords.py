@@ -560,10 +560,9 @@ def test_an_aligned_fasttext_model_keeps_answering_unknown_words(fasttext_bin, t
         np.testing.assert_allclose(moved[word], fit.transform(v[word]), rtol=1e-4, atol=1e-4)
 
 
+GENSIM_DATA = None
 if importlib.util.find_spec("gensim") is not None:
     GENSIM_DATA = Path(importlib.util.find_spec("gensim").origin).parent / "test" / "test_data"
-
-
 LEE_BIN = GENSIM_DATA / "lee_fasttext.bin" if GENSIM_DATA else None
 
 

@@ -105,6 +105,24 @@ def test_batched_kernel_equals_its_reference(prepare_for_kernel, sg, negative, c
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
+def test_batched_private_output_rows_end_as_the_shared_ones(prepare_for_kernel):
+    # The first k output rows trained in a private copy, added back: the same rows.
+    runs = []
+    for k in (0, 5):
+        model, enc, t = prepared(prepare_for_kernel, True, False, 5)
+        mode = _w2v.Mode(True, 5, False, 3, True)
+        hot = model.syn1neg[:k].copy() if k else None
+        taken = None if hot is None else hot.copy()
+        _batched.train_chunk_batched(model.syn0, model.syn1neg, enc.words, enc.starts, t, mode,
+                                     0.05, 0.01, 12345, hot_out=hot)  # fmt: skip
+        if hot is not None:
+            assert np.array_equal(model.syn1neg[:k], taken)  # untouched while private
+            model.syn1neg[:k] += hot - taken
+        runs.append((model.syn0.copy(), model.syn1neg.copy()))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_the_batched_step_is_the_stated_matrix_update():
     # One skip-gram window by hand: contexts C predict the centre and shared noise words O.
     rng = np.random.default_rng(3)

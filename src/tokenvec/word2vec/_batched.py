@@ -176,19 +176,25 @@ def train_chunk_batched(
     seed: int,
     block: int = CBOW_BLOCK,
     fn: Any = None,
+    hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
-    """Train one chunk with the compiled batched step (``fn``: the reference instead)."""
+    """Train one chunk with the compiled batched step (``fn``: the reference instead).
+    ``hot_out`` (k, dim), if given, holds output rows 0..k-1 in place of ``syn1neg``'s: a
+    thread's private copy of the most frequent words' rows (see ``trainer._HotRows``)."""
     if not supports(mode):
         raise ValueError("the batched step trains negative sampling over word rows only")
     if fn is not None:
+        if hot_out is not None:
+            raise ValueError("the reference keeps no private rows: pass hot_out=None")
         return fn(syn0, syn1neg, words, bounds, tables, mode, alpha_start, alpha_end, seed, block)
+    hot = np.empty((0, syn0.shape[1]), np.float32) if hot_out is None else hot_out
     from tokenvec.word2vec._batched_numba import Noise, Step
 
     noise = Noise(tables.cum_table, tables.guide, int(tables.guide_shift))
     step = Step(bool(mode.sg), int(mode.negative), int(mode.window), bool(mode.cbow_mean),
                 int(block))  # fmt: skip
     loss, pairs, kept = _kernel.get()(
-        syn0, syn1neg, words, bounds, tables.sample_int, noise, step, float(alpha_start),
+        syn0, syn1neg, hot, words, bounds, tables.sample_int, noise, step, float(alpha_start),
         float(alpha_end), seed, tables.sig, tables.log,
     )  # fmt: skip
     return float(loss), int(pairs), int(kept)

@@ -61,14 +61,16 @@ def sigmoid(f, sig_table):
 
 
 @inline
-def batched_step(inputs, m, syn1neg, own, shared_own, outs, n, d_in, d_out, alpha, sig_table,
-         log_table):  # fmt: skip
+def batched_step(inputs, m, syn1neg, hot_out, own, shared_own, outs, n, d_in, d_out, alpha,
+                 sig_table, log_table):  # fmt: skip
     """One batched step, in one pass over the inputs: input r scores its own target
     (``own[r]``, label 1) and the noise words ``outs[1:n]`` (label 0; none that is its target),
     and each score's gradient goes at once into the input's update d_in[r] and the output's
     d_out (row k for noise word k; row 0 for a target all inputs share, else row n + r). The
     output rows take d_out at the end, so every score reads the rows as they were before the
-    step; the caller adds d_in to its input rows. Returns the loss."""
+    step; the caller adds d_in to its input rows. Output rows below ``hot_out.shape[0]`` are
+    read and written in ``hot_out``, the thread's private copy of them (spelled out at each
+    use, as in the classic kernel). Returns the loss."""
     dim = inputs.shape[1]
     for k in range(n + m):
         for c in range(dim):
@@ -81,7 +83,7 @@ def batched_step(inputs, m, syn1neg, own, shared_own, outs, n, d_in, d_out, alph
             t = own[r] if k == 0 else outs[k]
             if k > 0 and t == own[r]:
                 continue
-            row = syn1neg[t]
+            row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
             f = np.float32(0.0)
             for c in range(dim):
                 f += inputs[r, c] * row[c]
@@ -92,11 +94,13 @@ def batched_step(inputs, m, syn1neg, own, shared_own, outs, n, d_in, d_out, alph
                 d_in[r, c] += g * row[c]
                 d_out[slot, c] += g * inputs[r, c]
     for k in range(1, n):
-        row = syn1neg[outs[k]]
+        t = outs[k]
+        row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
         for c in range(dim):
             row[c] += d_out[k, c]
     for r in range(1 if shared_own else m):
-        row = syn1neg[own[r]]
+        t = own[r]
+        row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
         slot = 0 if shared_own else n + r
         for c in range(dim):
             row[c] += d_out[slot, c]
@@ -104,8 +108,8 @@ def batched_step(inputs, m, syn1neg, own, shared_own, outs, n, d_in, d_out, alph
 
 
 @inline
-def sg_window(syn0, syn1neg, kept, i, lo, hi, step, noise, state, alpha, sig_table, log_table,
-              work):  # fmt: skip
+def sg_window(syn0, syn1neg, hot_out, kept, i, lo, hi, step, noise, state, alpha, sig_table,
+              log_table, work):  # fmt: skip
     """Skip-gram, one window: every context word's input row predicts the centre and the same
     ``negative`` noise words. Returns (loss, pairs)."""
     inputs, own, outs, d_in, d_out, ctx = work
@@ -125,7 +129,7 @@ def sg_window(syn0, syn1neg, kept, i, lo, hi, step, noise, state, alpha, sig_tab
         for c in range(row.shape[0]):
             inputs[r, c] = row[c]
     loss = batched_step(
-        inputs, m, syn1neg, own, True, outs, n, d_in, d_out, alpha, sig_table, log_table
+        inputs, m, syn1neg, hot_out, own, True, outs, n, d_in, d_out, alpha, sig_table, log_table
     )
     for r in range(m):
         row = syn0[ctx[r]]
@@ -135,8 +139,8 @@ def sg_window(syn0, syn1neg, kept, i, lo, hi, step, noise, state, alpha, sig_tab
 
 
 @inline
-def cbow_block(syn0, syn1neg, kept, first, last, bounds_lo, bounds_hi, step, noise, state,
-               alpha, sig_table, log_table, work):  # fmt: skip
+def cbow_block(syn0, syn1neg, hot_out, kept, first, last, bounds_lo, bounds_hi, step, noise,
+               state, alpha, sig_table, log_table, work):  # fmt: skip
     """CBOW, the centres kept[first:last]: each bag of context rows (their mean, or their sum)
     predicts its own centre and the block's shared noise words. Every bag is read before any
     row of the block is written. Returns (loss, pairs)."""
@@ -167,7 +171,7 @@ def cbow_block(syn0, syn1neg, kept, first, last, bounds_lo, bounds_hi, step, noi
     if m == 0:
         return 0.0, 0
     loss = batched_step(
-        inputs, m, syn1neg, own, False, outs, n, d_in, d_out, alpha, sig_table, log_table
+        inputs, m, syn1neg, hot_out, own, False, outs, n, d_in, d_out, alpha, sig_table, log_table
     )
     for r in range(m):
         i = at[r]
@@ -183,8 +187,8 @@ def cbow_block(syn0, syn1neg, kept, first, last, bounds_lo, bounds_hi, step, noi
 
 
 @njit
-def train_chunk_batched(syn0, syn1neg, words, bounds, sample_int, noise, step, alpha_start,
-                        alpha_end, seed, sig_table, log_table):  # fmt: skip
+def train_chunk_batched(syn0, syn1neg, hot_out, words, bounds, sample_int, noise, step,
+                        alpha_start, alpha_end, seed, sig_table, log_table):  # fmt: skip
     """Train on sentences ``words[bounds[s]:bounds[s + 1]]``; (loss, pairs, words kept)."""
     dim = syn0.shape[1]
     width = 2 * step.window
@@ -220,20 +224,9 @@ def train_chunk_batched(syn0, syn1neg, words, bounds, sample_int, noise, step, a
                 b = np.int64(rnd(state) % np.uint64(step.window))
                 lo, hi = max(0, i - step.window + b), min(n, i + step.window + 1 - b)
                 sg_loss, sg_pairs = sg_window(
-                    syn0,
-                    syn1neg,
-                    kept,
-                    i,
-                    lo,
-                    hi,
-                    step,
-                    noise,
-                    state,
-                    alpha,
-                    sig_table,
-                    log_table,
-                    (inputs, own, outs, d_in, d_out, ctx),
-                )
+                    syn0, syn1neg, hot_out, kept, i, lo, hi, step, noise, state, alpha, sig_table,
+                    log_table, (inputs, own, outs, d_in, d_out, ctx),
+                )  # fmt: skip
                 loss += sg_loss
                 pairs += sg_pairs
             continue
@@ -245,21 +238,9 @@ def train_chunk_batched(syn0, syn1neg, words, bounds, sample_int, noise, step, a
                 bounds_lo[r] = max(0, i - step.window + b)
                 bounds_hi[r] = min(n, i + step.window + 1 - b)
             cb_loss, cb_pairs = cbow_block(
-                syn0,
-                syn1neg,
-                kept,
-                first,
-                last,
-                bounds_lo,
-                bounds_hi,
-                step,
-                noise,
-                state,
-                alpha,
-                sig_table,
-                log_table,
-                (inputs, own, outs, d_in, d_out, ctx),
-            )
+                syn0, syn1neg, hot_out, kept, first, last, bounds_lo, bounds_hi, step, noise,
+                state, alpha, sig_table, log_table, (inputs, own, outs, d_in, d_out, ctx),
+            )  # fmt: skip
             loss += cb_loss
             pairs += cb_pairs
     return loss, pairs, kept_total

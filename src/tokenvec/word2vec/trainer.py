@@ -386,8 +386,9 @@ class Word2Vec:
             cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, tables.sub_rows.size > 1
         )
         hot_in = hot_out = None
-        if cfg.workers > 1 and not self._batched(mode):  # subword models: rows via sub_rows
-            hot_in = None if mode.subwords else _HotRows(len(self.vocab), cfg.vector_size)
+        if cfg.workers > 1:  # subword models reach a word's rows through sub_rows: not these
+            plain = not mode.subwords and not self._batched(mode)  # batched: output rows only
+            hot_in = _HotRows(len(self.vocab), cfg.vector_size) if plain else None
             hot_out = _HotRows(len(self.vocab), cfg.vector_size) if cfg.negative else None
         total = int(before[-1]) * cfg.epochs
         return _Plan(enc, tables, mode, sizes, before, total, hot_in, hot_out)
@@ -405,14 +406,15 @@ class Word2Vec:
         a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.total
         a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.total
         s0, s1 = plan.enc.chunks[k], plan.enc.chunks[k + 1]
-        if self._batched(plan.mode):
-            return _batched.train_chunk_batched(
-                self.syn0, self.syn1neg, plan.enc.words, plan.enc.starts[s0 : s1 + 1],
-                plan.tables, plan.mode, a0, a1, _w2v.seed_for(cfg.seed, epoch, k),
-            )  # fmt: skip
         hot_in = plan.hot_in.take(self.syn0) if plan.hot_in is not None else None
         hot_out = plan.hot_out.take(self.syn1neg) if plan.hot_out is not None else None
         try:
+            if self._batched(plan.mode):
+                return _batched.train_chunk_batched(
+                    self.syn0, self.syn1neg, plan.enc.words, plan.enc.starts[s0 : s1 + 1],
+                    plan.tables, plan.mode, a0, a1, _w2v.seed_for(cfg.seed, epoch, k),
+                    hot_out=hot_out,
+                )  # fmt: skip
             return _w2v.train_chunk(
                 _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, plan.enc.words,
                 plan.enc.starts[s0 : s1 + 1], plan.tables, plan.mode, a0, a1,
