@@ -27,6 +27,7 @@ from tokenvec.word2vec import (
 )
 from tokenvec.word2vec import _kernel as _w2v
 from tokenvec.word2vec.corpus import Corpus, CorpusError, WordTokenizer
+from tokenvec.word2vec.fasttext import FastTextConfig
 
 
 def planted_corpus(n_sent=400, seed=0):
@@ -85,17 +86,15 @@ def test_kernel_equals_reference(prepare_for_kernel, sg, hs, negative, cbow_mean
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize(
-    "sg,negative,cbow_mean,block", [(True, 5, True, 16), (False, 5, True, 16), (False, 3, False, 4)]
-)
-def test_batched_kernel_equals_its_reference(prepare_for_kernel, sg, negative, cbow_mean, block):
+@pytest.mark.parametrize("negative,window", [(5, 3), (2, 1), (8, 5)])
+def test_batched_kernel_equals_its_reference(prepare_for_kernel, negative, window):
     results = []
     for fn in (None, _batched.train_chunk_batched_reference):
-        model, enc, t = prepared(prepare_for_kernel, sg, False, negative, cbow_mean)
-        mode = _w2v.Mode(sg, negative, False, 3, cbow_mean)
+        model, enc, t = prepared(prepare_for_kernel, True, False, negative, window=window)
+        mode = _w2v.Mode(True, negative, False, window, True)
         before = model.syn0.copy()
         out = _batched.train_chunk_batched(model.syn0, model.syn1neg, enc.words, enc.starts, t,
-                                           mode, 0.05, 0.01, 12345, block, fn=fn)  # fmt: skip
+                                           mode, 0.05, 0.01, 12345, fn=fn)  # fmt: skip
         results.append((out, model.syn0.copy(), model.syn1neg.copy()))
     (k_out, *k_w), (r_out, *r_w) = results
     assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream
@@ -143,10 +142,26 @@ def test_the_batched_step_is_the_stated_matrix_update():
 
 
 def test_batch_is_refused_where_it_has_no_step():
-    with pytest.raises(ValueError, match="negative sampling only"):
-        Word2VecConfig(batch=True, hs=True, negative=0)
-    with pytest.raises(ValueError, match="negative sampling only"):
-        Word2VecConfig(batch=True, hs=True)
+    for kw in ({"hs": True, "negative": 0}, {"hs": True}, {"sg": False}):
+        with pytest.raises(ValueError, match="skip-gram with negative sampling only"):
+            Word2VecConfig(batch=True, **{"sg": True, **kw})
+    with pytest.raises(ValueError, match="n-gram rows train with the classic step"):
+        FastTextConfig(batch=True, sg=True)
+
+
+def test_a_batched_run_trains_and_resumes_to_the_same_vectors(tmp_path, interrupted_run):
+    # batch=True through the trainer: one thread is reproducible, and a run stopped after an
+    # epoch and resumed ends where the uninterrupted run does.
+    corpus = planted_corpus(60)
+    cfg = Word2VecConfig(sg=True, batch=True, vector_size=16, min_count=1, epochs=3, threads=1)
+    whole = Word2Vec(cfg).train(corpus, progress=False)
+    again = Word2Vec(cfg).train(corpus, progress=False)
+    np.testing.assert_array_equal(whole.vectors, again.vectors)
+    assert whole.similarity("a0", "a1") > whole.similarity("a0", "b1")
+    ckpt = tmp_path / "ckpt"
+    interrupted_run(Word2Vec(cfg), corpus, ckpt, 1)
+    _, resumed = Word2Vec.resume(ckpt, corpus, progress=False)
+    np.testing.assert_array_equal(resumed.vectors, whole.vectors)
 
 
 @pytest.mark.parametrize("sg,negative", [(True, 5), (False, 5), (False, 2)])

@@ -38,9 +38,9 @@ class Word2VecConfig:
     seed: int = 1
     max_sentence_length: int = 10_000
     chunk_words: int = 10_000
-    # The batched step (one draw of noise words per skip-gram window or CBOW block, see
-    # tokenvec.word2vec._batched): negative sampling over word rows only. Off: the classic
-    # per-pair step, bit for bit as before.
+    # The batched step (one draw of noise words per skip-gram window, see
+    # tokenvec.word2vec._batched): skip-gram with negative sampling over word rows. Off: the
+    # classic per-pair step, bit for bit as before.
     batch: bool = False
 
     def __post_init__(self) -> None:
@@ -67,8 +67,11 @@ class Word2VecConfig:
         check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)
         if not (self.hs or self.negative > 0):
             raise ValueError("set negative > 0 or hs=True: nothing would train")
-        if self.batch and (self.hs or self.negative == 0):
-            raise ValueError("batch=True trains negative sampling only: set hs=False, negative > 0")
+        if self.batch and (not self.sg or self.hs or self.negative == 0):
+            raise ValueError(
+                "batch=True trains skip-gram with negative sampling only: set sg=True, "
+                "hs=False, negative > 0 (CBOW keeps the classic step)"
+            )
 
     @property
     def workers(self) -> int:

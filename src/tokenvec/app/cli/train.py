@@ -44,8 +44,8 @@ def _given(ctx: typer.Context) -> set[str]:
 
 
 BATCH_HELP = (
-    "The batched step: one draw of noise words per skip-gram window (negative sampling, word "
-    "vectors only)."
+    "The batched step: one draw of noise words per skip-gram window (--sg, negative sampling, "
+    "word vectors only)."
 )
 LOWERCASE_HELP = (
     "Lowercase and keep only words (letters, digits, an inner apostrophe), as gensim's "
