@@ -173,7 +173,8 @@ def _distributed() -> tuple[int, int, int]:
     return int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def _device(name: str, local_rank: int) -> torch.device:
+def device_for(name: str, local_rank: int = 0) -> torch.device:
+    """The torch device ``name`` names; "auto": this process's CUDA device if any, else CPU."""
     if name == "auto":
         name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
@@ -228,7 +229,7 @@ def _start_processes(tcfg: TrainConfig) -> tuple[int, int, torch.device]:
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and tcfg.device != "cpu" else "gloo"
         torch.distributed.init_process_group(backend=backend)
-    device = _device(tcfg.device, local_rank)
+    device = device_for(tcfg.device, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
     return rank, world, device

@@ -21,6 +21,7 @@ import numpy as np
 
 from tokenvec._progress import counting
 from tokenvec.nn._torch import torch
+from tokenvec.nn.train import device_for
 from tokenvec.vectors.base import Vectors
 from tokenvec.word2vec.config import Word2VecConfig
 from tokenvec.word2vec.corpus import as_corpus
@@ -31,12 +32,6 @@ from tokenvec.word2vec.vocab import EncodedCorpus, Vocab
 # blocks lose accuracy (2,048: 7.6%) to their staler gradients, and 8,192 diverges unbounded.
 BLOCK_WORDS = 1024
 MAX_SUMMED = 256  # see _add_rows
-
-
-def _device(name: str) -> Any:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def _add_rows(mat: Any, index: Any, delta: Any) -> None:
@@ -108,7 +103,7 @@ def train_word2vec(
     corp = as_corpus(corpus)
     vocab = Vocab.build(corp, cfg)
     enc = EncodedCorpus.encode(corp, vocab, cfg.chunk_words)
-    dev = _device(device)
+    dev = device_for(device)
     gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     v, dim = len(vocab), cfg.vector_size
     syn0 = (torch.rand(v, dim, generator=gen, device=dev) * 2 - 1) / dim

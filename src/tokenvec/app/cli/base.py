@@ -42,8 +42,8 @@ app = typer.Typer(
 
 
 def flag(default: bool, *names: str, **options: Any) -> Any:
-    """A boolean option shown as the flag it is (no value after it in the help)."""
-    return typer.Option(default, *names, metavar="", **options)
+    """A boolean option: a flag (the command classes show it without a value in the help)."""
+    return typer.Option(default, *names, **options)
 
 
 def _version(value: bool) -> None:
