@@ -1,7 +1,8 @@
 """word2vec training: tokenvec against gensim on three corpus shapes, in one run.
 
 Run: ``python benchmarks/bench_word2vec.py [--epochs 5] [--threads 1 2] [--only sg|cbow]
-[--shapes builtin text8 mixed] [--warm] [--seeds 3] [--steps classic batched]``.
+[--shapes builtin text8 mixed large] [--warm] [--seeds 3] [--steps classic batched]``, or
+``--sizes 1 4 17 50 --plot docs/word2vec-sizes.png`` for words/s against corpus size.
 tokenvec runs its classic per-pair step and (skip-gram) its batched step (``batch=True``).
 Not a test. Each training runs in a fresh process (so peak memory is its own); all read the same
 corpus file, one sentence a line, with the same settings, on three shapes built from the
@@ -172,10 +173,26 @@ def run(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+LARGE_WORDS = 20_000_000
+
+
+def write_words(path: Path, lines: list[str], words: int) -> None:
+    """``lines`` again and again (the last copy cut at a line) until ``words`` words."""
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        while n < words:
+            for line in lines:
+                f.write(line + "\n")
+                n += len(line.split())
+                if n >= words:
+                    break
+
+
 def make_shapes(folder: Path, names: list[str]) -> dict[str, Path]:
     """The corpus shapes: the built-in corpus (a paragraph a line), one text8-style line of all
-    its words, and a mixed one (its lines, with 40 runs of paragraphs glued into lines of
-    10,000-20,000 words)."""
+    its words, a mixed one (its lines, with 40 runs of paragraphs glued into lines of
+    10,000-20,000 words), and a large one (its lines repeated to 20M words, for scaling and
+    memory)."""
     text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
     lines = text.splitlines()
     out: dict[str, Path] = {}
@@ -185,6 +202,8 @@ def make_shapes(folder: Path, names: list[str]) -> dict[str, Path]:
             path.write_text(text, encoding="utf-8")
         elif name == "text8":
             path.write_text(" ".join(text.split()) + "\n", encoding="utf-8")
+        elif name == "large":  # the built-in lines again and again: >= 20M words
+            write_words(path, lines, LARGE_WORDS)
         elif name == "mixed":
             rng = random.Random(0)
             step, mixed, i = len(lines) // 40, [], 0
@@ -200,7 +219,7 @@ def make_shapes(folder: Path, names: list[str]) -> dict[str, Path]:
                     i += 1
             path.write_text("\n".join(mixed) + "\n", encoding="utf-8")
         else:
-            raise SystemExit(f"unknown shape {name!r}: builtin, text8 or mixed")
+            raise SystemExit(f"unknown shape {name!r}: builtin, text8, mixed or large")
         out[name] = path
     return out
 
@@ -227,6 +246,50 @@ def report(shape: str, name: str, step: str, threads: int, theirs: dict[str, Any
     return ours
 
 
+def sizes(args: argparse.Namespace) -> None:
+    """Words/s against corpus size: the built-in lines cut or repeated to each size (millions
+    of words), skip-gram, 2 threads; gensim in its ``corpus_file`` mode (the faster one in
+    every shape above); a plot of the three curves to ``--plot``."""
+    text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
+    lines = text.splitlines()
+    runners = [("gensim corpus_file", "gensim-file"), ("tokenvec classic", "tokenvec"),
+               ("tokenvec batched", "tokenvec-batch")]  # fmt: skip
+    rates: dict[str, list[float]] = {name: [] for name, _ in runners}
+    print(f"skip-gram, {args.epochs} epochs, {args.threads[-1]} threads; words/s of the first"
+          " call in a fresh process")  # fmt: skip
+    print(f"{'words':>6} " + " ".join(f"{name:>19}" for name, _ in runners) + "  batched/gensim")
+    with tempfile.TemporaryDirectory() as d:
+        for m in args.sizes:
+            path = Path(d) / f"{m}M.txt"
+            write_words(path, lines, int(m * 1_000_000))
+            for name, which in runners:
+                rates[name].append(run(which, path, 1, args.epochs, args.threads[-1], False)["wps"])
+            path.unlink()
+            row = " ".join(f"{rates[name][-1]:>19,.0f}" for name, _ in runners)
+            ratio = rates["tokenvec batched"][-1] / rates["gensim corpus_file"][-1]
+            print(f"{m:>5}M {row}  {ratio:5.2f}x")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        for name, _ in runners:
+            ax.plot(args.sizes, [r / 1e6 for r in rates[name]], marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_xticks(args.sizes, [f"{m:g}M" for m in args.sizes])
+        ax.set_xlabel("corpus size (words)")
+        ax.set_ylabel("million words / s (whole call)")
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"word2vec skip-gram, {args.threads[-1]} threads, {args.epochs} epochs")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=110)
+        print(f"plot: {args.plot}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=5)
@@ -246,7 +309,14 @@ def main() -> None:
         default=["classic", "batched"],
         help="tokenvec's training steps to run: the classic per-pair one, the batched one",
     )
+    parser.add_argument(
+        "--sizes", type=float, nargs="+", help="words/s against corpus size (millions of words)"
+    )
+    parser.add_argument("--plot", help="with --sizes: write the curves to this image")
     args = parser.parse_args()
+    if args.sizes:
+        sizes(args)
+        return
     models = [(n, sg) for n, sg in (("sg", 1), ("cbow", 0)) if not args.only or args.only == n]
     print(
         f"{args.epochs} epochs; gensim: the faster of LineSentence and corpus_file; "

@@ -222,3 +222,29 @@ def test_no_function_outside_the_kernels_is_over_100_lines():
                 if lines > 100:
                     long.append(f"{name}.{node.name}: {lines} lines")
     assert long == []
+
+
+def test_the_training_kernels_read_in_one_sitting():
+    # word2vec's kernels (compiled and reference) take their arrays as four or five named
+    # records, not a long row of positional ones; no function of them is over 120 lines or
+    # nests its blocks more than four deep, so one window can be followed from the corpus
+    # to the two weight updates.
+    def depth(node: ast.AST, d: int = 0) -> int:
+        nested = (ast.For, ast.While, ast.If, ast.With, ast.Try)
+        return max([d] + [depth(c, d + isinstance(c, nested)) for c in ast.iter_child_nodes(node)])
+
+    entries = {("_numba", "train_chunk"), ("_batched_numba", "train_chunk_batched"),
+               ("_kernel", "train_chunk_reference"), ("_batched", "train_chunk_batched_reference")}  # fmt: skip
+    found = set()
+    for name in ("_kernel", "_numba", "_batched", "_batched_numba"):
+        tree = ast.parse(MODULES[f"tokenvec.word2vec.{name}"].read_text("utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            assert node.end_lineno - node.lineno < 120, (name, node.name)
+            assert depth(node) <= 4, (name, node.name)
+            if (name, node.name) in entries:
+                found.add((name, node.name))
+                assert [a.arg for a in node.args.args][:4] == ["w", "t", "m", "chunk"], node.name
+                assert len(node.args.args) <= 5, node.name
+    assert found == entries

@@ -26,13 +26,13 @@ Hierarchical softmax and subword inputs stay on the classic step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from tokenvec._native.jit import LazyKernel
-from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
-from tokenvec.word2vec._kernel import Mode, Rng, Tables
+from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MASK48, MAX_EXP
+from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights
 
 
 def _sigmoid(f: np.ndarray, sig_table: np.ndarray) -> np.ndarray:
@@ -78,19 +78,15 @@ def _step(
 
 
 def train_chunk_batched_reference(
-    syn0: np.ndarray,
-    syn1neg: np.ndarray,
-    words: np.ndarray,
-    bounds: np.ndarray,
-    tables: Tables,
-    mode: Mode,
-    alpha_start: float,
-    alpha_end: float,
-    seed: int,
+    w: Weights, t: Tables, m: Mode, chunk: Chunk
 ) -> tuple[float, int, int]:
-    """Train skip-gram on sentences ``words[bounds[s]:bounds[s + 1]]`` with the batched step;
-    returns (loss, pairs, words kept). Random numbers, in order: a sentence's sub-sampling
-    draws; then per centre its window draw and, if it has a context, its K noise words."""
+    """Train skip-gram on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` with
+    the batched step (``w.hot_in`` and ``w.hot_out`` unused); returns (loss, pairs, words
+    kept). Random numbers, in order: a sentence's sub-sampling draws; then per centre its
+    window draw and, if it has a context, its K noise words."""
+    syn0, syn1neg, words, bounds = w.syn0, w.syn1neg, chunk.words, chunk.bounds
+    tables, mode, seed = t, m, chunk.seed
+    alpha_start, alpha_end = chunk.alpha_start, chunk.alpha_end
     rng = Rng(seed)
     cum = tables.cum_table
 
@@ -132,6 +128,30 @@ def _build() -> object:
 _kernel = LazyKernel(_build)  # type: ignore[arg-type]
 
 
+class Scratch(NamedTuple):
+    """The compiled batched step's working memory for one chunk."""
+
+    inputs: np.ndarray  # (2 * window, dim) float32: a window's context rows
+    outs: np.ndarray  # (1 + negative,) int64: its centre and noise words
+    d_in: np.ndarray  # (2 * window, dim) float32: the context rows' updates
+    d_out: np.ndarray  # (1 + negative, dim) float32: the output rows' updates
+    ctx: np.ndarray  # (2 * window,) int64: the context words
+    state: np.ndarray  # (1,) uint64: the random stream
+    kept: np.ndarray  # (longest sentence,) int64: a sentence's words after sub-sampling
+
+
+def scratch(w: Weights, m: Mode, chunk: Chunk) -> Scratch:
+    """Working memory for training ``chunk`` with the batched step."""
+    dim, rows, n_out = w.syn0.shape[1], 2 * m.window, m.negative + 1
+    longest = max(int(np.diff(chunk.bounds).max(initial=0)), 1)
+    return Scratch(
+        np.zeros((rows, dim), np.float32), np.zeros(n_out, np.int64),
+        np.zeros((rows, dim), np.float32), np.zeros((n_out, dim), np.float32),
+        np.zeros(rows, np.int64), np.array([chunk.seed & MASK48], np.uint64),
+        np.empty(longest, np.int64),
+    )  # fmt: skip
+
+
 def supports(mode: Mode) -> bool:
     """Whether the batched step trains ``mode``: skip-gram with negative sampling and no
     hierarchical softmax, over word rows (not subwords)."""
@@ -156,17 +176,14 @@ def train_chunk_batched(
     thread's private copy of the most frequent words' rows (see ``trainer._HotRows``)."""
     if not supports(mode):
         raise ValueError("the batched step trains skip-gram with negative sampling over word rows")
+    if fn is not None and hot_out is not None:
+        raise ValueError("the reference keeps no private rows: pass hot_out=None")
+    none = np.empty((0, syn0.shape[1]), np.float32)
+    weights = Weights(syn0, none, syn1neg, none if hot_out is None else hot_out, none)
+    chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
+    m = mode.exact()
     if fn is not None:
-        if hot_out is not None:
-            raise ValueError("the reference keeps no private rows: pass hot_out=None")
-        return fn(syn0, syn1neg, words, bounds, tables, mode, alpha_start, alpha_end, seed)
-    hot = np.empty((0, syn0.shape[1]), np.float32) if hot_out is None else hot_out
-    from tokenvec.word2vec._batched_numba import Noise, Step
-
-    noise = Noise(tables.cum_table, tables.guide, int(tables.guide_shift))
-    step = Step(int(mode.negative), int(mode.window))
-    loss, pairs, kept = _kernel.get()(
-        syn0, syn1neg, hot, words, bounds, tables.sample_int, noise, step, float(alpha_start),
-        float(alpha_end), seed, tables.sig, tables.log,
-    )  # fmt: skip
+        loss, pairs, kept = fn(weights, tables, m, chunk)
+    else:
+        loss, pairs, kept = _kernel.get()(weights, tables, m, chunk, scratch(weights, m, chunk))
     return float(loss), int(pairs), int(kept)

@@ -9,42 +9,23 @@ shared noise words and collects both rank updates in one pass.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import numba
 import numpy as np
 
-from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MASK48, MAX_EXP
-from tokenvec.word2vec._numba import logsig, rnd  # the classic step's, shared
+from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
 
-njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
-inline = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False, inline="always")
-
-
-class Noise(NamedTuple):
-    """Where noise words come from: the cumulative table and its guide (see ``guide_table``)."""
-
-    cum_table: np.ndarray  # (V,) uint32
-    guide: np.ndarray  # (2**k,) int32
-    shift: int
-
-
-class Step(NamedTuple):
-    """What one step trains: the noise words a window shares, the window's reach."""
-
-    negative: int
-    window: int
+# The classic step's helpers and flags (compiled without reference counting: see _numba)
+from tokenvec.word2vec._numba import inline, logsig, njit, rnd
 
 
 @inline
-def noise_word(state, noise):
+def noise_word(state, t):
     """A word drawn from the noise distribution (the binary search's answer, via the guide)."""
-    cum = noise.cum_table
+    cum = t.cum_table
     x = rnd(state) % cum[cum.shape[0] - 1]
-    t = noise.guide[x >> np.uint64(noise.shift)]
-    while cum[t] <= x:
-        t += 1
-    return t
+    word = t.guide[x >> np.uint64(t.guide_shift)]
+    while cum[word] <= x:
+        word += 1
+    return word
 
 
 @inline
@@ -99,57 +80,47 @@ def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_t
 
 
 @inline
-def sg_window(syn0, syn1neg, hot_out, kept, i, lo, hi, step, noise, state, alpha, sig_table,
-              log_table, work):  # fmt: skip
+def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
     """One skip-gram window: every context word's input row predicts the centre and the same
     ``negative`` noise words. Returns (loss, pairs)."""
     inputs, outs, d_in, d_out, ctx = work
-    m = 0
+    syn0 = w.syn0
+    n_ctx = 0
     for j in range(lo, hi):
         if j != i:
-            ctx[m] = kept[j]
-            m += 1
-    if m == 0:
+            ctx[n_ctx] = kept[j]
+            n_ctx += 1
+    if n_ctx == 0:
         return 0.0, 0
-    n = step.negative + 1
+    n = m.negative + 1
     outs[0] = kept[i]
     for k in range(1, n):
-        outs[k] = noise_word(state, noise)
-    for r in range(m):
+        outs[k] = noise_word(state, t)
+    for r in range(n_ctx):
         row = syn0[ctx[r]]
         for c in range(row.shape[0]):
             inputs[r, c] = row[c]
-    loss = batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_table,
-                        log_table)  # fmt: skip
-    for r in range(m):
+    loss = batched_step(inputs, n_ctx, w.syn1neg, w.hot_out, outs, n, d_in, d_out, alpha, t.sig,
+                        t.log)  # fmt: skip
+    for r in range(n_ctx):
         row = syn0[ctx[r]]
         for c in range(row.shape[0]):
             row[c] += d_in[r, c]
-    return loss, m
+    return loss, n_ctx
 
 
 @njit
-def train_chunk_batched(syn0, syn1neg, hot_out, words, bounds, sample_int, noise, step,
-                        alpha_start, alpha_end, seed, sig_table, log_table):  # fmt: skip
-    """Train on sentences ``words[bounds[s]:bounds[s + 1]]``; (loss, pairs, words kept)."""
-    dim = syn0.shape[1]
-    rows = 2 * step.window
-    n_out = step.negative + 1
-    inputs = np.zeros((rows, dim), dtype=np.float32)
-    outs = np.zeros(n_out, dtype=np.int64)
-    d_in = np.zeros((rows, dim), dtype=np.float32)
-    d_out = np.zeros((n_out, dim), dtype=np.float32)
-    ctx = np.zeros(rows, dtype=np.int64)
-    state = np.empty(1, dtype=np.uint64)
-    state[0] = np.uint64(seed) & np.uint64(MASK48)
-    longest = 1
-    for s in range(bounds.shape[0] - 1):
-        longest = max(longest, bounds[s + 1] - bounds[s])
-    kept = np.empty(longest, dtype=np.int64)
+def train_chunk_batched(w, t, m, chunk, x):
+    """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (the classic
+    kernel's records; ``w.hot_in`` unused; ``x`` the working memory from
+    ``_batched.scratch``); returns (loss, pairs, words kept)."""
+    state, kept = x.state, x.kept
+    work = (x.inputs, x.outs, x.d_in, x.d_out, x.ctx)
+    words, bounds, sample_int = chunk.words, chunk.bounds, t.sample_int
     total = max(bounds[bounds.shape[0] - 1] - bounds[0], 1)
     loss, pairs, kept_total, seen = 0.0, 0, 0, 0
     for s in range(bounds.shape[0] - 1):
-        alpha = alpha_start + (alpha_end - alpha_start) * (seen / total)
+        alpha = chunk.alpha_start + (chunk.alpha_end - chunk.alpha_start) * (seen / total)
         seen += bounds[s + 1] - bounds[s]
         n = 0
         for p in range(bounds[s], bounds[s + 1]):
@@ -158,12 +129,9 @@ def train_chunk_batched(syn0, syn1neg, hot_out, words, bounds, sample_int, noise
                 n += 1
         kept_total += n
         for i in range(n):
-            b = np.int64(rnd(state) % np.uint64(step.window))
-            lo, hi = max(0, i - step.window + b), min(n, i + step.window + 1 - b)
-            sg_loss, sg_pairs = sg_window(
-                syn0, syn1neg, hot_out, kept, i, lo, hi, step, noise, state, alpha, sig_table,
-                log_table, (inputs, outs, d_in, d_out, ctx),
-            )  # fmt: skip
+            b = np.int64(rnd(state) % np.uint64(m.window))
+            lo, hi = max(0, i - m.window + b), min(n, i + m.window + 1 - b)
+            sg_loss, sg_pairs = sg_window(w, t, m, kept, i, lo, hi, state, alpha, work)
             loss += sg_loss
             pairs += sg_pairs
     return loss, pairs, kept_total

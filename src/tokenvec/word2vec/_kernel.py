@@ -11,8 +11,7 @@ so one chunk trained by both gives the same weights up to float rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,10 +26,7 @@ def tables() -> tuple[np.ndarray, np.ndarray]:
     return sig.astype(np.float32), np.log(sig).astype(np.float32)
 
 
-@dataclass(frozen=True)
-class Tables:
-    """What the kernel draws from, built once per run (by the trainer, and by the tests)."""
-
+class _TableFields(NamedTuple):
     sample_int: np.ndarray  # (V,) uint64: keep a word if a 32-bit random number is below
     cum_table: np.ndarray  # (V,) uint32: cumulative noise distribution, searched for negatives
     codes: np.ndarray  # (V, L) uint8: Huffman codes (hierarchical softmax)
@@ -39,17 +35,41 @@ class Tables:
     sig: np.ndarray  # (EXP_TABLE_SIZE,) float32 sigmoid table
     log: np.ndarray  # (EXP_TABLE_SIZE,) float32 log-sigmoid table
     # Subword models: word i's input rows are sub_rows[sub_offsets[i]:sub_offsets[i + 1]]
-    # (its own row, then its n-grams'); plain word2vec passes one-element placeholders.
-    sub_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
-    sub_rows: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int32))
+    # (its own row, then its n-grams'); plain word2vec has one-element placeholders.
+    sub_offsets: np.ndarray
+    sub_rows: np.ndarray
     # Made from cum_table (see guide_table): where the kernel starts its search for a noise word.
-    guide: np.ndarray = field(init=False, repr=False)
-    guide_shift: int = field(init=False)
+    guide: np.ndarray
+    guide_shift: int
 
-    def __post_init__(self) -> None:
-        guide, shift = guide_table(self.cum_table)
-        object.__setattr__(self, "guide", guide)
-        object.__setattr__(self, "guide_shift", shift)
+
+class Tables(_TableFields):
+    """What the kernels draw from, built once per run (by the trainer, and by the tests); the
+    guide to the noise table is made here from ``cum_table``."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        sample_int: np.ndarray,
+        cum_table: np.ndarray,
+        codes: np.ndarray,
+        points: np.ndarray,
+        code_lens: np.ndarray,
+        sig: np.ndarray,
+        log: np.ndarray,
+        sub_offsets: np.ndarray | None = None,
+        sub_rows: np.ndarray | None = None,
+    ) -> Tables:
+        guide, shift = guide_table(cum_table)
+        offsets = np.zeros(1, np.int64) if sub_offsets is None else sub_offsets
+        rows = np.zeros(1, np.int32) if sub_rows is None else sub_rows
+        fields = (sample_int, cum_table, codes, points, code_lens, sig, log, offsets, rows)
+        return super().__new__(cls, *fields, guide, shift)
+
+    def with_subwords(self, sub_offsets: np.ndarray, sub_rows: np.ndarray) -> Tables:
+        """These tables, with each word's input rows (fastText: its own and its n-grams')."""
+        return self._replace(sub_offsets=sub_offsets, sub_rows=sub_rows)
 
 
 def guide_table(cum_table: np.ndarray) -> tuple[np.ndarray, int]:
@@ -69,8 +89,7 @@ def guide_table(cum_table: np.ndarray) -> tuple[np.ndarray, int]:
     return np.minimum(guide, max(v - 1, 0)).astype(np.int32), shift
 
 
-@dataclass(frozen=True)
-class Mode:
+class Mode(NamedTuple):
     """Which model trains: skip-gram or CBOW, negative sampling and/or hierarchical softmax."""
 
     sg: bool
@@ -79,6 +98,71 @@ class Mode:
     window: int
     cbow_mean: bool
     subwords: bool = False  # inputs are the means of each word's rows in Tables.sub_rows
+
+    def exact(self) -> Mode:
+        """The same mode in the kernel's argument types (numba compiles one per set of types)."""
+        return Mode(bool(self.sg), int(self.negative), bool(self.hs), int(self.window),
+                    bool(self.cbow_mean), bool(self.subwords))  # fmt: skip
+
+
+class Weights(NamedTuple):
+    """The matrices a chunk trains, in place. ``hot_in`` (k, dim) holds input rows 0..k-1 in
+    place of ``syn0``'s (not with subwords), ``hot_out`` output rows in place of
+    ``syn1neg``'s: a thread's private copies of the most frequent words' rows, which nearly
+    every window and noise draw writes; shared, they bounce between the cores' caches (see
+    ``trainer._HotRows``). Empty (0, dim) when there are none."""
+
+    syn0: np.ndarray  # (rows, dim) float32: input rows (words, then n-grams with subwords)
+    hot_in: np.ndarray  # (k, dim) float32
+    syn1neg: np.ndarray  # (V, dim) float32: output rows of negative sampling
+    hot_out: np.ndarray  # (k, dim) float32
+    syn1: np.ndarray  # (V - 1, dim) float32: the Huffman tree's inner nodes
+
+
+class Chunk(NamedTuple):
+    """The sentences ``words[bounds[s]:bounds[s + 1]]`` and how to train them: the learning
+    rate falls linearly from alpha_start to alpha_end across their words; ``seed`` starts the
+    random stream."""
+
+    words: np.ndarray  # uint16 or int32 word ids
+    bounds: np.ndarray  # int64
+    alpha_start: float
+    alpha_end: float
+    seed: int
+
+
+class Scratch(NamedTuple):
+    """The compiled kernel's working memory for one chunk (see :func:`scratch`)."""
+
+    negs: np.ndarray  # (2, n) int64: noise words drawn ahead (CBOW: this centre's, the next's)
+    state: np.ndarray  # (1,) uint64: the random stream
+    l1: np.ndarray  # (dim,) float32: the input of a prediction
+    neu1e: np.ndarray  # (dim,) float32: its gradient
+    kept: np.ndarray  # (longest sentence,) int32: a sentence's words after sub-sampling
+    # CBOW over subwords: each position's sum of rows and the errors not yet added to them, in
+    # a ring of slots (position % slots) that no two positions one window reaches share
+    bag_sum: np.ndarray  # (slots, dim) float32
+    bag_err: np.ndarray  # (slots, dim) float32
+    bag_pos: np.ndarray  # (slots,) int64: the position in each slot, -1 if none
+    bag_rows: np.ndarray  # (slots,) int64: how many rows that position's word has
+
+
+def scratch(w: Weights, m: Mode, chunk: Chunk) -> Scratch:
+    """Working memory for training ``chunk``. Noise words are drawn for a whole skip-gram
+    centre before its predictions (the random stream is the same: nothing else draws in
+    between), so their rows load in parallel; a centre needing more than ``negs`` holds draws
+    before each prediction instead."""
+    dim = w.syn0.shape[1]
+    longest = max(int(np.diff(chunk.bounds).max(initial=0)), 1)
+    size = max(m.negative, min(2 * m.window * m.negative, 4096), 1)
+    slots = 2 * m.window + 2
+    state = np.array([chunk.seed & MASK48], dtype=np.uint64)
+    return Scratch(
+        np.empty((2, size), np.int64), state, np.zeros(dim, np.float32),
+        np.zeros(dim, np.float32), np.empty(longest, np.int32),
+        np.zeros((slots, dim), np.float32), np.zeros((slots, dim), np.float32),
+        np.full(slots, -1, np.int64), np.zeros(slots, np.int64),
+    )  # fmt: skip
 
 
 def train_chunk(
@@ -96,24 +180,19 @@ def train_chunk(
     hot_in: np.ndarray | None = None,
     hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
-    """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk:
-    the one place that spells out their long positional signature.
-
-    ``hot_in`` (k, dim), if given, holds input rows 0..k-1 in place of ``syn0``'s (not with
-    subwords), ``hot_out`` output rows in place of ``syn1neg``'s: a thread's private copies of
-    the most frequent words' rows, which nearly every window and noise draw writes; shared,
-    they bounce between the cores' caches (see ``trainer._HotRows``)."""
+    """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk,
+    its arguments gathered into the records; returns (loss, pairs, words kept)."""
     none = np.empty((0, syn0.shape[1]), np.float32)
-    hot_in = none if hot_in is None else hot_in
-    hot_out = none if hot_out is None else hot_out
-    loss, pairs, kept = fn(
-        syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, tables.sample_int,
-        tables.cum_table, tables.codes, tables.points, tables.code_lens, bool(mode.sg),
-        int(mode.negative), bool(mode.hs), int(mode.window), bool(mode.cbow_mean),
-        float(alpha_start), float(alpha_end), seed,
-        tables.sig, tables.log, bool(mode.subwords), tables.sub_offsets, tables.sub_rows,
-        tables.guide, int(tables.guide_shift),
-    )  # fmt: skip
+    weights = Weights(
+        syn0,
+        none if hot_in is None else hot_in,
+        syn1neg,
+        none if hot_out is None else hot_out,
+        syn1,
+    )
+    chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
+    m = mode.exact()
+    loss, pairs, kept = fn(weights, tables, m, chunk, scratch(weights, m, chunk))
     return float(loss), int(pairs), int(kept)
 
 
@@ -179,106 +258,128 @@ class _Rows:
             self.mat[t] = row
 
 
-def _predict(
-    l1: np.ndarray,
-    target: int,
-    neu1e: np.ndarray,
-    syn1neg: _Rows,
-    syn1: np.ndarray,
-    codes: np.ndarray,
-    points: np.ndarray,
-    code_lens: np.ndarray,
-    cum_table: np.ndarray,
-    negative: int,
-    hs: bool,
-    alpha: float,
-    rng: Rng,
-    sig_table: np.ndarray,
-    log_table: np.ndarray,
-) -> float:
-    """Update the output weights for predicting ``target`` from ``l1``; accumulate neu1e."""
-    loss = 0.0
-    if hs:
-        for k in range(code_lens[target]):
-            node = points[target, k]
-            loss += _update(
-                l1, syn1[node], 1.0 - codes[target, k], alpha, neu1e, sig_table, log_table
-            )
-    if negative:
-        for d in range(negative + 1):
+class _Reference:
+    """One chunk's training, a centre at a time, as :func:`train_chunk_reference` states it."""
+
+    def __init__(self, w: Weights, t: Tables, m: Mode, rng: Rng) -> None:
+        self.w, self.t, self.m, self.rng = w, t, m, rng
+        self.inp = _Rows(w.syn0, w.hot_in)  # a word's own input row (not its subword rows)
+        self.out = _Rows(w.syn1neg, w.hot_out)
+        self.dim = w.syn0.shape[1]
+        self.bag_sums: dict[int, np.ndarray] = {}  # CBOW over subwords: position -> its rows' sum
+        self.bag_errors: dict[int, np.ndarray] = {}  # ... and the errors not yet added to them
+
+    def rows_of(self, word: int) -> list[int]:
+        """A word's input rows (subwords: its own, then its n-grams')."""
+        off, rows = self.t.sub_offsets, self.t.sub_rows
+        return [int(r) for r in rows[off[word] : off[word + 1]]]
+
+    def predict(self, l1: np.ndarray, target: int, neu1e: np.ndarray, alpha: float) -> float:
+        """Update the output weights for predicting ``target`` from ``l1``; accumulate the
+        input's gradient in ``neu1e``; return the loss. Noise words are drawn here, one by one."""
+        t, loss = self.t, 0.0
+        if self.m.hs:
+            for k in range(t.code_lens[target]):
+                label = 1.0 - t.codes[target, k]
+                row = self.w.syn1[t.points[target, k]]
+                loss += _update(l1, row, label, alpha, neu1e, t.sig, t.log)
+        for d in range(self.m.negative + 1 if self.m.negative else 0):
             if d == 0:
-                t, label = target, 1.0
+                word, label = target, 1.0
             else:
-                t = int(np.searchsorted(cum_table, rng.next() % cum_table[-1], side="right"))
-                if t == target:
+                x = self.rng.next() % t.cum_table[-1]
+                word, label = int(np.searchsorted(t.cum_table, x, side="right")), 0.0
+                if word == target:
                     continue
-                label = 0.0
-            loss += _update(l1, syn1neg[t], label, alpha, neu1e, sig_table, log_table)
-    return loss
+            loss += _update(l1, self.out[word], label, alpha, neu1e, t.sig, t.log)
+        return loss
 
+    def bag_predict(
+        self, l1: np.ndarray, count: int, center: int, alpha: float
+    ) -> tuple[float, np.ndarray]:
+        """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
+        then flows to each row whole) or their sum (the error spread over the rows, as gensim
+        does); returns the loss and the error for each row."""
+        inv = np.float32(1.0 / count)
+        if self.m.cbow_mean:
+            l1 *= inv
+        neu1e = np.zeros(self.dim, dtype=np.float32)
+        loss = self.predict(l1, center, neu1e, alpha)
+        if not self.m.cbow_mean:
+            neu1e *= inv
+        return loss, neu1e
 
-def _bag_predict(
-    l1: np.ndarray,
-    count: int,
-    cbow_mean: bool,
-    center: int,
-    syn1neg: _Rows,
-    syn1: np.ndarray,
-    codes: np.ndarray,
-    points: np.ndarray,
-    code_lens: np.ndarray,
-    cum_table: np.ndarray,
-    negative: int,
-    hs: bool,
-    alpha: float,
-    rng: Rng,
-    sig_table: np.ndarray,
-    log_table: np.ndarray,
-) -> tuple[float, np.ndarray]:
-    """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
-    then flows to each row whole) or their sum (the error spread over the rows, as gensim
-    does); returns the loss and the error for each row."""
-    inv = np.float32(1.0 / count)
-    if cbow_mean:
-        l1 *= inv
-    neu1e = np.zeros(l1.shape[0], dtype=np.float32)
-    loss = _predict(
-        l1, center, neu1e, syn1neg, syn1, codes, points, code_lens,
-        cum_table, negative, hs, alpha, rng, sig_table, log_table,
-    )  # fmt: skip
-    if not cbow_mean:
-        neu1e *= inv
-    return loss, neu1e
+    def sg_centre(
+        self, kept: list[int], i: int, lo: int, hi: int, alpha: float
+    ) -> tuple[float, int]:
+        """Skip-gram: each context word's row predicts the centre (subwords: the mean of the
+        centre's rows predicts each context word, the errors summed and added to each of those
+        rows once). Returns (loss, pairs)."""
+        loss, pairs = 0.0, 0
+        if self.m.subwords:
+            rows = self.rows_of(kept[i])
+            l1 = np.zeros(self.dim, dtype=np.float32)
+            for r in rows:
+                l1 += self.w.syn0[r]
+            l1 *= np.float32(1.0 / len(rows))
+            neu1e = np.zeros(self.dim, dtype=np.float32)
+        for j in range(lo, hi):
+            if j == i:
+                continue
+            if self.m.subwords:
+                loss += self.predict(l1, kept[j], neu1e, alpha)
+            else:
+                neu1e = np.zeros(self.dim, dtype=np.float32)
+                loss += self.predict(self.inp[kept[j]], kept[i], neu1e, alpha)
+                self.inp[kept[j]] += neu1e
+            pairs += 1
+        if self.m.subwords:
+            for r in rows:
+                self.w.syn0[r] += neu1e
+        return loss, pairs
+
+    def cbow_centre(
+        self, kept: list[int], i: int, lo: int, hi: int, alpha: float
+    ) -> tuple[float, int]:
+        """CBOW: the sum (or mean) of the context rows predicts the centre; the error goes to
+        each of them. Returns (loss, pairs)."""
+        ctx_at = [j for j in range(lo, hi) if j != i]
+        if not ctx_at:
+            return 0.0, 0
+        l1 = np.zeros(self.dim, dtype=np.float32)
+        count = 0
+        for j in ctx_at:  # in order, as the kernel sums
+            l1 += self.bag_sum(kept, j) if self.m.subwords else self.inp[kept[j]]
+            count += len(self.rows_of(kept[j])) if self.m.subwords else 1
+        loss, neu1e = self.bag_predict(l1, count, kept[i], alpha)
+        for j in ctx_at:
+            if self.m.subwords:
+                self.bag_errors[j] += neu1e
+                self.bag_sums[j] += np.float32(len(self.rows_of(kept[j]))) * neu1e
+            else:
+                self.inp[kept[j]] += neu1e
+        return loss, 1
+
+    def bag_sum(self, kept: list[int], j: int) -> np.ndarray:
+        """CBOW over subwords: position j's sum of rows, read when a window first needs it."""
+        if j not in self.bag_sums:
+            u = np.zeros(self.dim, dtype=np.float32)
+            for r in self.rows_of(kept[j]):  # in order, as the kernel sums
+                u += self.w.syn0[r]
+            self.bag_sums[j] = u
+            self.bag_errors[j] = np.zeros(self.dim, dtype=np.float32)
+        return self.bag_sums[j]
+
+    def flush(self, kept: list[int], before: int) -> None:
+        """Add the errors of the positions below ``before`` to their rows."""
+        for p in sorted(p for p in self.bag_sums if p < before):
+            for r in self.rows_of(kept[p]):
+                self.w.syn0[r] += self.bag_errors[p]
+            del self.bag_sums[p], self.bag_errors[p]
 
 
 def train_chunk_reference(
-    syn0: np.ndarray,
-    hot_in: np.ndarray,
-    syn1neg: np.ndarray,
-    hot_out: np.ndarray,
-    syn1: np.ndarray,
-    words: np.ndarray,
-    bounds: np.ndarray,
-    sample_int: np.ndarray,
-    cum_table: np.ndarray,
-    codes: np.ndarray,
-    points: np.ndarray,
-    code_lens: np.ndarray,
-    sg: bool,
-    negative: int,
-    hs: bool,
-    window: int,
-    cbow_mean: bool,
-    alpha_start: float,
-    alpha_end: float,
-    seed: int,
-    sig_table: np.ndarray,
-    log_table: np.ndarray,
-    subwords: bool = False,
-    sub_offsets: np.ndarray | None = None,
-    sub_rows: np.ndarray | None = None,
-    guide: np.ndarray | None = None,  # the kernel's shortcut to the same noise words: unused
-    guide_shift: int = 0,
+    w: Weights, t: Tables, m: Mode, chunk: Chunk, x: Scratch | None = None
 ) -> tuple[float, int, int]:
     """Train on sentences ``words[bounds[i]:bounds[i+1]]``; returns (loss, pairs, words kept).
 
@@ -297,108 +398,33 @@ def train_chunk_reference(
     the same total updates; what differs is only when a row shared by two positions of one
     window (a repeated word, a common n-gram) shows the other's error: as a row updated by
     another thread shows it, a few centres later.
+
+    Random numbers, in order: a sentence's sub-sampling draws; then per centre its window
+    draw and the noise words of each prediction as it is made. (``x``, the compiled kernel's
+    working memory, is not used.)
     """
-
-    def rows_of(w: int) -> list[int]:
-        assert sub_offsets is not None and sub_rows is not None
-        return [int(r) for r in sub_rows[sub_offsets[w] : sub_offsets[w + 1]]]
-
-    rng = Rng(seed)
-    inp = _Rows(syn0, hot_in)  # a word's own input row (its subword rows are not kept in it)
-    out = _Rows(syn1neg, hot_out)
-    dim = syn0.shape[1]
+    rng = Rng(chunk.seed)
+    ref = _Reference(w, t, m, rng)
+    bounds = chunk.bounds
     total = int(bounds[-1] - bounds[0])
     loss, pairs, kept_total, seen = 0.0, 0, 0, 0
-    bag_sums: dict[int, np.ndarray] = {}  # CBOW over subwords: position -> sum of its rows
-    bag_errors: dict[int, np.ndarray] = {}  # ... and the errors not yet added to its rows
-
-    def flush(positions: list[int], kept: list[int]) -> None:
-        for p in positions:
-            for r in rows_of(kept[p]):
-                syn0[r] += bag_errors[p]
-            del bag_sums[p], bag_errors[p]
-
     for s in range(len(bounds) - 1):
-        sent = words[bounds[s] : bounds[s + 1]]
-        alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
+        sent = chunk.words[bounds[s] : bounds[s + 1]]
+        alpha = chunk.alpha_start + (chunk.alpha_end - chunk.alpha_start) * (seen / max(total, 1))
         seen += len(sent)
-        kept = [w for w in sent if sample_int[w] >= rng.next()]
+        kept = [int(word) for word in sent if t.sample_int[word] >= rng.next()]
         kept_total += len(kept)
-        for i, center in enumerate(kept):
-            b = rng.next() % window
-            lo, hi = max(0, i - window + b), min(len(kept), i + window + 1 - b)
-            if not sg and subwords:
-                flush(sorted(p for p in bag_sums if p < i - window), kept)
-                ctx_at = [j for j in range(lo, hi) if j != i]
-                if not ctx_at:
-                    continue
-                for j in ctx_at:
-                    if j not in bag_sums:
-                        u = np.zeros(dim, dtype=np.float32)
-                        for r in rows_of(kept[j]):  # in order, as the kernel sums
-                            u += syn0[r]
-                        bag_sums[j] = u
-                        bag_errors[j] = np.zeros(dim, dtype=np.float32)
-                l1 = np.zeros(dim, dtype=np.float32)
-                count = 0
-                for j in ctx_at:
-                    l1 += bag_sums[j]
-                    count += len(rows_of(kept[j]))
-                bag_loss, neu1e = _bag_predict(
-                    l1, count, cbow_mean, center, out, syn1, codes, points, code_lens,
-                    cum_table, negative, hs, alpha, rng, sig_table, log_table,
-                )  # fmt: skip
-                loss += bag_loss
-                for j in ctx_at:
-                    bag_errors[j] += neu1e
-                    bag_sums[j] += np.float32(len(rows_of(kept[j]))) * neu1e
-                pairs += 1
-                continue
-            if sg and subwords:
-                rows = rows_of(center)
-                l1 = np.zeros(dim, dtype=np.float32)
-                for r in rows:
-                    l1 += syn0[r]
-                l1 *= np.float32(1.0 / len(rows))
-                neu1e = np.zeros(dim, dtype=np.float32)
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    loss += _predict(
-                        l1, kept[j], neu1e, out, syn1, codes, points, code_lens,
-                        cum_table, negative, hs, alpha, rng, sig_table, log_table,
-                    )  # fmt: skip
-                    pairs += 1
-                for r in rows:
-                    syn0[r] += neu1e
-            elif sg:
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    l1 = inp[kept[j]]
-                    neu1e = np.zeros(dim, dtype=np.float32)
-                    loss += _predict(
-                        l1, center, neu1e, out, syn1, codes, points, code_lens,
-                        cum_table, negative, hs, alpha, rng, sig_table, log_table,
-                    )  # fmt: skip
-                    inp[kept[j]] += neu1e
-                    pairs += 1
+        for i in range(len(kept)):
+            b = rng.next() % m.window
+            lo, hi = max(0, i - m.window + b), min(len(kept), i + m.window + 1 - b)
+            if m.sg:
+                c_loss, c_pairs = ref.sg_centre(kept, i, lo, hi, alpha)
             else:
-                ctx = [kept[j] for j in range(lo, hi) if j != i]
-                if not ctx:
-                    continue
-                l1 = np.zeros(dim, dtype=np.float32)
-                for c in ctx:  # in order, as the kernel sums
-                    l1 += inp[c]
-                bag_loss, neu1e = _bag_predict(
-                    l1, len(ctx), cbow_mean, center, out, syn1, codes, points, code_lens,
-                    cum_table, negative, hs, alpha, rng, sig_table, log_table,
-                )  # fmt: skip
-                loss += bag_loss
-                for c in ctx:
-                    inp[c] += neu1e
-                pairs += 1
-        flush(sorted(bag_sums), kept)  # the sentence's last positions
+                ref.flush(kept, i - m.window)
+                c_loss, c_pairs = ref.cbow_centre(kept, i, lo, hi, alpha)
+            loss += c_loss
+            pairs += c_pairs
+        ref.flush(kept, len(kept))  # the sentence's last positions
     return loss, pairs, kept_total
 
 
@@ -444,8 +470,11 @@ def seed_for(seed: int, epoch: int, chunk: int) -> int:
 
 
 __all__ = [
+    "Chunk",
     "Mode",
+    "Scratch",
     "Tables",
+    "Weights",
     "kernel",
     "seed_for",
     "tables",

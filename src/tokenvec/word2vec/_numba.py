@@ -1,6 +1,12 @@
 """word2vec's compiled training loop (numba): the arithmetic of
 :func:`tokenvec.word2vec._kernel.train_chunk_reference`, GIL released, in float32.
 
+The kernel takes its arrays in the records of :mod:`tokenvec.word2vec._kernel` and allocates
+nothing (its working memory comes in ``Scratch``), so it compiles without numba's reference
+counting (``_nrt=False``): every row view and record field read otherwise costs an atomic
+count, 1.3x the CBOW time, and with two threads the counts on the shared matrices bounce
+between the cores. The caller keeps every array alive for the call.
+
 Every function is defined at module level so numba's on-disk cache (``cache=True``, beside this
 file in ``__pycache__``) is found again by the next process: a kernel built inside a factory
 gets a new identity in each process and is compiled anew every time.
@@ -8,14 +14,17 @@ gets a new identity in each process and is compiled anew every time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
 from tokenvec._native.intrinsics import prefetch
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
-njit = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False)
-inline = numba.njit(nogil=True, fastmath=True, cache=True, boundscheck=False, inline="always")
+_FLAGS: dict[str, Any] = {"nogil": True, "fastmath": True, "cache": True, "boundscheck": False}
+njit = numba.njit(**_FLAGS, _nrt=False)  # type: ignore[call-overload]
+inline = numba.njit(**_FLAGS, _nrt=False, inline="always")  # type: ignore[call-overload]
 
 
 @inline
@@ -33,22 +42,25 @@ def prefetch_row(mat, r):
 
 
 @inline
-def draw_negatives(negs, count, state, cum_table, guide, shift, syn1neg, hot_rows):
+def draw_negatives(negs, count, state, t, w):
     """negs[:count] = noise words, each the first index with ``cum_table[i] > x`` for a random
     x (binary search's answer), found from ``guide[x >> shift]`` (the answer for the smallest x
     of its slot) by a short walk; each row's lines are prefetched, to arrive while the
     predictions before it compute (a noise row is a cache miss, and the search was the
-    other half of the time). The first ``hot_rows`` rows live in the thread's own copy, in
-    cache already: a prefetch of the shared one would only pull it from the other core."""
+    other half of the time). Rows held in the thread's own copy (``w.hot_out``) are in cache
+    already: a prefetch of the shared one would only pull it from the other core."""
+    cum_table, guide, syn1neg = t.cum_table, t.guide, w.syn1neg
+    shift = np.uint64(t.guide_shift)
+    hot_rows = w.hot_out.shape[0]
     cum_max = cum_table[cum_table.shape[0] - 1]
     for q in range(count):
         x = rnd(state) % cum_max
-        t = guide[x >> shift]
-        while cum_table[t] <= x:
-            t += 1
-        negs[q] = t
-        if t >= hot_rows:
-            prefetch_row(syn1neg, t)
+        word = guide[x >> shift]
+        while cum_table[word] <= x:
+            word += 1
+        negs[q] = word
+        if word >= hot_rows:
+            prefetch_row(syn1neg, word)
 
 
 @inline
@@ -92,43 +104,43 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 
 
 @inline
-def predict(l1, target, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens, negs, q,
-            negative, hs, alpha, sig_table, log_table):  # fmt: skip
+def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
-    drawn before): update the output rows, accumulate the input's gradient in neu1e. Output
-    rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the thread's private
-    copy of them (spelled out at each use: a helper returning the row view costs a reference
-    count per row, 1.4x the skip-gram time)."""
+    drawn before): update the output rows, accumulate the input's gradient in neu1e; return
+    the loss. Output rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the
+    thread's private copy of them (spelled out at each use: a helper returning the row view
+    costs a reference count per row, 1.4x the skip-gram time)."""
     dim = l1.shape[0]
+    syn1neg, hot_out, syn1 = w.syn1neg, w.hot_out, w.syn1
+    sig_table, log_table = t.sig, t.log
     loss = 0.0
-    if hs:
-        for k in range(code_lens[target]):
-            node = points[target, k]
-            row = syn1[node]
+    if m.hs:
+        for k in range(t.code_lens[target]):
+            row = syn1[t.points[target, k]]
             f = np.float32(0.0)
             for c in range(dim):
                 f += l1[c] * row[c]
-            label = 1.0 - codes[target, k]
+            label = 1.0 - t.codes[target, k]
             g = sigmoid_g(f, label, alpha, sig_table)
             loss -= logsig(f if label == 1.0 else -f, log_table)
             for c in range(dim):
                 neu1e[c] += g * row[c]
                 row[c] += g * l1[c]
-    if negative > 0:
+    if m.negative > 0:
         # One pass over the dimensions per target: apply the previous target's update and
         # compute this target's dot product together (halves the passes over memory).
         prev = -1
         g_prev = np.float32(0.0)
-        for d in range(negative + 1):
+        for d in range(m.negative + 1):
             if d == 0:
-                t = target
+                word = target
                 label = 1.0
             else:
-                t = negs[q + d - 1]
-                if t == target:
+                word = negs[q + d - 1]
+                if word == target:
                     continue
                 label = 0.0
-            row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
+            row = hot_out[word] if word < hot_out.shape[0] else syn1neg[word]
             f = np.float32(0.0)
             if prev >= 0:
                 prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
@@ -142,7 +154,7 @@ def predict(l1, target, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens,
                     f += l1[c] * row[c]
             g = sigmoid_g(f, label, alpha, sig_table)
             loss -= logsig(f if label == 1.0 else -f, log_table)
-            prev = t
+            prev = word
             g_prev = g
         if prev >= 0:
             prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
@@ -154,236 +166,237 @@ def predict(l1, target, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens,
 
 
 @inline
-def bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1, codes, points,
-                code_lens, negs, negative, hs, alpha, sig_table, log_table):  # fmt: skip
+def bag_predict(l1, count, center, neu1e, w, t, m, negs, alpha):
     """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
     then flows to each row whole) or their sum (the error spread over the rows, as gensim)."""
     dim = l1.shape[0]
     inv = np.float32(1.0 / count)
-    if cbow_mean:
+    if m.cbow_mean:
         for c in range(dim):
             l1[c] *= inv
-    loss = predict(l1, center, neu1e, syn1neg, hot_out, syn1, codes, points, code_lens, negs, 0,
-                   negative, hs, alpha, sig_table, log_table)  # fmt: skip
-    if not cbow_mean:
+    loss = predict(l1, center, neu1e, w, t, m, negs, 0, alpha)
+    if not m.cbow_mean:
         for c in range(dim):
             neu1e[c] *= inv
     return loss
 
 
+@inline
+def sg_centre(w, t, m, x, i, lo, hi, alpha):
+    """Skip-gram, one centre: each context word's row predicts the centre, its error added to
+    that row at once. Over subwords the mean of the centre's rows (its own and its n-grams')
+    predicts each context word instead, and the summed errors are added to each of those rows
+    once (fastText recomputes the mean and writes the rows after every context word: the same
+    model at a fraction of the work, as the rows are most of it). Returns (loss, pairs)."""
+    kept, negs, l1, neu1e = x.kept, x.negs[0], x.l1, x.neu1e
+    syn0, hot_in = w.syn0, w.hot_in
+    dim = l1.shape[0]
+    center = kept[i]
+    ahead = (hi - lo - 1) * m.negative <= negs.shape[0]
+    if ahead:  # the centre's noise, for all its pairs at once
+        draw_negatives(negs, (hi - lo - 1) * m.negative, x.state, t, w)
+    so, se = 0, 0
+    if m.subwords:
+        so, se = t.sub_offsets[center], t.sub_offsets[center + 1]
+        for c in range(dim):
+            l1[c] = 0.0
+            neu1e[c] = 0.0
+        sum_rows(l1, syn0, t.sub_rows, so, se)
+        inv = np.float32(1.0 / (se - so))
+        for c in range(dim):
+            l1[c] *= inv
+    loss = 0.0
+    pairs = 0
+    q = 0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        if not ahead:
+            draw_negatives(negs, m.negative, x.state, t, w)
+            q = 0
+        if m.subwords:
+            loss += predict(l1, kept[j], neu1e, w, t, m, negs, q, alpha)
+        else:
+            cw = kept[j]
+            ctx_row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            for c in range(dim):
+                neu1e[c] = 0.0
+            loss += predict(ctx_row, center, neu1e, w, t, m, negs, q, alpha)
+            for c in range(dim):
+                ctx_row[c] += neu1e[c]
+        q += m.negative
+        pairs += 1
+    if m.subwords:
+        add_to_rows(syn0, t.sub_rows, so, se, neu1e)
+    return loss, pairs
+
+
+@inline
+def bag_slot(x, syn0, sub_offsets, sub_rows, j):
+    """CBOW over subwords: the ring slot holding position j's sum of rows, read into it when a
+    window first needs it (its errors then collect beside it)."""
+    bag_pos, bag_sum, bag_err = x.bag_pos, x.bag_sum, x.bag_err
+    k = j % bag_pos.shape[0]
+    if bag_pos[k] != j:
+        word = x.kept[j]
+        lo, hi = sub_offsets[word], sub_offsets[word + 1]
+        for c in range(bag_sum.shape[1]):
+            bag_sum[k, c] = 0.0
+            bag_err[k, c] = 0.0
+        sum_rows(bag_sum[k], syn0, sub_rows, lo, hi)
+        x.bag_rows[k] = hi - lo
+        bag_pos[k] = j
+    return k
+
+
+@inline
+def flush_bags(w, t, x, flushed, until):
+    """CBOW over subwords: add the errors of positions flushed..until-1 to their rows (no
+    later window reaches them); returns the new first position with errors left."""
+    if until <= flushed:
+        return flushed
+    syn0, sub_offsets, sub_rows = w.syn0, t.sub_offsets, t.sub_rows
+    bag_pos, bag_err, kept = x.bag_pos, x.bag_err, x.kept
+    for p in range(flushed, until):
+        k = p % bag_pos.shape[0]
+        if bag_pos[k] == p:
+            word = kept[p]
+            add_to_rows(syn0, sub_rows, sub_offsets[word], sub_offsets[word + 1], bag_err[k])
+            bag_pos[k] = -1
+    return until
+
+
+@inline
+def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
+    """CBOW, one centre: the bag of its context rows (subwords: every row of every context
+    word, each position's sum read once and kept current) predicts it, and the error goes to
+    each row of the bag. Returns (loss, pairs). (Record fields are read into locals first:
+    one read inside a loop over the dimensions costs a reference count each time.)"""
+    kept, l1, neu1e = x.kept, x.l1, x.neu1e
+    bag_sum, bag_err, bag_rows = x.bag_sum, x.bag_err, x.bag_rows
+    syn0, hot_in, sub_offsets, sub_rows = w.syn0, w.hot_in, t.sub_offsets, t.sub_rows
+    slots = bag_rows.shape[0]
+    dim = l1.shape[0]
+    count = 0
+    for c in range(dim):
+        l1[c] = 0.0
+        neu1e[c] = 0.0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        if m.subwords:
+            k = bag_slot(x, syn0, sub_offsets, sub_rows, j)
+            for c in range(dim):
+                l1[c] += bag_sum[k, c]
+            count += bag_rows[k]
+        else:
+            cw = kept[j]
+            row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            for c in range(dim):
+                l1[c] += row[c]
+            count += 1
+    if count == 0:
+        return 0.0, 0
+    loss = bag_predict(l1, count, kept[i], neu1e, w, t, m, negs, alpha)
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        if m.subwords:
+            k = j % slots
+            rows_k = np.float32(bag_rows[k])
+            for c in range(dim):
+                bag_err[k, c] += neu1e[c]
+                bag_sum[k, c] += rows_k * neu1e[c]
+        else:
+            cw = kept[j]
+            row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            for c in range(dim):
+                row[c] += neu1e[c]
+    return loss, 1
+
+
+@inline
+def prefetch_next(w, m, kept, i, n):
+    """Start loading the next centre's output row and the word entering its window."""
+    if i + 1 < n:
+        if m.negative > 0 and kept[i + 1] >= w.hot_out.shape[0]:
+            prefetch_row(w.syn1neg, kept[i + 1])
+        nxt = kept[min(i + 1 + m.window, n - 1)]
+        if not m.subwords and nxt >= w.hot_in.shape[0]:
+            prefetch_row(w.syn0, nxt)
+
+
+@inline
+def train_sentence(w, t, m, x, n, alpha):
+    """Every centre of the sentence kept[:n]: its window (word2vec's dynamic window, b drawn
+    per centre), then the skip-gram or CBOW step. CBOW draws the next centre's window and
+    noise words before training this one (so their rows load meanwhile); the random stream
+    stays the reference's: b, noise of centre i, b, noise of centre i + 1, ... Returns
+    (loss, pairs)."""
+    loss = 0.0
+    pairs = 0
+    b_next = np.int64(0)
+    if not m.sg and n > 0:
+        b_next = np.int64(rnd(x.state) % np.uint64(m.window))
+        if n > 1:  # a context exists (else the centre is skipped and draws nothing)
+            draw_negatives(x.negs[0], m.negative, x.state, t, w)
+    flushed = 0  # CBOW over subwords: positions below this have no errors left to add
+    for k in range(x.bag_pos.shape[0]):
+        x.bag_pos[k] = -1
+    for i in range(n):
+        if m.sg:
+            b = np.int64(rnd(x.state) % np.uint64(m.window))
+        else:
+            b = b_next
+            if i + 1 < n:
+                b_next = np.int64(rnd(x.state) % np.uint64(m.window))
+                draw_negatives(x.negs[(i + 1) & 1], m.negative, x.state, t, w)
+        prefetch_next(w, m, x.kept, i, n)
+        lo = max(0, i - m.window + b)
+        hi = min(n, i + m.window + 1 - b)
+        if m.sg:
+            c_loss, c_pairs = sg_centre(w, t, m, x, i, lo, hi, alpha)
+        else:
+            if m.subwords:
+                flushed = flush_bags(w, t, x, flushed, i - m.window)
+            c_loss, c_pairs = cbow_centre(w, t, m, x, x.negs[i & 1], i, lo, hi, alpha)
+        loss += c_loss
+        pairs += c_pairs
+    if m.subwords and not m.sg:  # the sentence's last positions
+        flush_bags(w, t, x, flushed, n)
+    return loss, pairs
+
+
 @njit
-def train_chunk(syn0, hot_in, syn1neg, hot_out, syn1, words, bounds, sample_int, cum_table,
-                codes, points, code_lens, sg, negative, hs, window, cbow_mean, alpha_start,
-                alpha_end, seed, sig_table, log_table, subwords, sub_offsets, sub_rows, guide,
-                guide_shift):  # fmt: skip
-    dim = syn0.shape[1]
-    hot_rows = hot_out.shape[0]
-    # Input rows below this live in ``hot_in``, the thread's private copy (never with
-    # subwords, whose rows are reached through sub_rows).
-    hot_in_rows = hot_in.shape[0]
-    shift = np.uint64(guide_shift)
-    # Noise words are drawn for a whole centre before its predictions (the random stream is
-    # the same: nothing else draws in between), so their rows load in parallel; a centre
-    # needing more than the buffer holds draws before each prediction instead.
-    # CBOW draws the next centre's window and noise words before training this one.
-    buffers = np.empty((2, max(negative, min(2 * window * negative, 4096), 1)), dtype=np.int64)
-    negs = buffers[0]
-    state = np.empty(1, dtype=np.uint64)
-    state[0] = np.uint64(seed) & np.uint64(MASK48)
-    neu1e = np.zeros(dim, dtype=np.float32)
-    l1 = np.zeros(dim, dtype=np.float32)
-    longest = 0
-    for s in range(bounds.shape[0] - 1):
-        longest = max(longest, bounds[s + 1] - bounds[s])
-    kept = np.empty(max(longest, 1), dtype=np.int32)
-    # CBOW over subwords: each position of the window's sum of rows and the errors not yet
-    # added to its rows, in a ring of slots (position % slots) that no two positions a window
-    # can reach share (see the reference).
-    slots = 2 * window + 2
-    bag_sum = np.zeros((slots, dim), dtype=np.float32)
-    bag_err = np.zeros((slots, dim), dtype=np.float32)
-    bag_pos = np.full(slots, -1, dtype=np.int64)
-    bag_rows = np.zeros(slots, dtype=np.int64)
+def train_chunk(w, t, m, chunk, x):
+    """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (records: see
+    :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``); returns
+    (loss, pairs, words kept). Read it in this
+    order: this loop (sub-sampling, the learning rate), :func:`train_sentence` (the window),
+    :func:`sg_centre` or :func:`cbow_centre` (the step), :func:`predict` (the updates)."""
+    words, bounds, sample_int, kept, state = (
+        chunk.words,
+        chunk.bounds,
+        t.sample_int,
+        x.kept,
+        x.state,
+    )
     total = bounds[bounds.shape[0] - 1] - bounds[0]
     loss = 0.0
     pairs = 0
     kept_total = 0
     seen = 0
     for s in range(bounds.shape[0] - 1):
-        alpha = alpha_start + (alpha_end - alpha_start) * (seen / max(total, 1))
+        alpha = chunk.alpha_start + (chunk.alpha_end - chunk.alpha_start) * (seen / max(total, 1))
         n = 0
         for p in range(bounds[s], bounds[s + 1]):
-            w = words[p]
-            if sample_int[w] >= rnd(state):
-                kept[n] = w
+            word = words[p]
+            if sample_int[word] >= rnd(state):
+                kept[n] = word
                 n += 1
         seen += bounds[s + 1] - bounds[s]
         kept_total += n
-        b_next = np.int64(0)
-        if not sg and n > 0:
-            b_next = np.int64(rnd(state) % np.uint64(window))
-            if n > 1:  # a context exists (else the centre is skipped and draws nothing)
-                draw_negatives(
-                    buffers[0], negative, state, cum_table, guide, shift, syn1neg, hot_rows
-                )
-        flushed = 0  # positions below this one have no errors left to add
-        for k in range(slots):
-            bag_pos[k] = -1
-        for i in range(n):
-            center = kept[i]
-            if sg:
-                b = np.int64(rnd(state) % np.uint64(window))
-                if i + 1 < n and negative > 0 and kept[i + 1] >= hot_rows:
-                    prefetch_row(syn1neg, kept[i + 1])  # the next centre's target row
-                nxt = kept[min(i + 1 + window, n - 1)]
-                if not subwords and nxt >= hot_in_rows:  # the word entering the next window
-                    prefetch_row(syn0, nxt)
-            else:
-                # The random stream stays the reference's: b, noise of centre i, b, noise of
-                # centre i + 1, ...; only the work on centre i moves after the second draw.
-                b = b_next
-                negs = buffers[i & 1]
-                if i + 1 < n:
-                    b_next = np.int64(rnd(state) % np.uint64(window))
-                    draw_negatives(buffers[(i + 1) & 1], negative, state, cum_table, guide,
-                                   shift, syn1neg, hot_rows)  # fmt: skip
-                    # ... and its target row, and the word entering its window
-                    if negative > 0 and kept[i + 1] >= hot_rows:
-                        prefetch_row(syn1neg, kept[i + 1])
-                    nxt = kept[min(i + 1 + window, n - 1)]
-                    if not subwords and nxt >= hot_in_rows:
-                        prefetch_row(syn0, nxt)
-            lo = max(0, i - window + b)
-            hi = min(n, i + window + 1 - b)
-            ahead = True
-            q = 0
-            if sg:  # a skip-gram centre's noise, for all its pairs at once where it fits
-                ahead = (hi - lo - 1) * negative <= negs.shape[0]
-                if ahead:
-                    draw_negatives(negs, (hi - lo - 1) * negative, state, cum_table, guide,
-                                   shift, syn1neg, hot_rows)  # fmt: skip
-            if sg and subwords:
-                # Skip-gram over subwords: the mean of the centre's rows (its own and its
-                # n-grams') predicts each context word in its window; their errors are summed
-                # and added to each of those rows once. (fastText recomputes the mean and
-                # writes the rows after every context word: the same model at a fraction of
-                # the work, as the rows are most of it.)
-                so, se = sub_offsets[center], sub_offsets[center + 1]
-                inv = np.float32(1.0 / (se - so))
-                for c in range(dim):
-                    l1[c] = 0.0
-                    neu1e[c] = 0.0
-                sum_rows(l1, syn0, sub_rows, so, se)
-                for c in range(dim):
-                    l1[c] *= inv
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    if not ahead:
-                        draw_negatives(
-                            negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
-                        )
-                        q = 0
-                    loss += predict(l1, kept[j], neu1e, syn1neg, hot_out, syn1, codes, points,
-                                    code_lens, negs, q, negative, hs, alpha, sig_table,
-                                    log_table)  # fmt: skip
-                    q += negative
-                    pairs += 1
-                add_to_rows(syn0, sub_rows, so, se, neu1e)
-            elif sg:
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    if not ahead:
-                        draw_negatives(
-                            negs, negative, state, cum_table, guide, shift, syn1neg, hot_rows
-                        )
-                        q = 0
-                    cw = kept[j]
-                    ctx_row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
-                    for c in range(dim):
-                        neu1e[c] = 0.0
-                    loss += predict(ctx_row, center, neu1e, syn1neg, hot_out, syn1, codes, points,
-                                    code_lens, negs, q, negative, hs, alpha, sig_table,
-                                    log_table)  # fmt: skip
-                    q += negative
-                    for c in range(dim):
-                        ctx_row[c] += neu1e[c]
-                    pairs += 1
-            elif subwords:
-                # CBOW over subwords: the bag holds every row of every context word; each
-                # position's rows are read once into its sum and its errors written once.
-                while flushed < i - window:
-                    k = flushed % slots
-                    if bag_pos[k] == flushed:
-                        add_to_rows(syn0, sub_rows, sub_offsets[kept[flushed]],
-                                    sub_offsets[kept[flushed] + 1], bag_err[k])  # fmt: skip
-                        bag_pos[k] = -1
-                    flushed += 1
-                count = 0
-                for c in range(dim):
-                    l1[c] = 0.0
-                    neu1e[c] = 0.0
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    k = j % slots
-                    if bag_pos[k] != j:
-                        lo_k, hi_k = sub_offsets[kept[j]], sub_offsets[kept[j] + 1]
-                        for c in range(dim):
-                            bag_sum[k, c] = 0.0
-                            bag_err[k, c] = 0.0
-                        sum_rows(bag_sum[k], syn0, sub_rows, lo_k, hi_k)
-                        bag_rows[k] = hi_k - lo_k
-                        bag_pos[k] = j
-                    for c in range(dim):
-                        l1[c] += bag_sum[k, c]
-                    count += bag_rows[k]
-                if count == 0:
-                    continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1,
-                                    codes, points, code_lens, negs, negative, hs, alpha,
-                                    sig_table, log_table)  # fmt: skip
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    k = j % slots
-                    rows_k = np.float32(bag_rows[k])
-                    for c in range(dim):
-                        bag_err[k, c] += neu1e[c]
-                        bag_sum[k, c] += rows_k * neu1e[c]
-                pairs += 1
-            else:
-                count = 0
-                for c in range(dim):
-                    l1[c] = 0.0
-                    neu1e[c] = 0.0
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    cw = kept[j]
-                    row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
-                    for c in range(dim):
-                        l1[c] += row[c]
-                    count += 1
-                if count == 0:
-                    continue
-                loss += bag_predict(l1, count, cbow_mean, center, neu1e, syn1neg, hot_out, syn1,
-                                    codes, points, code_lens, negs, negative, hs, alpha,
-                                    sig_table, log_table)  # fmt: skip
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    cw = kept[j]
-                    row = hot_in[cw] if cw < hot_in_rows else syn0[cw]
-                    for c in range(dim):
-                        row[c] += neu1e[c]
-                pairs += 1
-        if subwords and not sg:  # the sentence's last positions
-            for p in range(flushed, n):
-                k = p % slots
-                if bag_pos[k] == p:
-                    add_to_rows(syn0, sub_rows, sub_offsets[kept[p]], sub_offsets[kept[p] + 1],
-                                bag_err[k])  # fmt: skip
-                    bag_pos[k] = -1
+        s_loss, s_pairs = train_sentence(w, t, m, x, n, alpha)
+        loss += s_loss
+        pairs += s_pairs
     return loss, pairs, kept_total

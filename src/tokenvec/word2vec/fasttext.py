@@ -9,7 +9,6 @@ adds the n-gram rows (``bucket`` of them after the words' rows), each word's row
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +103,7 @@ class FastText(Word2Vec):
         offsets, rows = subword_table(self.model())
         if rows.size <= 1:  # one word and no n-gram: the kernel's plain path is the same
             return tables
-        return dataclasses.replace(tables, sub_offsets=offsets, sub_rows=rows)
+        return tables.with_subwords(offsets, rows)
 
 
 def train_fasttext(
