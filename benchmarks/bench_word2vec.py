@@ -269,25 +269,33 @@ def sizes(args: argparse.Namespace) -> None:
             ratio = rates["tokenvec batched"][-1] / rates["gensim corpus_file"][-1]
             print(f"{m:>5}M {row}  {ratio:5.2f}x")
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        for name, _ in runners:
-            ax.plot(args.sizes, [r / 1e6 for r in rates[name]], marker="o", label=name)
-        ax.set_xscale("log")
-        ax.set_xticks(args.sizes, [f"{m:g}M" for m in args.sizes])
-        ax.set_xlabel("corpus size (words)")
-        ax.set_ylabel("million words / s (whole call)")
-        ax.set_ylim(bottom=0)
-        ax.set_title(f"word2vec skip-gram, {args.threads[-1]} threads, {args.epochs} epochs")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=110)
+        plot_sizes(args.sizes, rates, args.threads[-1], args.epochs, args.plot)
         print(f"plot: {args.plot}")
+
+
+def plot_sizes(
+    sizes: list[float], rates: dict[str, list[float]], threads: int, epochs: int, path: str
+) -> None:
+    """The words/s curves against corpus size, one per trainer."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for name, rate in rates.items():
+        ax.plot(sizes, [r / 1e6 for r in rate], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{m:g}M" for m in sizes])
+    ax.set_xlabel("corpus size (words)")
+    ax.set_ylabel("million words / s (whole call)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"word2vec skip-gram, {threads} threads, {epochs} epoch{'s' * (epochs != 1)}")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
