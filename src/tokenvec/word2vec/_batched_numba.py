@@ -46,7 +46,7 @@ def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_t
     and the output's d_out[k]. The output rows take d_out at the end, so every score reads
     the rows as they were before the step; the caller adds d_in to its input rows. Output
     rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the thread's private
-    copy of them (spelled out at each use, as in the classic kernel). Returns the loss."""
+    copy of them, as in the classic kernel. Returns the loss."""
     dim = inputs.shape[1]
     center = outs[0]
     for k in range(n):

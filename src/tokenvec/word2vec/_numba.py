@@ -108,8 +108,7 @@ def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
     drawn before): update the output rows, accumulate the input's gradient in neu1e; return
     the loss. Output rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the
-    thread's private copy of them (spelled out at each use: a helper returning the row view
-    costs a reference count per row, 1.4x the skip-gram time)."""
+    thread's private copy of them."""
     dim = l1.shape[0]
     syn1neg, hot_out, syn1 = w.syn1neg, w.hot_out, w.syn1
     sig_table, log_table = t.sig, t.log
@@ -270,8 +269,7 @@ def flush_bags(w, t, x, flushed, until):
 def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
     """CBOW, one centre: the bag of its context rows (subwords: every row of every context
     word, each position's sum read once and kept current) predicts it, and the error goes to
-    each row of the bag. Returns (loss, pairs). (Record fields are read into locals first:
-    one read inside a loop over the dimensions costs a reference count each time.)"""
+    each row of the bag. Returns (loss, pairs)."""
     kept, l1, neu1e = x.kept, x.l1, x.neu1e
     bag_sum, bag_err, bag_rows = x.bag_sum, x.bag_err, x.bag_rows
     syn0, hot_in, sub_offsets, sub_rows = w.syn0, w.hot_in, t.sub_offsets, t.sub_rows
@@ -371,16 +369,11 @@ def train_sentence(w, t, m, x, n, alpha):
 def train_chunk(w, t, m, chunk, x):
     """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (records: see
     :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``); returns
-    (loss, pairs, words kept). Read it in this
-    order: this loop (sub-sampling, the learning rate), :func:`train_sentence` (the window),
-    :func:`sg_centre` or :func:`cbow_centre` (the step), :func:`predict` (the updates)."""
-    words, bounds, sample_int, kept, state = (
-        chunk.words,
-        chunk.bounds,
-        t.sample_int,
-        x.kept,
-        x.state,
-    )
+    (loss, pairs, words kept). Read it in this order: this loop (sub-sampling, the learning
+    rate), :func:`train_sentence` (the window), :func:`sg_centre` or :func:`cbow_centre` (the
+    step), :func:`predict` (the updates)."""
+    words, bounds, sample_int = chunk.words, chunk.bounds, t.sample_int
+    kept, state = x.kept, x.state
     total = bounds[bounds.shape[0] - 1] - bounds[0]
     loss = 0.0
     pairs = 0
