@@ -135,6 +135,18 @@ print(json.dumps(out))
 """
 
 
+def warm_kernels() -> None:
+    """Compile both training kernels if numba's cache is stale (after an edit), so that no
+    measured process pays for a compilation."""
+    code = (
+        "from tokenvec.word2vec import Word2Vec, Word2VecConfig\n"
+        "for batch in (False, True):\n"
+        "    cfg = Word2VecConfig(sg=True, batch=batch, min_count=1, vector_size=4, epochs=1)\n"
+        "    Word2Vec(cfg).train([['a', 'b']] * 5, progress=False)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def runtime_bytes(which: str) -> dict[str, int]:
     """What each library's runtime costs a process before any corpus: its imports (gensim's
     brings its C code and scipy); for tokenvec, llvmlite's LLVM library, numba, and what the
@@ -250,6 +262,7 @@ def sizes(args: argparse.Namespace) -> None:
     """Words/s against corpus size: the built-in lines cut or repeated to each size (millions
     of words), skip-gram, 2 threads; gensim in its ``corpus_file`` mode (the faster one in
     every shape above); a plot of the three curves to ``--plot``."""
+    warm_kernels()
     text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
     lines = text.splitlines()
     runners = [("gensim corpus_file", "gensim-file"), ("tokenvec classic", "tokenvec"),
@@ -330,6 +343,7 @@ def main() -> None:
         f"{args.epochs} epochs; gensim: the faster of LineSentence and corpus_file; "
         f"words/s of the first call in a fresh process; peak = what the call adds"
     )
+    warm_kernels()
     rt, g = runtime_bytes("tokenvec"), runtime_bytes("gensim")
     load = rt["kernel"]
 
