@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tokenvec._native.jit import LazyKernel
-from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MASK48, MAX_EXP
+from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
 from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights
 
 
@@ -143,12 +143,10 @@ class Scratch(NamedTuple):
 def scratch(w: Weights, m: Mode, chunk: Chunk) -> Scratch:
     """Working memory for training ``chunk`` with the batched step."""
     dim, rows, n_out = w.syn0.shape[1], 2 * m.window, m.negative + 1
-    longest = max(int(np.diff(chunk.bounds).max(initial=0)), 1)
     return Scratch(
         np.zeros((rows, dim), np.float32), np.zeros(n_out, np.int64),
         np.zeros((rows, dim), np.float32), np.zeros((n_out, dim), np.float32),
-        np.zeros(rows, np.int64), np.array([chunk.seed & MASK48], np.uint64),
-        np.empty(longest, np.int64),
+        np.zeros(rows, np.int64), chunk.random_state(), np.empty(chunk.longest(), np.int64),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
 
 # The classic step's helpers and flags (compiled without reference counting: see _numba)
-from tokenvec.word2vec._numba import inline, logsig, njit, rnd
+from tokenvec.word2vec._numba import inline, logsig, njit, rnd, subsample
 
 
 @inline
@@ -122,11 +122,7 @@ def train_chunk_batched(w, t, m, chunk, x):
     for s in range(bounds.shape[0] - 1):
         alpha = chunk.alpha_start + (chunk.alpha_end - chunk.alpha_start) * (seen / total)
         seen += bounds[s + 1] - bounds[s]
-        n = 0
-        for p in range(bounds[s], bounds[s + 1]):
-            if sample_int[words[p]] >= rnd(state):
-                kept[n] = words[p]
-                n += 1
+        n = subsample(words, bounds[s], bounds[s + 1], sample_int, state, kept)
         kept_total += n
         for i in range(n):
             b = np.int64(rnd(state) % np.uint64(m.window))

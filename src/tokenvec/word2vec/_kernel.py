@@ -130,6 +130,14 @@ class Chunk(NamedTuple):
     alpha_end: float
     seed: int
 
+    def longest(self) -> int:
+        """Words in the chunk's longest sentence (at least 1): what a kernel's buffer holds."""
+        return max(int(np.diff(self.bounds).max(initial=0)), 1)
+
+    def random_state(self) -> np.ndarray:
+        """The kernels' random stream, started from ``seed``: (1,) uint64."""
+        return np.array([self.seed & MASK48], dtype=np.uint64)
+
 
 class Scratch(NamedTuple):
     """The compiled kernel's working memory for one chunk (see :func:`scratch`)."""
@@ -153,13 +161,11 @@ def scratch(w: Weights, m: Mode, chunk: Chunk) -> Scratch:
     between), so their rows load in parallel; a centre needing more than ``negs`` holds draws
     before each prediction instead."""
     dim = w.syn0.shape[1]
-    longest = max(int(np.diff(chunk.bounds).max(initial=0)), 1)
     size = max(m.negative, min(2 * m.window * m.negative, 4096), 1)
     slots = 2 * m.window + 2
-    state = np.array([chunk.seed & MASK48], dtype=np.uint64)
     return Scratch(
-        np.empty((2, size), np.int64), state, np.zeros(dim, np.float32),
-        np.zeros(dim, np.float32), np.empty(longest, np.int32),
+        np.empty((2, size), np.int64), chunk.random_state(), np.zeros(dim, np.float32),
+        np.zeros(dim, np.float32), np.empty(chunk.longest(), np.int32),
         np.zeros((slots, dim), np.float32), np.zeros((slots, dim), np.float32),
         np.full(slots, -1, np.int64), np.zeros(slots, np.int64),
     )  # fmt: skip

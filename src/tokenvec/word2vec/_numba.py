@@ -34,6 +34,18 @@ def rnd(state):
 
 
 @inline
+def subsample(words, lo, hi, sample_int, state, kept):
+    """kept[:n] = the words of words[lo:hi] that sub-sampling keeps (one draw each); n."""
+    n = 0
+    for p in range(lo, hi):
+        word = words[p]
+        if sample_int[word] >= rnd(state):
+            kept[n] = word
+            n += 1
+    return n
+
+
+@inline
 def prefetch_row(mat, r):
     """Start loading row r of a float32 matrix (every 64-byte line of it)."""
     row = mat[r]
@@ -381,12 +393,7 @@ def train_chunk(w, t, m, chunk, x):
     seen = 0
     for s in range(bounds.shape[0] - 1):
         alpha = chunk.alpha_start + (chunk.alpha_end - chunk.alpha_start) * (seen / max(total, 1))
-        n = 0
-        for p in range(bounds[s], bounds[s + 1]):
-            word = words[p]
-            if sample_int[word] >= rnd(state):
-                kept[n] = word
-                n += 1
+        n = subsample(words, bounds[s], bounds[s + 1], sample_int, state, kept)
         seen += bounds[s + 1] - bounds[s]
         kept_total += n
         s_loss, s_pairs = train_sentence(w, t, m, x, n, alpha)
