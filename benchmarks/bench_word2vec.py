@@ -100,8 +100,11 @@ for seed in range(1, seeds + 1):  # more seeds: the mean accuracy, less of one d
     wss.append(tv.evaluate.word_pairs(v, "wordsim353").spearman)
 print(json.dumps({"s": dt, "fresh": fresh, "warm_s": warm_s, "cache": cache,
                   "wps": words * epochs / dt, "peak": peak, "process_peak": process_peak,
-                  "loop_s": sum(secs) or None, "acc": sum(accs) / seeds,
-                  "questions": acc.total.total, "ws353": sum(wss) / seeds, "vocab": len(v)}))
+                  "loop_s": sum(secs) or None, "acc": float(np.mean(accs)),
+                  "acc_sd": float(np.std(accs, ddof=1)) if seeds > 1 else None,
+                  "questions": acc.total.total, "ws353": float(np.mean(wss)),
+                  "ws353_sd": float(np.std(wss, ddof=1)) if seeds > 1 else None,
+                  "vocab": len(v)}))
 """
 
 
@@ -186,6 +189,7 @@ def run(
 
 
 LARGE_WORDS = 20_000_000
+SEEDED = ("acc", "acc_sd", "ws353", "ws353_sd")  # the figures a run over several seeds gives
 
 
 def write_words(path: Path, lines: list[str], words: int) -> None:
@@ -243,7 +247,7 @@ def report(shape: str, name: str, step: str, threads: int, theirs: dict[str, Any
     ours = run(which, path, sg, args.epochs, threads, args.warm)
     if args.seeds > 1:
         ours = {**ours, **{k: v for k, v in run(which, path, sg, args.epochs, threads, False,
-                                                 args.seeds).items() if k in ("acc", "ws353")}}  # fmt: skip
+                                                 args.seeds).items() if k in SEEDED}}  # fmt: skip
     warm = f"{theirs['warm_s'] / ours['warm_s']:5.2f}x" if args.warm else f"{'-':>6}"
     print(
         f"{shape:8} {name:5} {step:7} {threads:3d} {ours['wps']:13,.0f} "
@@ -255,6 +259,14 @@ def report(shape: str, name: str, step: str, threads: int, theirs: dict[str, Any
         f"{100 * (ours['acc'] - theirs['acc']):+7.1f}pt "
         f"{ours['ws353']:5.3f}/{theirs['ws353']:5.3f}"
     )
+    if args.seeds > 1:  # the spread over the seeds, on a line of its own
+        print(
+            f"{'':8} {name:5} {step:7} {threads:3d} {args.seeds} seeds, mean +- sd: analogy "
+            f"{100 * ours['acc']:.2f} +- {100 * ours['acc_sd']:.2f}% (gensim "
+            f"{100 * theirs['acc']:.2f} +- {100 * theirs['acc_sd']:.2f}%); WordSim353 "
+            f"{ours['ws353']:.3f} +- {ours['ws353_sd']:.3f} (gensim {theirs['ws353']:.3f} +- "
+            f"{theirs['ws353_sd']:.3f})"
+        )
     return ours
 
 
@@ -377,7 +389,7 @@ def main() -> None:
                     if args.seeds > 1:  # accuracy over several seeds, in the faster mode
                         which = "gensim-file" if mode == "file" else "gensim"
                         more = run(which, path, sg, args.epochs, threads, False, args.seeds)
-                        theirs = {**theirs, "acc": more["acc"], "ws353": more["ws353"]}
+                        theirs = {**theirs, **{k: more[k] for k in SEEDED}}
                     for step in args.steps:
                         if step == "batched" and name == "cbow":
                             continue  # the batched step trains skip-gram only

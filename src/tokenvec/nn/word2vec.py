@@ -108,8 +108,8 @@ def train_word2vec(
     v, dim = len(vocab), cfg.vector_size
     syn0 = (torch.rand(v, dim, generator=gen, device=dev) * 2 - 1) / dim
     syn1neg = torch.zeros(v, dim, device=dev)
-    words = torch.as_tensor(enc.words.astype(np.int64), device=dev)
-    lengths = torch.as_tensor(np.diff(enc.starts), device=dev)
+    words = torch.as_tensor(enc.all_words().astype(np.int64), device=dev)
+    lengths = torch.as_tensor(np.diff(enc.all_starts()), device=dev)
     sent = torch.repeat_interleave(torch.arange(lengths.numel(), device=dev), lengths)
     keep_below = torch.as_tensor(vocab.sample_int(cfg.sample).astype(np.int64), device=dev)
     cum = torch.as_tensor(vocab.cum_table(cfg.ns_exponent).astype(np.int64), device=dev)

@@ -1,5 +1,5 @@
 """The knobs of a word2vec run (names and defaults follow gensim's ``Word2Vec``), and the
-error raised when training cannot go on."""
+errors raised when its corpus cannot be read or training cannot go on."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import os
 from dataclasses import dataclass
 
 from tokenvec._checks import as_bool, check_float, check_int
+
+
+class CorpusError(ValueError):
+    """A corpus cannot be read: missing, binary, not UTF-8, or empty."""
 
 
 class TrainingError(RuntimeError):

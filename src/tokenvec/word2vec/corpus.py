@@ -26,12 +26,10 @@ import numpy as np
 from tokenvec._native import memory as _memory
 from tokenvec.io.files import builtin_corpus_path, open_input
 from tokenvec.tokenizers import WordTokenizer
+from tokenvec.word2vec.arrayfile import ArrayFile
+from tokenvec.word2vec.config import CorpusError
 
 BLOCK_CHARS = 1 << 20
-
-
-class CorpusError(ValueError):
-    """A corpus cannot be read: missing, binary, not UTF-8, or empty."""
 
 
 @dataclass
@@ -51,7 +49,7 @@ class Scan:
     encoding then work on arrays, and the file is not read twice."""
 
     index: dict[str, int]
-    ids: np.ndarray  # (words,) int32
+    ids: np.ndarray | ArrayFile  # (words,) int32; past SPILL_WORDS words, in a temporary file
     starts: np.ndarray  # (sentences + 1,) int64
     stats: CorpusStats
 
@@ -61,8 +59,14 @@ class Scan:
         counts = np.zeros(len(self.index), np.int64)
         step = 1 << 20
         for at in range(0, self.ids.size, step):
-            counts += np.bincount(self.ids[at : at + step], minlength=counts.size)
+            part = read_ids(self.ids, at, min(at + step, self.ids.size))
+            counts += np.bincount(part, minlength=counts.size)
         return counts
+
+
+def read_ids(ids: np.ndarray | ArrayFile, start: int, stop: int) -> np.ndarray:
+    """``ids[start:stop]`` of an array (a view) or of an array file (read)."""
+    return ids[start:stop] if isinstance(ids, np.ndarray) else ids.read(start, stop)
 
 
 # Marks the end of a line in a block's tokens; a NUL never reaches here (such files are refused).
@@ -74,13 +78,17 @@ class _Scanner:
     """Builds a :class:`Scan` block by block: a block's words are split by one ``str.split``
     and mapped to first-seen positions by one C-level ``map`` over a ``defaultdict``, instead
     of a Python call per line and per word. The plain reference of :class:`_CompiledScanner`,
-    which files are scanned with."""
+    which files are scanned with. Past ``SPILL_WORDS`` words the ids go on in an unnamed
+    temporary file (:mod:`tokenvec.word2vec.arrayfile`), not in memory."""
+
+    SPILL_WORDS = 1 << 23  # 32 MB of ids
 
     def __init__(self, max_sentence_length: int) -> None:
         self.m = max_sentence_length
         self.index: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         self.index[_EOL] = -1  # the line mark (set, not counted: words are 0, 1, ...)
         self.ids = array.array("i")
+        self.file: ArrayFile | None = None
         self.lengths = array.array("q")
         self.stats = CorpusStats()
 
@@ -125,10 +133,21 @@ class _Scanner:
                 for n in lengths.tolist()
             ]
             lengths = np.array([x for part in parts for x in part], np.int64)
-        self.ids.frombytes(ids.astype(np.int32, copy=False).tobytes())
+        self._keep(ids.astype(np.int32, copy=False))
         self.lengths.frombytes(lengths.astype(np.int64, copy=False).tobytes())
         self.stats.sentences += lengths.size
         self.stats.words += ids.size
+
+    def _keep(self, ids: np.ndarray) -> None:
+        """Append the ids: to memory, or to the file once there are too many."""
+        if self.file is not None:
+            self.file.append(ids)
+            return
+        self.ids.frombytes(ids.tobytes())
+        if len(self.ids) > self.SPILL_WORDS:
+            self.file = ArrayFile(np.int32)
+            self.file.append(np.frombuffer(self.ids, np.int32))
+            self.ids = array.array("i")
 
     def result(self) -> Scan:
         index = self.index
@@ -137,7 +156,7 @@ class _Scanner:
         return self._scan(index)
 
     def _scan(self, index: dict[str, int]) -> Scan:
-        ids = np.frombuffer(self.ids, np.int32)
+        ids = np.frombuffer(self.ids, np.int32) if self.file is None else self.file
         starts = np.concatenate([[0], np.cumsum(np.frombuffer(self.lengths, np.int64))])
         return Scan(index, ids, starts.astype(np.int64), self.stats)
 

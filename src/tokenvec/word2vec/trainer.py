@@ -34,6 +34,7 @@ from tokenvec.io.files import FolderKind, atomic_path, check_replaceable, decode
 from tokenvec.vectors.base import Vectors
 from tokenvec.word2vec import _batched
 from tokenvec.word2vec import _kernel as _w2v
+from tokenvec.word2vec.arrayfile import ArrayFile
 from tokenvec.word2vec.config import TrainingError, Word2VecConfig
 from tokenvec.word2vec.corpus import Corpus, CorpusError, as_corpus
 from tokenvec.word2vec.vocab import EncodedCorpus, Vocab
@@ -405,19 +406,20 @@ class Word2Vec:
         done1 = epoch * per_epoch + plan.before[k + 1]
         a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.total
         a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.total
-        s0, s1 = plan.enc.chunks[k], plan.enc.chunks[k + 1]
+        words, bounds = plan.enc.chunk(k)
+        if words is not plan.enc.words:  # read from the array files: checked as they come
+            check_chunk(words, bounds, len(plan.tables.sample_int))
         hot_in = plan.hot_in.take(self.syn0) if plan.hot_in is not None else None
         hot_out = plan.hot_out.take(self.syn1neg) if plan.hot_out is not None else None
         try:
             if self._batched(plan.mode):
                 return _batched.train_chunk_batched(
-                    self.syn0, self.syn1neg, plan.enc.words, plan.enc.starts[s0 : s1 + 1],
-                    plan.tables, plan.mode, a0, a1, _w2v.seed_for(cfg.seed, epoch, k),
-                    hot_out=hot_out,
+                    self.syn0, self.syn1neg, words, bounds, plan.tables, plan.mode, a0, a1,
+                    _w2v.seed_for(cfg.seed, epoch, k), hot_out=hot_out,
                 )  # fmt: skip
             return _w2v.train_chunk(
-                _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, plan.enc.words,
-                plan.enc.starts[s0 : s1 + 1], plan.tables, plan.mode, a0, a1,
+                _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, words, bounds,
+                plan.tables, plan.mode, a0, a1,
                 _w2v.seed_for(cfg.seed, epoch, k), hot_in, hot_out,
             )  # fmt: skip
         finally:
@@ -765,14 +767,15 @@ def check_kernel_inputs(
     syn0: np.ndarray,
     syn1neg: np.ndarray,
     syn1: np.ndarray,
-    words: np.ndarray,
-    starts: np.ndarray,
+    words: np.ndarray | ArrayFile,
+    starts: np.ndarray | ArrayFile,
     tables: _w2v.Tables,
     config: Word2VecConfig,
 ) -> None:
     """Check every array the compiled kernel reads or writes (it runs without bounds checks):
     dtypes, C-contiguity, shapes, and the ranges of ids, tree points, noise tables and, for
-    subword models, of every word's input rows."""
+    subword models, of every word's input rows. A corpus in array files is checked a chunk
+    at a time as it is read (:func:`check_chunk`)."""
     v = tables.sample_int.shape[0] if tables.sample_int.ndim == 1 else 0
     rows, d = syn0.shape if syn0.ndim == 2 else (0, 0)
 
@@ -805,15 +808,11 @@ def check_kernel_inputs(
         need(rows == v, f"syn0 has {rows} rows for {v} words")
     need(syn1neg.shape == ((v, d) if config.negative else (1, d)), "syn1neg shape")
     need(syn1.shape == ((max(v - 1, 1), d) if config.hs else (1, d)), "syn1 shape")
-    need(words.ndim == 1 and words.dtype in (np.uint16, np.int32), "words dtype")
-    need(words.size == 0 or (int(words.min()) >= 0 and int(words.max()) < v), "word ids")
-    need(starts.dtype == np.int64 and starts.ndim == 1 and starts.size >= 1, "sentence starts")
-    need(
-        int(starts[0]) == 0
-        and int(starts[-1]) == words.size
-        and bool((np.diff(starts) >= 0).all()),
-        "sentence starts must rise from 0 to the number of words",
-    )
+    need(words.dtype in (np.uint16, np.int32), "words dtype")
+    need(starts.dtype == np.int64 and starts.size >= 1, "sentence starts")
+    if isinstance(words, np.ndarray) and isinstance(starts, np.ndarray):
+        need(words.ndim == 1 and starts.ndim == 1, "words and starts must be 1-D")
+        check_chunk(words, starts, v)
     need(tables.sample_int.shape == (v,), "sample_int shape")
     cum = tables.cum_table
     need(cum.shape == (v,) and bool((np.diff(cum.astype(np.int64)) >= 0).all()), "cum_table")
@@ -830,6 +829,25 @@ def check_kernel_inputs(
         need(lens.shape == (v,) and int(lens.min()) >= 0, "code_lens")
         need(int(lens.max()) <= codes.shape[1], "code_lens longer than the codes")
         need(int(points.min()) >= 0 and int(points.max()) < syn1.shape[0], "points out of range")
+
+
+def check_chunk(words: np.ndarray, bounds: np.ndarray, vocab_size: int) -> None:
+    """Words and sentence bounds the kernel may read: C-contiguous, every id in
+    ``[0, vocab_size)``, the bounds rising from 0 to the number of words (compared pairwise,
+    no 8-byte difference array made)."""
+    if not (words.flags.c_contiguous and bounds.flags.c_contiguous):
+        raise ValueError("word2vec kernel input: words and bounds must be C-contiguous")
+    if words.size and (int(words.min()) < 0 or int(words.max()) >= vocab_size):
+        raise ValueError(f"word2vec kernel input: word ids outside [0, {vocab_size})")
+    if not (
+        bounds.size >= 1
+        and int(bounds[0]) == 0
+        and int(bounds[-1]) == words.size
+        and bool((bounds[1:] >= bounds[:-1]).all())
+    ):
+        raise ValueError(
+            "word2vec kernel input: sentence starts must rise from 0 to the number of words"
+        )
 
 
 @dataclass(frozen=True)

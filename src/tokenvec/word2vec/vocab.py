@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from tokenvec._native import memory as _memory
+from tokenvec.word2vec.arrayfile import ArrayFile
 from tokenvec.word2vec.config import Word2VecConfig
-from tokenvec.word2vec.corpus import Corpus, CorpusError, Scan
+from tokenvec.word2vec.corpus import Corpus, CorpusError, Scan, read_ids
 
 
 @dataclass
@@ -166,12 +167,15 @@ _SLICE_WORDS = 1 << 18  # words a slice when encoding a scan (its temporaries: a
 
 @dataclass
 class EncodedCorpus:
-    """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s."""
+    """The corpus as word ids: ``words[starts[s]:starts[s+1]]`` is sentence s. A large file
+    corpus's ids stay in the temporary file its scan wrote, its sentence bounds go to another
+    (:mod:`~tokenvec.word2vec.arrayfile`), and :meth:`chunk` reads one chunk's at a time."""
 
-    words: np.ndarray  # (n,) uint16 for vocabularies up to 65,535 words, else int32
-    starts: np.ndarray  # (sentences + 1,) int64
+    words: np.ndarray | ArrayFile  # (n,) uint16 for vocabularies up to 65,535 words, else int32
+    starts: np.ndarray | ArrayFile  # (sentences + 1,) int64
     chunks: np.ndarray  # (chunks + 1,) sentence index where each chunk starts
     raw_words: int
+    chunk_starts: np.ndarray  # (chunks + 1,) words before each chunk: starts[chunks]
 
     @classmethod
     def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
@@ -210,28 +214,37 @@ class EncodedCorpus:
         if at:  # (a resumed vocabulary may hold words this corpus lacks)
             pos, ids_ = np.array(at, np.int64).T
             to_id[pos] = ids_
-        starts, buf = scan.starts, scan.ids
+        starts, buf = scan.starts, scan.ids  # (an array file is rewritten in place as well)
         n_sent = len(starts) - 1
         cuts = np.unique(np.searchsorted(starts, np.arange(0, int(starts[-1]), _SLICE_WORDS)))
         cuts = np.unique(np.concatenate([cuts[cuts < n_sent], [n_sent]])) if n_sent else cuts
         lengths, filled = [], 0
         for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-            ids = to_id[buf[starts[s0] : starts[s1]]]
+            ids = to_id[read_ids(buf, int(starts[s0]), int(starts[s1]))]
             known = ids >= 0
             before = np.zeros(known.size + 1, np.int64)
             np.cumsum(known, out=before[1:])
             rel = starts[s0 : s1 + 1] - starts[s0]
             kept = before[rel[1:]] - before[rel[:-1]]
             got = ids[known]
-            buf[filled : filled + got.size] = got  # filled <= starts[s0]: already read
+            if isinstance(buf, np.ndarray):
+                buf[filled : filled + got.size] = got  # filled <= starts[s0]: already read
+            else:
+                buf.write(filled, got)
             filled += got.size
             lengths.append(kept[kept > 0])
-        w = buf[:filled].astype(dtype) if dtype != np.int32 else buf[:filled]
+        w: np.ndarray | ArrayFile = buf
+        if isinstance(buf, np.ndarray):
+            w = buf[:filled].astype(dtype) if dtype != np.int32 else buf[:filled]
+        else:
+            buf.truncate(filled)  # the file keeps int32: it costs no memory
         s = np.concatenate([[0], np.cumsum(np.concatenate(lengths) if lengths else [])])
         return cls._chunked(w, s.astype(np.int64), int(starts[-1]), chunk_words)
 
     @classmethod
-    def _chunked(cls, w: np.ndarray, s: np.ndarray, raw: int, chunk_words: int) -> EncodedCorpus:
+    def _chunked(
+        cls, w: np.ndarray | ArrayFile, s: np.ndarray, raw: int, chunk_words: int
+    ) -> EncodedCorpus:
         """The encoded corpus cut into chunks of about ``chunk_words`` words."""
         if w.size == 0:
             raise CorpusError("no sentence of the corpus holds a word of the vocabulary")
@@ -239,7 +252,12 @@ class EncodedCorpus:
         targets = np.arange(chunk_words, w.size, chunk_words)
         cut = np.unique(np.searchsorted(s, targets))
         chunks = np.unique(np.concatenate([[0], cut[(cut > 0) & (cut < len(s) - 1)], [len(s) - 1]]))
-        return cls(w, s, chunks.astype(np.int64), raw)
+        chunks = chunks.astype(np.int64)
+        starts: np.ndarray | ArrayFile = s
+        if isinstance(w, ArrayFile):  # the ids went to a file: so do their bounds
+            starts = ArrayFile(np.int64)
+            starts.append(s)
+        return cls(w, starts, chunks, raw, s[chunks])
 
     @property
     def n_chunks(self) -> int:
@@ -247,4 +265,24 @@ class EncodedCorpus:
 
     def chunk_words(self) -> np.ndarray:
         """Words (in the vocabulary) of each chunk: (chunks,)."""
-        return np.diff(self.starts[self.chunks])
+        return np.diff(self.chunk_starts)
+
+    def chunk(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ``k`` as the kernels take it: (word ids, its sentences' bounds in them). In
+        memory, the whole array and the chunk's slice of ``starts``; from an array file, the
+        chunk's ids alone and its bounds counted from 0 (the same sentences, the same
+        training)."""
+        s0, s1 = int(self.chunks[k]), int(self.chunks[k + 1])
+        if isinstance(self.words, np.ndarray) and isinstance(self.starts, np.ndarray):
+            return self.words, self.starts[s0 : s1 + 1]
+        bounds = read_ids(self.starts, s0, s1 + 1)
+        first = int(bounds[0])
+        return read_ids(self.words, first, int(bounds[-1])), bounds - first
+
+    def all_words(self) -> np.ndarray:
+        """All the word ids in memory (read from the array file, if there)."""
+        return read_ids(self.words, 0, self.words.size)
+
+    def all_starts(self) -> np.ndarray:
+        """All the sentence bounds in memory (read from the array file, if there)."""
+        return read_ids(self.starts, 0, self.starts.size)
