@@ -2,7 +2,7 @@
 words, and opening a large .bin.
 
 Run: ``python benchmarks/bench_subwords.py [--epochs 3] [--shapes builtin mixed] [--skip-open]
-[--words 2000000] [--buckets 2000000] [--dim 300]``. Not a test.
+[--words 2000000] [--buckets 2000000] [--dim 300] [--seeds 5]``. Not a test.
 
 Training: each tool trains in a fresh process on the same file (100 dims, window 5, negative 5,
 min_count 5, n-grams of 3-6 characters, 2 threads, sample 1e-3, each tool's default learning
@@ -102,23 +102,25 @@ T0 = time.perf_counter()
 import numpy as np
 import tokenvec as tv
 which, path, sg, epochs, words_path, save = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+seed = int(sys.argv[7])
 t = time.perf_counter()
 if which == "tokenvec":
     v = tv.train_fasttext(path, sg=bool(sg), vector_size=100, window=5, negative=5, min_count=5,
-                          min_n=3, max_n=6, threads=2, epochs=epochs, sample=1e-3, progress=False)
+                          min_n=3, max_n=6, threads=2, epochs=epochs, sample=1e-3, progress=False,
+                          seed=seed)
     dt = time.perf_counter() - t
     keys, mat, get = v.index_to_key, v.vectors, v.word_vector
 elif which == "gensim":
     from gensim.models import FastText
     m = FastText(corpus_file=path, sg=sg, vector_size=100, window=5, negative=5, min_count=5,
-                 min_n=3, max_n=6, workers=2, epochs=epochs, sample=1e-3)
+                 min_n=3, max_n=6, workers=2, epochs=epochs, sample=1e-3, seed=seed)
     dt = time.perf_counter() - t
     keys, mat, get = list(m.wv.index_to_key), m.wv.vectors, m.wv.get_vector
 else:
     import fasttext
     m = fasttext.train_unsupervised(path, model="skipgram" if sg else "cbow", dim=100, ws=5,
                                     neg=5, minCount=5, minn=3, maxn=6, epoch=epochs, thread=2,
-                                    t=1e-3, verbose=0)
+                                    t=1e-3, verbose=0, seed=seed)
     dt = time.perf_counter() - t
     keys = [w for w in m.words if w != "</s>"]
     mat, get = np.stack([m.get_word_vector(w) for w in keys]), m.get_word_vector
@@ -135,15 +137,29 @@ print(json.dumps({"s": dt, "wall": wall, "acc": acc, "ws": ws}))
 TOOLS = ("tokenvec", "gensim", "fasttext")
 
 
-def train(which: str, path: Path, sg: int, epochs: int, probe: Path, save: str = "-") -> dict:
+def train(
+    which: str, path: Path, sg: int, epochs: int, probe: Path, save: str = "-", seed: int = 1
+) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", TRAIN_CHILD, which, str(path), str(sg), str(epochs), str(probe),
-         save],
+         save, str(seed)],
         capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def train_seeds(
+    which: str, path: Path, sg: int, epochs: int, probe: Path, save: str, seeds: int
+) -> dict:
+    """``train`` with seeds 1..``seeds`` (the first saves): the means, and the standard
+    deviations of the scores."""
+    runs = [train(which, path, sg, epochs, probe, save if s == 1 else "-", s)
+            for s in range(1, seeds + 1)]  # fmt: skip
+    out = {k: float(np.mean([r[k] for r in runs])) for k in ("s", "wall", "acc", "ws")}
+    sd = (lambda k: float(np.std([r[k] for r in runs], ddof=1))) if seeds > 1 else (lambda k: 0.0)
+    return {**out, "acc_sd": sd("acc"), "ws_sd": sd("ws"), "wall_sd": sd("wall")}
 
 
 def held_out(text: str, n: int = 40) -> tuple[list[str], str]:
@@ -176,7 +192,11 @@ def aligned_cosines(full: Path, cut: Path, probe_words: list[str]) -> np.ndarray
 
 
 def bench_training(
-    folder: Path, shapes: list[str], epochs: int, models: tuple[str, ...] = ("sg", "cbow")
+    folder: Path,
+    shapes: list[str],
+    epochs: int,
+    models: tuple[str, ...] = ("sg", "cbow"),
+    seeds: int = 1,
 ) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_word2vec import make_shapes
@@ -185,7 +205,7 @@ def bench_training(
     text = paths["builtin"].read_text("utf-8") if "builtin" in paths else ""
     rows = [
         f"{'shape':8} {'model':5} {'tool':9} {'wall s':>7} {'words/s':>9} {'ratio':>6} "
-        f"{'analogy':>8} {'ws353':>6}"
+        f"{'analogy':>8} {'ws353':>6}" + (f"  (mean of {seeds} seeds +- sd)" if seeds > 1 else "")
     ]
     full: dict[str, dict] = {}
     probe_words, reduced = held_out(text) if text else ([], "")
@@ -197,9 +217,10 @@ def bench_training(
             sg = int(sg)
             keep = shape == "builtin" and sg
             res = {
-                t: train(t, path, sg, epochs, probe, str(folder / f"full-{t}.npz") if keep else "-")
+                t: train_seeds(t, path, sg, epochs, probe,
+                               str(folder / f"full-{t}.npz") if keep else "-", seeds)
                 for t in TOOLS
-            }
+            }  # fmt: skip
             if shape == "builtin" and sg:
                 full = res
             for t in TOOLS:
@@ -209,7 +230,9 @@ def bench_training(
                     f"{shape:8} {'sg' if sg else 'cbow':5} {t:9} {r['wall']:7.1f} "
                     f"{n_words * epochs / r['wall']:9,.0f} {ratio:6.2f} {r['acc']:8.4f} "
                     f"{r['ws']:6.3f}"
-                )
+                    + (f"  +- {r['wall_sd']:.1f} s, {r['acc_sd']:.4f}, {r['ws_sd']:.3f}"
+                       if seeds > 1 else "")
+                )  # fmt: skip
     rows.append("ratio: the tool's wall time / tokenvec's (above 1: tokenvec is faster)")
     if full:
         cut = folder / "held_out.txt"
@@ -238,11 +261,14 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["sg", "cbow"], choices=["sg", "cbow"])
     parser.add_argument("--skip-open", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--seeds", type=int, default=1, help="train each tool with this many seeds")
     args = parser.parse_args()
     rows: list[str] = []
     if not args.skip_training:
         with tempfile.TemporaryDirectory(dir=args.dir) as d:
-            rows += bench_training(Path(d), args.shapes, args.epochs, tuple(args.models))
+            rows += bench_training(
+                Path(d), args.shapes, args.epochs, tuple(args.models), args.seeds
+            )
     if args.skip_open:
         print("\n".join(rows))
         return

@@ -77,14 +77,15 @@ class ArrayFile:
         out = np.empty(stop - start, self.dtype)
         view = out.data.cast("B")
         offset, done = start * self.dtype.itemsize, 0
-        while done < len(view):
-            got = os.preadv(self._fd, [view[done:]], offset + done)
-            if got == 0:  # the file was cut underneath
+        while done < len(view):  # (pread, not preadv into the array: macOS has only pread)
+            got = os.pread(self._fd, len(view) - done, offset + done)
+            if not got:  # the file was cut underneath
                 raise CorpusError(
                     f"the corpus's temporary file ends at byte {offset + done}, before item "
                     f"{stop:,}: something else changed it"
                 )
-            done += got
+            view[done : done + len(got)] = got
+            done += len(got)
         return out
 
     def truncate(self, size: int) -> None:
