@@ -120,7 +120,8 @@ else:
     import fasttext
     m = fasttext.train_unsupervised(path, model="skipgram" if sg else "cbow", dim=100, ws=5,
                                     neg=5, minCount=5, minn=3, maxn=6, epoch=epochs, thread=2,
-                                    t=1e-3, verbose=0, seed=seed)
+                                    t=1e-3, verbose=0)  # (its Python API takes no seed:
+    # its runs differ by the threads' interleaving alone)
     dt = time.perf_counter() - t
     keys = [w for w in m.words if w != "</s>"]
     mat, get = np.stack([m.get_word_vector(w) for w in keys]), m.get_word_vector
