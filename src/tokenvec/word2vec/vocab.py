@@ -175,7 +175,11 @@ class EncodedCorpus:
     starts: np.ndarray | ArrayFile  # (sentences + 1,) int64
     chunks: np.ndarray  # (chunks + 1,) sentence index where each chunk starts
     raw_words: int
-    chunk_starts: np.ndarray  # (chunks + 1,) words before each chunk: starts[chunks]
+    chunk_starts: np.ndarray | None = None  # (chunks + 1,) words before each chunk
+
+    def __post_init__(self) -> None:
+        if self.chunk_starts is None:  # (given when the bounds are in a file)
+            self.chunk_starts = read_ids(self.starts, 0, self.starts.size)[self.chunks]
 
     @classmethod
     def encode(cls, corpus: Corpus, vocab: Vocab, chunk_words: int) -> EncodedCorpus:
@@ -265,6 +269,7 @@ class EncodedCorpus:
 
     def chunk_words(self) -> np.ndarray:
         """Words (in the vocabulary) of each chunk: (chunks,)."""
+        assert self.chunk_starts is not None
         return np.diff(self.chunk_starts)
 
     def chunk(self, k: int) -> tuple[np.ndarray, np.ndarray]:
