@@ -118,6 +118,8 @@ def test_ids_changed_underneath_are_refused_before_the_kernel(tmp_path, tmpdir_o
     for change, match in (
         (lambda enc: enc.words.write(5, np.array([10**6])), "word ids outside"),
         (lambda enc: enc.starts.write(1, np.array([-3])), "sentence starts"),
+        (lambda enc: enc.starts.write(enc.starts.size - 1, np.array([10**7])), "changed it"),
+        (lambda enc: enc.starts.write(0, np.array([-1])), "something else changed it"),
         (lambda enc: enc.words.truncate(enc.words.size // 2), "before item"),
     ):
         model = Word2Vec(Word2VecConfig(min_count=2, vector_size=8, epochs=1, threads=1))

@@ -281,8 +281,13 @@ class EncodedCorpus:
         if isinstance(self.words, np.ndarray) and isinstance(self.starts, np.ndarray):
             return self.words, self.starts[s0 : s1 + 1]
         bounds = read_ids(self.starts, s0, s1 + 1)
-        first = int(bounds[0])
-        return read_ids(self.words, first, int(bounds[-1])), bounds - first
+        first, last = int(bounds[0]), int(bounds[-1])
+        if not 0 <= first <= last <= self.words.size:
+            raise CorpusError(
+                f"chunk {k}'s sentences run over word ids [{first:,}, {last:,}) of the "
+                f"{self.words.size:,} in the corpus's temporary file: something else changed it"
+            )
+        return read_ids(self.words, first, last), bounds - first
 
     def all_words(self) -> np.ndarray:
         """All the word ids in memory (read from the array file, if there)."""
