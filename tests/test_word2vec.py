@@ -166,7 +166,7 @@ def test_a_batched_run_trains_and_resumes_to_the_same_vectors(tmp_path, interrup
 
 @pytest.mark.parametrize("sg,negative", [(True, 5), (False, 5), (False, 2)])
 def test_private_rows_are_the_only_ones_written(prepare_for_kernel, sg, negative):
-    # Two threads sharing the most frequent words' rows ran 1.6x one: nearly every window and
+    # Two threads sharing the most frequent words' output rows ran 1.6x one: nearly every
     # noise draw writes those rows, and each write pulls them from the other core. A thread
     # now trains on its own copies of them: the kernel must write the copies, never the shared
     # rows they stand for, and compute exactly what it computes on the shared rows alone.
@@ -178,23 +178,17 @@ def test_private_rows_are_the_only_ones_written(prepare_for_kernel, sg, negative
         ("reference", _w2v.train_chunk_reference, 6),
     ):
         model, enc, t = prepared(prepare_for_kernel, sg, False, negative)
-        hot_in, hot_out = model.syn0[:k].copy(), model.syn1neg[:k].copy()
-        before = model.syn0.copy(), model.syn1neg.copy()
+        hot_out = model.syn1neg[:k].copy()
+        before = model.syn1neg.copy()
         out = _w2v.train_chunk(
             fn, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts, t, mode,
-            0.05, 0.01, 4321, hot_in, hot_out,
+            0.05, 0.01, 4321, hot_out,
         )  # fmt: skip
-        # the shared rows the copies stand for are untouched; the copies took their updates
-        np.testing.assert_array_equal(model.syn0[:k], before[0][:k])
-        np.testing.assert_array_equal(model.syn1neg[:k], before[1][:k])
-        rows = (
-            np.concatenate([hot_in, model.syn0[k:]]),
-            np.concatenate([hot_out, model.syn1neg[k:]]),
-        )
-        runs[name] = (out, *rows)
+        # the shared rows the copy stands for are untouched; the copy took their updates
+        np.testing.assert_array_equal(model.syn1neg[:k], before[:k])
+        runs[name] = (out, model.syn0.copy(), np.concatenate([hot_out, model.syn1neg[k:]]))
     assert k > 0
-    assert not np.array_equal(runs["private"][1][:k], before[0][:k])
-    assert not np.array_equal(runs["private"][2][:k], before[1][:k])
+    assert not np.array_equal(runs["private"][2][:k], before[:k])
     assert runs["private"][0] == runs["shared"][0]
     for a, b in zip(runs["private"][1:], runs["shared"][1:], strict=True):
         np.testing.assert_array_equal(a, b)  # the same arithmetic, the rows elsewhere
@@ -232,12 +226,11 @@ def test_several_threads_train_on_private_output_rows():
     model = Word2Vec(cfg)
     model.train(planted_corpus(), progress=False)
     plan = model._plan(as_corpus_of(planted_corpus()))
-    assert plan.hot_in is not None and plan.hot_in.rows == len(model.vocab)
     assert plan.hot_out is not None and plan.hot_out.rows == len(model.vocab)
     one = Word2Vec(cfg, threads=1)
     one.train(planted_corpus(), progress=False)
     plan = one._plan(as_corpus_of(planted_corpus()))
-    assert plan.hot_in is None and plan.hot_out is None
+    assert plan.hot_out is None
 
 
 def as_corpus_of(sentences):

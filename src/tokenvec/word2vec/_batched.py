@@ -84,7 +84,7 @@ def train_chunk_batched_reference(
     w: Weights, t: Tables, m: Mode, chunk: Chunk
 ) -> tuple[float, int, int]:
     """Train skip-gram on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` with
-    the batched step (``w.hot_in`` and ``w.hot_out`` unused); returns (loss, pairs, words
+    the batched step (``w.hot_out`` unused); returns (loss, pairs, words
     kept). Random numbers, in order: a sentence's sub-sampling draws; then per centre its
     window draw and, if it has a context, its K noise words."""
     syn0, syn1neg, words, bounds = w.syn0, w.syn1neg, chunk.words, chunk.bounds
@@ -180,7 +180,7 @@ def train_chunk_batched(
     if fn is not None and hot_out is not None:
         raise ValueError("the reference keeps no private rows: pass hot_out=None")
     none = np.empty((0, syn0.shape[1]), np.float32)
-    weights = Weights(syn0, none, syn1neg, none if hot_out is None else hot_out, none)
+    weights = Weights(syn0, syn1neg, none if hot_out is None else hot_out, none)
     chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
     m = mode.exact()
     if fn is not None:

@@ -112,7 +112,7 @@ def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
 @njit
 def train_chunk_batched(w, t, m, chunk, x):
     """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (the classic
-    kernel's records; ``w.hot_in`` unused; ``x`` the working memory from
+    kernel's records; ``x`` the working memory from
     ``_batched.scratch``); returns (loss, pairs, words kept)."""
     state, kept = x.state, x.kept
     work = (x.inputs, x.outs, x.d_in, x.d_out, x.ctx)

@@ -106,14 +106,12 @@ class Mode(NamedTuple):
 
 
 class Weights(NamedTuple):
-    """The matrices a chunk trains, in place. ``hot_in`` (k, dim) holds input rows 0..k-1 in
-    place of ``syn0``'s (not with subwords), ``hot_out`` output rows in place of
-    ``syn1neg``'s: a thread's private copies of the most frequent words' rows, which nearly
-    every window and noise draw writes; shared, they bounce between the cores' caches (see
-    ``trainer._HotRows``). Empty (0, dim) when there are none."""
+    """The matrices a chunk trains, in place. ``hot_out`` (k, dim) holds output rows 0..k-1 in
+    place of ``syn1neg``'s: a thread's private copy of the most frequent words' rows, which
+    nearly every noise draw writes; shared, they bounce between the cores' caches (see
+    ``trainer._HotRows``). Empty (0, dim) when there is none."""
 
     syn0: np.ndarray  # (rows, dim) float32: input rows (words, then n-grams with subwords)
-    hot_in: np.ndarray  # (k, dim) float32
     syn1neg: np.ndarray  # (V, dim) float32: output rows of negative sampling
     hot_out: np.ndarray  # (k, dim) float32
     syn1: np.ndarray  # (V - 1, dim) float32: the Huffman tree's inner nodes
@@ -183,19 +181,12 @@ def train_chunk(
     alpha_start: float,
     alpha_end: float,
     seed: int,
-    hot_in: np.ndarray | None = None,
     hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
     """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk,
     its arguments gathered into the records; returns (loss, pairs, words kept)."""
     none = np.empty((0, syn0.shape[1]), np.float32)
-    weights = Weights(
-        syn0,
-        none if hot_in is None else hot_in,
-        syn1neg,
-        none if hot_out is None else hot_out,
-        syn1,
-    )
+    weights = Weights(syn0, syn1neg, none if hot_out is None else hot_out, syn1)
     chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
     m = mode.exact()
     loss, pairs, kept = fn(weights, tables, m, chunk, scratch(weights, m, chunk))
@@ -269,7 +260,7 @@ class _Reference:
 
     def __init__(self, w: Weights, t: Tables, m: Mode, rng: Rng) -> None:
         self.w, self.t, self.m, self.rng = w, t, m, rng
-        self.inp = _Rows(w.syn0, w.hot_in)  # a word's own input row (not its subword rows)
+        self.inp = w.syn0  # a word's own input row (not its subword rows)
         self.out = _Rows(w.syn1neg, w.hot_out)
         self.dim = w.syn0.shape[1]
         self.bag_sums: dict[int, np.ndarray] = {}  # CBOW over subwords: position -> its rows' sum

@@ -200,7 +200,7 @@ def sg_centre(w, t, m, x, i, lo, hi, alpha):
     once (fastText recomputes the mean and writes the rows after every context word: the same
     model at a fraction of the work, as the rows are most of it). Returns (loss, pairs)."""
     kept, negs, l1, neu1e = x.kept, x.negs[0], x.l1, x.neu1e
-    syn0, hot_in = w.syn0, w.hot_in
+    syn0 = w.syn0
     dim = l1.shape[0]
     center = kept[i]
     ahead = (hi - lo - 1) * m.negative <= negs.shape[0]
@@ -229,7 +229,7 @@ def sg_centre(w, t, m, x, i, lo, hi, alpha):
             loss += predict(l1, kept[j], neu1e, w, t, m, negs, q, alpha)
         else:
             cw = kept[j]
-            ctx_row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            ctx_row = syn0[cw]
             for c in range(dim):
                 neu1e[c] = 0.0
             loss += predict(ctx_row, center, neu1e, w, t, m, negs, q, alpha)
@@ -284,7 +284,7 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
     each row of the bag. Returns (loss, pairs)."""
     kept, l1, neu1e = x.kept, x.l1, x.neu1e
     bag_sum, bag_err, bag_rows = x.bag_sum, x.bag_err, x.bag_rows
-    syn0, hot_in, sub_offsets, sub_rows = w.syn0, w.hot_in, t.sub_offsets, t.sub_rows
+    syn0, sub_offsets, sub_rows = w.syn0, t.sub_offsets, t.sub_rows
     slots = bag_rows.shape[0]
     dim = l1.shape[0]
     count = 0
@@ -300,8 +300,7 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
                 l1[c] += bag_sum[k, c]
             count += bag_rows[k]
         else:
-            cw = kept[j]
-            row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            row = syn0[kept[j]]
             for c in range(dim):
                 l1[c] += row[c]
             count += 1
@@ -318,22 +317,28 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
                 bag_err[k, c] += neu1e[c]
                 bag_sum[k, c] += rows_k * neu1e[c]
         else:
-            cw = kept[j]
-            row = hot_in[cw] if cw < hot_in.shape[0] else syn0[cw]
+            row = syn0[kept[j]]
             for c in range(dim):
                 row[c] += neu1e[c]
     return loss, 1
 
 
 @inline
-def prefetch_next(w, m, kept, i, n):
-    """Start loading the next centre's output row and the word entering its window."""
+def prefetch_next(w, t, m, kept, i, n):
+    """Start loading the rows the next centre reads first: its output row and the input row
+    of the word entering its window; over subwords in skip-gram, where the next centre's own
+    rows are the input and the entering word a target, its n-gram rows (far apart in memory:
+    1.11x faster whole call, one thread, against CBOW's 1.03x, which goes without)."""
     if i + 1 < n:
-        if m.negative > 0 and kept[i + 1] >= w.hot_out.shape[0]:
-            prefetch_row(w.syn1neg, kept[i + 1])
         nxt = kept[min(i + 1 + m.window, n - 1)]
-        if not m.subwords and nxt >= w.hot_in.shape[0]:
+        out = nxt if m.subwords and m.sg else kept[i + 1]
+        if m.negative > 0 and out >= w.hot_out.shape[0]:
+            prefetch_row(w.syn1neg, out)
+        if not m.subwords:
             prefetch_row(w.syn0, nxt)
+        elif m.sg:
+            for k in range(t.sub_offsets[kept[i + 1]], t.sub_offsets[kept[i + 1] + 1]):
+                prefetch_row(w.syn0, t.sub_rows[k])
 
 
 @inline
@@ -361,7 +366,7 @@ def train_sentence(w, t, m, x, n, alpha):
             if i + 1 < n:
                 b_next = np.int64(rnd(x.state) % np.uint64(m.window))
                 draw_negatives(x.negs[(i + 1) & 1], m.negative, x.state, t, w)
-        prefetch_next(w, m, x.kept, i, n)
+        prefetch_next(w, t, m, x.kept, i, n)
         lo = max(0, i - m.window + b)
         hi = min(n, i + m.window + 1 - b)
         if m.sg:

@@ -386,13 +386,11 @@ class Word2Vec:
         mode = _w2v.Mode(
             cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, tables.sub_rows.size > 1
         )
-        hot_in = hot_out = None
-        if cfg.workers > 1:  # subword models reach a word's rows through sub_rows: not these
-            plain = not mode.subwords and not self._batched(mode)  # batched: output rows only
-            hot_in = _HotRows(len(self.vocab), cfg.vector_size) if plain else None
-            hot_out = _HotRows(len(self.vocab), cfg.vector_size) if cfg.negative else None
+        hot_out = None
+        if cfg.workers > 1 and cfg.negative:
+            hot_out = _HotRows(len(self.vocab), cfg.vector_size)
         total = int(before[-1]) * cfg.epochs
-        return _Plan(enc, tables, mode, sizes, before, total, hot_in, hot_out)
+        return _Plan(enc, tables, mode, sizes, before, total, hot_out)
 
     def _batched(self, mode: _w2v.Mode) -> bool:
         """Whether chunks train with the batched step (asked for, and the mode has one)."""
@@ -409,7 +407,6 @@ class Word2Vec:
         words, bounds = plan.enc.chunk(k)
         if words is not plan.enc.words:  # read from the array files: checked as they come
             check_chunk(words, bounds, len(plan.tables.sample_int))
-        hot_in = plan.hot_in.take(self.syn0) if plan.hot_in is not None else None
         hot_out = plan.hot_out.take(self.syn1neg) if plan.hot_out is not None else None
         try:
             if self._batched(plan.mode):
@@ -420,11 +417,9 @@ class Word2Vec:
             return _w2v.train_chunk(
                 _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, words, bounds,
                 plan.tables, plan.mode, a0, a1,
-                _w2v.seed_for(cfg.seed, epoch, k), hot_in, hot_out,
+                _w2v.seed_for(cfg.seed, epoch, k), hot_out,
             )  # fmt: skip
         finally:
-            if plan.hot_in is not None:
-                plan.hot_in.give_back(self.syn0)
             if plan.hot_out is not None:
                 plan.hot_out.give_back(self.syn1neg)
 
@@ -860,21 +855,20 @@ class _Plan:
     sizes: np.ndarray  # (chunks,) vocabulary words in each chunk
     before: np.ndarray  # (chunks + 1,) words before each chunk
     total: int  # words over all epochs
-    hot_in: _HotRows | None = None  # the threads' private input rows, when several train
-    hot_out: _HotRows | None = None  # ... and output rows
+    hot_out: _HotRows | None = None  # the threads' private output rows, when several train
 
 
 class _HotRows:
-    """Each worker thread's private copy of the first rows of a weight matrix.
+    """Each worker thread's private copy of the first rows of the output matrix.
 
-    Those are the most frequent words' rows, which nearly every window (input rows) and noise
-    draw (output rows) writes: shared by two threads, each write pulls the row's cache lines
-    from the other core. A thread copies them in at a chunk's start and adds what the chunk
-    changed back at its end (under a lock, so no change is lost): the other threads see its
-    updates of these rows a chunk late, as Hogwild's threads see each other's a few words
-    late. Two threads, the output rows private against shared: skip-gram 1.13x and CBOW 1.07x
-    faster (built-in corpus); the input rows private as well: CBOW 1.04x faster again (mixed
-    lines), skip-gram unchanged.
+    Those are the most frequent words' rows, which nearly every noise draw writes: shared by
+    two threads, each write pulls the row's cache lines from the other core. A thread copies
+    them in at a chunk's start and adds what the chunk changed back at its end (under a lock,
+    so no change is lost): the other threads see its updates of these rows a chunk late, as
+    Hogwild's threads see each other's a few words late. Two threads, private against
+    shared: skip-gram 1.13x and CBOW 1.07x faster (built-in corpus). The input rows private
+    as well measured CBOW 1.04x faster and skip-gram no faster, and cost CBOW 0.28 analogy
+    points (five seeds, each lower), so they stay shared.
     """
 
     BYTES = 1 << 18  # the rows kept private: 256 KiB a matrix, well inside a core's L2 cache
