@@ -134,9 +134,9 @@ _kernel = LazyKernel(_build)  # type: ignore[arg-type]
 class Scratch(NamedTuple):
     """The compiled batched step's working memory for one chunk."""
 
-    inputs: np.ndarray  # (2 * window, dim) float32: a window's context rows
+    inputs: np.ndarray  # (2 * window + 1, dim) float32: a window's context rows, and a zero
     outs: np.ndarray  # (1 + negative,) int64: its centre and noise words
-    d_in: np.ndarray  # (2 * window, dim) float32: the context rows' updates
+    d_in: np.ndarray  # (2 * window + 1, dim) float32: the context rows' updates
     d_out: np.ndarray  # (1 + negative, dim) float32: the output rows' updates
     ctx: np.ndarray  # (2 * window,) int64: the context words
     state: np.ndarray  # (1,) uint64: the random stream
@@ -145,7 +145,7 @@ class Scratch(NamedTuple):
 
 def scratch(w: Weights, m: Mode, chunk: Chunk) -> Scratch:
     """Working memory for training ``chunk`` with the batched step."""
-    dim, rows, n_out = w.syn0.shape[1], 2 * m.window, m.negative + 1
+    dim, rows, n_out = w.syn0.shape[1], 2 * m.window + 1, m.negative + 1
     return Scratch(
         np.zeros((rows, dim), np.float32), np.zeros(n_out, np.int64),
         np.zeros((rows, dim), np.float32), np.zeros((n_out, dim), np.float32),

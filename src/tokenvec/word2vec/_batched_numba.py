@@ -40,35 +40,46 @@ def sigmoid(f, sig_table):
 @inline
 def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_table,
                  log_table):  # fmt: skip
-    """One window in one pass over its inputs: each context row ``inputs[r]`` scores the centre
-    ``outs[0]`` (label 1) and the noise words ``outs[1:n]`` (label 0; a noise word that is the
-    centre is skipped); each score's gradient goes at once into the input's update d_in[r]
-    and the output's d_out[k]. The output rows take d_out at the end, so every score reads
-    the rows as they were before the step; the caller adds d_in to its input rows. Output
-    rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the thread's private
-    copy of them, as in the classic kernel. Returns the loss."""
+    """One window: each context row ``inputs[r]`` scores the centre ``outs[0]`` (label 1) and
+    the noise words ``outs[1:n]`` (label 0; a noise word that is the centre is skipped); each
+    score's gradient goes at once into the input's update d_in[r] and the output's d_out[k].
+    The output rows take d_out at the end, so every score reads the rows as they were before
+    the step; the caller adds d_in to its input rows. Inputs go two at a time, so each output
+    row is loaded once for both (1.3x fewer loads; with m odd the last is paired with
+    ``inputs[m]``, zero, which adds nothing to d_out). Output rows below ``hot_out.shape[0]``
+    are read and written in ``hot_out``, the thread's private copy of them, as in the
+    classic kernel. Returns the loss."""
     dim = inputs.shape[1]
     center = outs[0]
     for k in range(n):
         for c in range(dim):
             d_out[k, c] = 0.0
     loss = 0.0
-    for r in range(m):
+    for r in range(0, m, 2):
+        s = r + 1
         for c in range(dim):
             d_in[r, c] = 0.0
+            d_in[s, c] = 0.0
         for k in range(n):
             t = outs[k]
             if k > 0 and t == center:
                 continue
             row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
-            f = np.float32(0.0)
+            f0 = np.float32(0.0)
+            f1 = np.float32(0.0)
             for c in range(dim):
-                f += inputs[r, c] * row[c]
-            loss -= logsig(f if k == 0 else -f, log_table)
-            g = np.float32(((1.0 if k == 0 else 0.0) - sigmoid(f, sig_table)) * alpha)
+                f0 += inputs[r, c] * row[c]
+                f1 += inputs[s, c] * row[c]
+            label = 1.0 if k == 0 else 0.0
+            loss -= logsig(f0 if k == 0 else -f0, log_table)
+            if s < m:
+                loss -= logsig(f1 if k == 0 else -f1, log_table)
+            g0 = np.float32((label - sigmoid(f0, sig_table)) * alpha)
+            g1 = np.float32((label - sigmoid(f1, sig_table)) * alpha)
             for c in range(dim):
-                d_in[r, c] += g * row[c]
-                d_out[k, c] += g * inputs[r, c]
+                d_in[r, c] += g0 * row[c]
+                d_in[s, c] += g1 * row[c]
+                d_out[k, c] += g0 * inputs[r, c] + g1 * inputs[s, c]
     for k in range(n):
         t = outs[k]
         if k > 0 and t == center:
@@ -100,6 +111,8 @@ def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
         row = syn0[ctx[r]]
         for c in range(row.shape[0]):
             inputs[r, c] = row[c]
+    for c in range(inputs.shape[1]):  # the zero row an odd last input is paired with
+        inputs[n_ctx, c] = 0.0
     loss = batched_step(inputs, n_ctx, w.syn1neg, w.hot_out, outs, n, d_in, d_out, alpha, t.sig,
                         t.log)  # fmt: skip
     for r in range(n_ctx):
