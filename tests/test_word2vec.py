@@ -149,6 +149,24 @@ def test_batch_is_refused_where_it_has_no_step():
         FastTextConfig(batch=True, sg=True)
 
 
+def test_the_batched_step_is_the_default_where_the_model_has_one():
+    # batch=None (the default) trains as batch=True where there is a batched step (skip-gram,
+    # negative sampling, word rows) and as batch=False, the classic step, elsewhere.
+    corpus = planted_corpus(30)
+
+    def vectors(**kw):
+        cfg = Word2VecConfig(vector_size=8, min_count=1, epochs=1, threads=1, **kw)
+        return Word2Vec(cfg).train(corpus, progress=False).vectors
+
+    assert Word2VecConfig().batch is None
+    np.testing.assert_array_equal(vectors(sg=True), vectors(sg=True, batch=True))
+    assert not np.array_equal(vectors(sg=True), vectors(sg=True, batch=False))
+    np.testing.assert_array_equal(vectors(sg=False), vectors(sg=False, batch=False))
+    np.testing.assert_array_equal(
+        vectors(sg=True, hs=True, negative=0), vectors(sg=True, hs=True, negative=0, batch=False)
+    )
+
+
 def test_a_batched_run_trains_and_resumes_to_the_same_vectors(tmp_path, interrupted_run):
     # batch=True through the trainer: one thread is reproducible, and a run stopped after an
     # epoch and resumed ends where the uninterrupted run does.

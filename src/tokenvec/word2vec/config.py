@@ -43,14 +43,16 @@ class Word2VecConfig:
     max_sentence_length: int = 10_000
     chunk_words: int = 10_000
     # The batched step (one draw of noise words per skip-gram window, see
-    # tokenvec.word2vec._batched): skip-gram with negative sampling over word rows. Off: the
-    # classic per-pair step, bit for bit as before.
-    batch: bool = False
+    # tokenvec.word2vec._batched): skip-gram with negative sampling over word rows. None (the
+    # default): the batched step wherever the model has one, the classic step elsewhere;
+    # False: the classic per-pair step always, bit for bit as before it existed.
+    batch: bool | None = None
 
     def __post_init__(self) -> None:
         # Every field is checked up front: a bad value must fail here, not inside the kernel.
         for name in ("sg", "hs", "cbow_mean", "batch"):
-            object.__setattr__(self, name, as_bool(getattr(self, name), name))
+            if name != "batch" or self.batch is not None:
+                object.__setattr__(self, name, as_bool(getattr(self, name), name))
         for name, lo, hi in (
             ("vector_size", 1, 100_000),
             ("window", 1, 10_000),

@@ -393,8 +393,8 @@ class Word2Vec:
         return _Plan(enc, tables, mode, sizes, before, total, hot_out)
 
     def _batched(self, mode: _w2v.Mode) -> bool:
-        """Whether chunks train with the batched step (asked for, and the mode has one)."""
-        return self.config.batch and _batched.supports(mode)
+        """Whether chunks train with the batched step (not refused, and the mode has one)."""
+        return self.config.batch is not False and _batched.supports(mode)
 
     def _chunk(self, plan: _Plan, epoch: int, k: int) -> tuple[float, int, int]:
         """Train chunk ``k`` of ``epoch``; its learning rates and seed depend on nothing else."""

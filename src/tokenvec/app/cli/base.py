@@ -41,7 +41,7 @@ app = typer.Typer(
 )
 
 
-def flag(default: bool, *names: str, **options: Any) -> Any:
+def flag(default: bool | None, *names: str, **options: Any) -> Any:
     """A boolean option: a flag (the command classes show it without a value in the help)."""
     return typer.Option(default, *names, **options)
 

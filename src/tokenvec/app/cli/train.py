@@ -45,7 +45,8 @@ def _given(ctx: typer.Context) -> set[str]:
 
 BATCH_HELP = (
     "The batched step: one draw of noise words per skip-gram window (--sg, negative sampling, "
-    "word vectors only)."
+    "word vectors only). Default: on wherever it applies; --no-batch trains with the classic "
+    "per-pair step, which reproduces runs made before the batched step existed."
 )
 LOWERCASE_HELP = (
     "Lowercase and keep only words (letters, digits, an inner apostrophe), as gensim's "
@@ -114,7 +115,7 @@ def train(
     hs: bool = flag(W2V.hs, "--hs/--no-hs", help="Hierarchical softmax."),
     ns_exponent: float = typer.Option(W2V.ns_exponent, help="Noise distribution exponent."),
     cbow_mean: bool = flag(W2V.cbow_mean, "--cbow-mean/--cbow-sum", help="CBOW context."),
-    batch: bool = flag(W2V.batch, "--batch/--no-batch", help=BATCH_HELP),
+    batch: bool | None = flag(W2V.batch, "--batch/--no-batch", help=BATCH_HELP),
     alpha: float | None = typer.Option(
         None, help=f"Initial learning rate [word2vec {W2V.alpha}, subwords {FT.alpha}]."
     ),
