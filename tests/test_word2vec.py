@@ -434,18 +434,20 @@ _TEXT = st.lists(
 
 
 @settings(max_examples=80, deadline=None)
-@given(texts=st.lists(_TEXT, min_size=1, max_size=4), table=st.sampled_from([3, 4, 8, 50]),
-       words=st.sampled_from([1, 2, 16]), arena=st.sampled_from([1, 3, 64]))  # fmt: skip
-def test_compiled_scanner_maps_words_as_the_reference(texts, table, words, arena):
+@given(texts=st.lists(_TEXT, min_size=1, max_size=7), table=st.sampled_from([3, 4, 8, 50]),
+       words=st.sampled_from([1, 2, 16]), arena=st.sampled_from([1, 3, 64]),
+       workers=st.sampled_from([1, 2, 3]))  # fmt: skip
+def test_compiled_scanner_maps_words_as_the_reference(texts, table, words, arena, workers):
     """The compiled scan (bytes split at ASCII whitespace after Unicode whitespace became
     spaces, words hashed into a growing table) gives the reference's positions, line marks
-    and sentences, from capacities small enough that every block grows them."""
+    and sentences, from capacities small enough that every block grows them; with several
+    threads (blocks looked up at once, the new words then placed in order) as with one."""
     from tokenvec.word2vec.corpus import _CompiledScanner, _Scanner
 
     class Small(_CompiledScanner):
         TABLE, WORDS, ARENA = table, words, arena
 
-    ref, got = _Scanner(5), Small(5)
+    ref, got = _Scanner(5), Small(5, workers)
     for i, text in enumerate(texts):
         if i % 2:
             ref.piece(text.replace("\n", " "))
@@ -480,7 +482,7 @@ def test_vocabulary_and_encoding_from_the_scan_equal_the_iterated_ones(tmp_path)
     from tokenvec.word2vec.vocab import EncodedCorpus
 
     class Iterated(Corpus):
-        def scan(self):
+        def scan(self, workers=1):
             return None
 
     rng = np.random.default_rng(0)

@@ -35,7 +35,7 @@ import numpy as np
 
 from tokenvec._native.jit import LazyKernel
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
-from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights
+from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights, two_word_tables
 
 
 def _sigmoid(f: np.ndarray, sig_table: np.ndarray) -> np.ndarray:
@@ -157,6 +157,16 @@ def supports(mode: Mode) -> bool:
     """Whether the batched step trains ``mode``: skip-gram with negative sampling and no
     hierarchical softmax, over word rows (not subwords)."""
     return mode.sg and mode.negative > 0 and not mode.hs and not mode.subwords
+
+
+def warm(words_dtype: Any = np.uint16) -> None:
+    """Load the compiled batched step for corpora encoded as ``words_dtype`` (as
+    :func:`tokenvec.word2vec._kernel.warm` does the classic one): a trainer loads it in a
+    thread while it counts the corpus."""
+    syn0, syn1neg = np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32)
+    mode = Mode(sg=True, negative=1, hs=False, window=1, cbow_mean=True)
+    words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
+    train_chunk_batched(syn0, syn1neg, words, bounds, two_word_tables(), mode, 0.0, 0.0, 1)
 
 
 def train_chunk_batched(

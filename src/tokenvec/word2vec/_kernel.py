@@ -446,16 +446,21 @@ def warm(words_dtype: Any = np.uint16, fn: Any = None) -> None:
     """Load the compiled chunk trainer for corpora encoded as ``words_dtype`` by training a
     tiny chunk with the argument types a run uses: numba's import and its disk cache take
     ~0.4 s in a fresh process, which a trainer spends in a thread while it counts words."""
+    syn0, syn1neg, syn1 = (np.zeros((2, 1), np.float32) for _ in range(3))
+    mode = Mode(sg=False, negative=1, hs=False, window=1, cbow_mean=True)
+    words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
+    train_chunk(fn or kernel(), syn0, syn1neg, syn1, words, bounds, two_word_tables(), mode, 0.0,
+                0.0, 1)  # fmt: skip
+
+
+def two_word_tables() -> Tables:
+    """Tables of a two-word vocabulary (nothing sub-sampled), for loading a kernel."""
     sig, log = tables()
-    t = Tables(
+    return Tables(
         sample_int=np.full(2, 2**32, np.uint64), cum_table=np.array([1, 2], np.uint32),
         codes=np.zeros((1, 1), np.uint8), points=np.zeros((1, 1), np.int32),
         code_lens=np.zeros(2, np.int32), sig=sig, log=log,
     )  # fmt: skip
-    syn0, syn1neg, syn1 = (np.zeros((2, 1), np.float32) for _ in range(3))
-    mode = Mode(sg=False, negative=1, hs=False, window=1, cbow_mean=True)
-    words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
-    train_chunk(fn or kernel(), syn0, syn1neg, syn1, words, bounds, t, mode, 0.0, 0.0, 1)
 
 
 def seed_for(seed: int, epoch: int, chunk: int) -> int:
@@ -477,5 +482,6 @@ __all__ = [
     "tables",
     "train_chunk",
     "train_chunk_reference",
+    "two_word_tables",
     "warm",
 ]

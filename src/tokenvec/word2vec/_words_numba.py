@@ -39,15 +39,63 @@ def _log2(n):  # type: ignore[no-untyped-def]  # noqa: ANN001
     return bits
 
 
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _hash(buf, p, end):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """(where the word starting at buf[p] ends, its FNV-1a hash)."""
+    h = np.uint64(FNV64_OFFSET)
+    while p < end and not _space(buf[p]):
+        h = (h ^ np.uint64(buf[p])) * np.uint64(FNV64_PRIME)
+        p += 1
+    return p, h
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _find(buf, start, n, h, table, shift, starts, lens, hashes, arena):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """(the word buf[start:start + n]'s position or -1, the table slot it has or would take);
+    ``shift``: 64 - log2(the table's size)."""
+    mask = table.shape[0] - 1
+    slot = np.int64((h * np.uint64(GOLDEN)) >> shift)
+    while True:
+        w = table[slot]
+        if w < 0:
+            return -1, slot
+        if hashes[w] == h and lens[w] == n:
+            s = starts[w]
+            same = True
+            for k in range(n):
+                if arena[s + k] != buf[start + k]:
+                    same = False
+                    break
+            if same:
+                return w, slot
+        slot = (slot + 1) & mask
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False, inline="always")
+def _insert(buf, start, n, h, slot, table, starts, lens, hashes, arena, state):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """Give the word buf[start:start + n] the next position (in ``slot``); returns it, or
+    -GROW_TABLE / -GROW_ARENA when it does not fit (nothing changed)."""
+    used, known = state[0], state[1]
+    if 2 * (known + 1) > table.shape[0] or known >= starts.shape[0]:
+        return -GROW_TABLE
+    if used + n > arena.shape[0]:
+        return -GROW_ARENA
+    for k in range(n):
+        arena[used + k] = buf[start + k]
+    starts[known] = used
+    lens[known] = n
+    hashes[known] = h
+    table[slot] = known
+    state[0], state[1] = used + n, known + 1
+    return known
+
+
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def map_words(buf, pos, end, eol, ids, table, starts, lens, hashes, arena, state):  # type: ignore[no-untyped-def]  # noqa: ANN001
     """Map the words of ``buf[pos:end]`` to positions, written to ``ids[state[2]:]`` (a -1 for
     each newline when ``eol``). ``state``: [arena bytes used, words known, ids written].
     Returns (where it stopped, DONE / GROW_TABLE / GROW_ARENA)."""
-    mask = table.shape[0] - 1
     shift = np.uint64(64 - _log2(table.shape[0]))
-    used = state[0]
-    known = state[1]
     out = state[2]
     p = pos
     while p < end:
@@ -59,48 +107,71 @@ def map_words(buf, pos, end, eol, ids, table, starts, lens, hashes, arena, state
             p += 1
             continue
         start = p
-        h = np.uint64(FNV64_OFFSET)
-        while p < end and not _space(buf[p]):
-            h = (h ^ np.uint64(buf[p])) * np.uint64(FNV64_PRIME)
-            p += 1
-        n = p - start
-        slot = np.int64((h * np.uint64(GOLDEN)) >> shift)
-        found = -1
-        while True:
-            w = table[slot]
-            if w < 0:
-                break
-            if hashes[w] == h and lens[w] == n:
-                s = starts[w]
-                same = True
-                for k in range(n):
-                    if arena[s + k] != buf[start + k]:
-                        same = False
-                        break
-                if same:
-                    found = w
-                    break
-            slot = (slot + 1) & mask
+        p, h = _hash(buf, p, end)
+        found, slot = _find(buf, start, p - start, h, table, shift, starts, lens, hashes, arena)
         if found < 0:
-            if 2 * (known + 1) > table.shape[0] or known >= starts.shape[0]:
-                state[0], state[1], state[2] = used, known, out
-                return start, GROW_TABLE
-            if used + n > arena.shape[0]:
-                state[0], state[1], state[2] = used, known, out
-                return start, GROW_ARENA
-            for k in range(n):
-                arena[used + k] = buf[start + k]
-            starts[known] = used
-            lens[known] = n
-            hashes[known] = h
-            table[slot] = known
-            found = known
-            known += 1
-            used += n
+            found = _insert(buf, start, p - start, h, slot, table, starts, lens, hashes, arena,
+                            state)  # fmt: skip
+            if found < 0:
+                state[2] = out
+                return start, -found
         ids[out] = found
         out += 1
-    state[0], state[1], state[2] = used, known, out
+    state[2] = out
     return end, DONE
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def look_up_words(buf, eol, ids, table, starts, lens, hashes, arena):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """:func:`map_words` on the whole of ``buf`` with the table only read (so several
+    threads may look up blocks at once): a word not yet known is written as ``-2 - start``,
+    its first byte's offset, for :func:`add_missing` to give it a position after.
+    Returns (ids written, words not known). The walk over the bytes is map_words' own, written
+    out again: the same walk as a shared helper returning each word measured 1.2x slower."""
+    shift = np.uint64(64 - _log2(table.shape[0]))
+    out = 0
+    missing = 0
+    p = 0
+    end = buf.shape[0]
+    while p < end:
+        b = buf[p]
+        if _space(b):
+            if b == 10 and eol:
+                ids[out] = -1
+                out += 1
+            p += 1
+            continue
+        start = p
+        p, h = _hash(buf, p, end)
+        found, _ = _find(buf, start, p - start, h, table, shift, starts, lens, hashes, arena)
+        if found < 0:
+            found = -2 - start
+            missing += 1
+        ids[out] = found
+        out += 1
+    return out, missing
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def add_missing(buf, ids, at, n, table, starts, lens, hashes, arena, state):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """Give the words :func:`look_up_words` left unknown in ``ids[at:n]`` their positions, in
+    order (a word met twice is given one). Returns (where it stopped, DONE / GROW_TABLE /
+    GROW_ARENA)."""
+    shift = np.uint64(64 - _log2(table.shape[0]))
+    for k in range(at, n):
+        v = ids[k]
+        if v >= -1:
+            continue
+        start = -2 - v
+        p, h = _hash(buf, start, buf.shape[0])
+        found, slot = _find(buf, start, p - start, h, table, shift, starts, lens, hashes, arena)
+        if found < 0:
+            found = _insert(buf, start, p - start, h, slot, table, starts, lens, hashes, arena,
+                            state)  # fmt: skip
+            if found < 0:
+                return k, -found
+        ids[k] = found
+    return n, DONE
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)

@@ -17,6 +17,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -96,9 +97,13 @@ class _Scanner:
         """Add the lines of ``text`` (complete lines, ``\\n``-separated): one sentence a
         line, lines longer than the limit cut (and counted), empty ones left out."""
         for ids in self._line_ids(text):
-            ends = np.flatnonzero(ids < 0)
-            lengths = np.diff(ends, prepend=-1) - 1
-            self._add(ids[ids >= 0], lengths[lengths > 0], cut_counts=True)
+            self._add_lines(ids)
+
+    def _add_lines(self, ids: np.ndarray) -> None:
+        """Add lines given as their words' positions, each line followed by a -1."""
+        ends = np.flatnonzero(ids < 0)
+        lengths = np.diff(ends, prepend=-1) - 1
+        self._add(ids[ids >= 0], lengths[lengths > 0], cut_counts=True)
 
     def _line_ids(self, text: str) -> Iterator[np.ndarray]:
         """The positions of the words of ``text`` with a -1 after each line, in slices of
@@ -114,7 +119,9 @@ class _Scanner:
     def piece(self, text: str) -> None:
         """Add the head of a line too long to hold (cut at a block boundary): counted as a cut
         line, its words in sentences of at most the limit."""
-        ids = self._ids(text)
+        self._add_piece(self._ids(text))
+
+    def _add_piece(self, ids: np.ndarray) -> None:
         self.stats.split_sentences += 1
         self._add(ids, np.array([ids.size] if ids.size else [], np.int64), cut_counts=False)
 
@@ -171,15 +178,24 @@ _UNICODE_SPACE = re.compile(f"[{UNICODE_SPACES}]")
 class _CompiledScanner(_Scanner):
     """:class:`_Scanner` with the words of a block split and mapped in one compiled pass over
     its UTF-8 bytes (:mod:`tokenvec.word2vec._words_numba`), GIL released: 0.15 s against
-    0.58 s on the built-in corpus, and the trainer's kernel loads in another thread meanwhile."""
+    0.58 s on the built-in corpus, and the trainer's kernel loads in another thread meanwhile.
+
+    With ``workers`` > 1 the blocks go ``workers`` at a time: each thread looks its block's
+    words up in the table as it stands (read only, so at once), then the words not yet known
+    get their positions block by block, in order, as one thread would have given them (the
+    same result; a few words a block once the common ones are known)."""
 
     TABLE = 1 << 16  # initial sizes (the tests start them small, to exercise growth); the
     # table's is rounded up to a power of two, as the kernel's slot arithmetic needs
     WORDS = 1 << 15
     ARENA = 1 << 18
 
-    def __init__(self, max_sentence_length: int) -> None:
+    def __init__(self, max_sentence_length: int, workers: int = 1) -> None:
         super().__init__(max_sentence_length)
+        self.workers = max(1, workers)
+        self.pending: list[tuple[bool, np.ndarray]] = []  # (lines?, the block's bytes)
+        self.inflight: list[tuple[bool, np.ndarray, np.ndarray, Future[tuple[int, int]]]] = []
+        self.pool: ThreadPoolExecutor | None = None
         self.table = np.full(1 << max(2, (self.TABLE - 1).bit_length()), -1, np.int32)
         self.word_starts = np.empty(self.WORDS, np.int64)
         self.word_lens = np.empty(self.WORDS, np.int32)
@@ -187,18 +203,93 @@ class _CompiledScanner(_Scanner):
         self.arena = np.empty(self.ARENA, np.uint8)
         self.state = np.zeros(3, np.int64)  # arena bytes used, words known, ids written
 
+    def lines(self, text: str) -> None:
+        if self.workers == 1:
+            super().lines(text)
+        else:
+            self._queue(True, text)
+
+    def piece(self, text: str) -> None:
+        if self.workers == 1:
+            super().piece(text)
+        else:
+            self._queue(False, text)
+
     def _line_ids(self, text: str) -> Iterator[np.ndarray]:
         yield self._map(text, eol=True)
 
     def _ids(self, text: str) -> np.ndarray:
         return self._map(text, eol=False)
 
+    @staticmethod
+    def _bytes(text: str) -> np.ndarray:
+        if not text.isascii():  # (a flag of the str: free)
+            text = _UNICODE_SPACE.sub(" ", text)
+        return np.frombuffer(text.encode("utf-8"), np.uint8)
+
+    def _queue(self, eol: bool, text: str) -> None:
+        self.pending.append((eol, self._bytes(text)))
+        if len(self.pending) == self.workers:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Complete the blocks being looked up, start looking up the pending ones, then add
+        the completed ones' words (the caller reads on meanwhile)."""
+        done = self._complete()
+        if self.pending:
+            from tokenvec.word2vec import _words_numba as k
+
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tokenvec-scan")
+            blocks, self.pending = self.pending, []
+            for eol, buf in blocks:
+                ids = np.empty(buf.size + 1, np.int32)
+                job = self.pool.submit(k.look_up_words, buf, eol, ids, *self._known())
+                self.inflight.append((eol, buf, ids, job))
+        for eol, ids in done:
+            if eol:
+                self._add_lines(ids)
+            else:
+                self._add_piece(ids)
+
+    def _complete(self) -> list[tuple[bool, np.ndarray]]:
+        """Wait for the blocks being looked up and give their new words positions, block by
+        block in order: [(lines?, the positions)]."""
+        from tokenvec.word2vec import _words_numba as k
+
+        done = []
+        inflight, self.inflight = self.inflight, []
+        for eol, buf, ids, job in inflight:
+            n, missing = job.result()
+            at = 0
+            while missing and at < n:
+                table, starts, lens, hashes, arena = self._known()
+                at, how = k.add_missing(buf, ids, at, n, table, starts, lens, hashes, arena,
+                                        self.state)  # fmt: skip
+                if how == k.GROW_TABLE:
+                    self._grow_words()
+                elif how == k.GROW_ARENA:
+                    self.arena = _grown(self.arena, 2 * self.arena.size + buf.size)
+            if eol:
+                ids[n] = -1
+                n += 1
+            done.append((eol, ids[:n]))
+        return done
+
+    def _known(self) -> tuple[np.ndarray, ...]:
+        """The table and the known words' arrays, as the kernels take them."""
+        return self.table, self.word_starts, self.word_lens, self.hashes, self.arena
+
+    def close(self) -> None:
+        """Stop the scanning threads (they hold nothing else)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
     def _map(self, text: str, eol: bool) -> np.ndarray:
         from tokenvec.word2vec import _words_numba as k
 
-        if not text.isascii():  # (a flag of the str: free)
-            text = _UNICODE_SPACE.sub(" ", text)
-        buf = np.frombuffer(text.encode("utf-8"), np.uint8)
+        buf = self._bytes(text)
         # Every word and every newline takes a byte at least; one more for the last mark.
         ids = np.empty(buf.size + 1, np.int32)
         self.state[2] = 0
@@ -233,6 +324,9 @@ class _CompiledScanner(_Scanner):
             k.rehash(self.table, self.hashes, known)
 
     def result(self) -> Scan:
+        while self.pending or self.inflight:
+            self._flush()
+        self.close()
         known, used = int(self.state[1]), int(self.state[0])
         data = self.arena[:used].tobytes()
         bounds = zip(self.word_starts[:known].tolist(), self.word_lens[:known].tolist(),
@@ -371,21 +465,25 @@ class Corpus:
                 if words:
                     yield from self._split(words)
 
-    def scan(self) -> Scan | None:
+    def scan(self, workers: int = 1) -> Scan | None:
         """The corpus read once into arrays (see :class:`Scan`), for files split at whitespace
-        (the default); None for other corpora (iterables, custom tokenizers), which are
-        iterated instead. The result is kept until :meth:`forget_scan`."""
+        (the default), with ``workers`` threads; None for other corpora (iterables, custom
+        tokenizers), which are iterated instead. The result is kept until
+        :meth:`forget_scan`."""
         if self.paths is None or self.tokenizer is not None:
             return None
         if self._scan is None:
-            scanner = _CompiledScanner(self.max_sentence_length)
-            for path in self.paths:
-                for kind, text in self._blocks(path):
-                    if kind == "piece":
-                        scanner.piece(text)
-                    else:
-                        scanner.lines(text)
-            self._scan = scanner.result()
+            scanner = _CompiledScanner(self.max_sentence_length, workers)
+            try:
+                for path in self.paths:
+                    for kind, text in self._blocks(path):
+                        if kind == "piece":
+                            scanner.piece(text)
+                        else:
+                            scanner.lines(text)
+                self._scan = scanner.result()
+            finally:
+                scanner.close()
             self.stats = self._scan.stats
             del scanner
             _memory.release_freed()  # the blocks' temporaries: freed, but kept by the C heap

@@ -67,6 +67,9 @@ class FastText(Word2Vec):
     def _ngrams(self) -> bool:
         return self.config.max_n > 0 and self.config.bucket > 0
 
+    def _subwords(self) -> bool:
+        return self._ngrams()
+
     def _input_rows(self, words: int) -> int:
         return words + (self.config.bucket if self._ngrams() else 0)
 

@@ -196,7 +196,7 @@ class Word2Vec:
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         enc = None
         if self.vocab is None or self.progress.epoch >= self.config.epochs:
-            _warm_kernel_meanwhile()
+            _warm_kernel_meanwhile(self._batched(self._mode(subwords=self._subwords())))
             self.vocab = Vocab.build(corp, self.config)
             # Encoded now, before the weights exist: the file's one-pass scan is released
             # before they are allocated, so the two never add up in peak memory.
@@ -383,14 +383,20 @@ class Word2Vec:
             )
         sizes = enc.chunk_words()
         before = np.concatenate([[0], np.cumsum(sizes)])  # words before each chunk
-        mode = _w2v.Mode(
-            cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, tables.sub_rows.size > 1
-        )
+        mode = self._mode(subwords=tables.sub_rows.size > 1)
         hot_out = None
         if cfg.workers > 1 and cfg.negative:
             hot_out = _HotRows(len(self.vocab), cfg.vector_size)
         total = int(before[-1]) * cfg.epochs
         return _Plan(enc, tables, mode, sizes, before, total, hot_out)
+
+    def _mode(self, subwords: bool) -> _w2v.Mode:
+        cfg = self.config
+        return _w2v.Mode(cfg.sg, cfg.negative, cfg.hs, cfg.window, cfg.cbow_mean, subwords)
+
+    def _subwords(self) -> bool:
+        """Whether inputs are means of several rows (fastText's n-grams); plain word2vec: no."""
+        return False
 
     def _batched(self, mode: _w2v.Mode) -> bool:
         """Whether chunks train with the batched step (not refused, and the mode has one)."""
@@ -740,20 +746,20 @@ def _check_array(
         )
 
 
-_warmed = False
+_warmed: set[bool] = set()
 
 
-def _warm_kernel_meanwhile() -> None:
-    """Load the compiled trainer in a thread while the caller counts the corpus (once a
-    process; a corpus of more than 65,535 distinct words loads its own variant later)."""
-    global _warmed
-    if _warmed:
+def _warm_kernel_meanwhile(batched: bool) -> None:
+    """Load the compiled step a run takes (``batched`` or classic) in a thread while the
+    caller counts the corpus (once a process; a corpus of more than 65,535 distinct words
+    loads its own variant later)."""
+    if batched in _warmed:
         return
-    _warmed = True
+    _warmed.add(batched)
 
     def run() -> None:
         with contextlib.suppress(Exception):  # the run's own first call reports failures
-            _w2v.warm()
+            _batched.warm() if batched else _w2v.warm()
 
     threading.Thread(target=run, name="tokenvec-warm", daemon=True).start()
 

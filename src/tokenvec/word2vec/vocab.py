@@ -50,7 +50,7 @@ class Vocab:
 
     @classmethod
     def build(cls, corpus: Corpus, config: Word2VecConfig) -> Vocab:
-        scan = corpus.scan()
+        scan = corpus.scan(config.workers)
         if scan is not None:
             return cls._from_counts(list(scan.index), scan.counts(), corpus, config)
         counter = cls.count(corpus)
