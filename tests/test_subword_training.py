@@ -12,6 +12,7 @@ import tokenvec as tv
 from tokenvec.io.fasttext_bin import subword_rows
 from tokenvec.word2vec import FastText, FastTextConfig
 from tokenvec.word2vec import _kernel as _w2v
+from tokenvec.word2vec.corpus import Corpus
 
 
 def morph_corpus(n_sent=300, seed=0):
@@ -83,6 +84,9 @@ def test_words_held_out_get_meaningful_vectors(sg):
     model = FastText(cfg)
     v = model.train(corpus, progress=False)
     assert isinstance(v, tv.SubwordVectors) and "moonly" not in v
+    # two threads: skip-gram's output rows are private, CBOW's shared (see trainer._HotRows)
+    plan = model._plan(Corpus(corpus))
+    assert (plan.hot_out is not None) == sg
     a = [w for w in v.index_to_key if w.startswith(("night", "dark", "moon"))]
     b = [w for w in v.index_to_key if w.startswith(("water", "river", "rain"))]
     for word, same, other in (("moonly", a, b), ("rivers", b, a)):

@@ -7,6 +7,7 @@ import gzip
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -103,6 +104,24 @@ def test_batched_kernel_equals_its_reference(prepare_for_kernel, negative, windo
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
+def test_batched_private_output_rows_end_as_the_shared_ones(prepare_for_kernel):
+    # The first k output rows trained in a private copy, added back: the same rows.
+    runs = []
+    for k in (0, 5):
+        model, enc, t = prepared(prepare_for_kernel, True, False, 5)
+        mode = _w2v.Mode(True, 5, False, 3, True)
+        hot = model.syn1neg[:k].copy() if k else None
+        taken = None if hot is None else hot.copy()
+        _batched.train_chunk_batched(model.syn0, model.syn1neg, enc.words, enc.starts, t, mode,
+                                     0.05, 0.01, 12345, hot_out=hot)  # fmt: skip
+        if hot is not None:
+            assert np.array_equal(model.syn1neg[:k], taken)  # untouched while private
+            model.syn1neg[:k] += hot - taken
+        runs.append((model.syn0.copy(), model.syn1neg.copy()))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_the_batched_step_is_the_stated_matrix_update():
     # One skip-gram window by hand: contexts C predict the centre and shared noise words O.
     rng = np.random.default_rng(3)
@@ -161,6 +180,78 @@ def test_a_batched_run_trains_and_resumes_to_the_same_vectors(tmp_path, interrup
     interrupted_run(Word2Vec(cfg), corpus, ckpt, 1)
     _, resumed = Word2Vec.resume(ckpt, corpus, progress=False)
     np.testing.assert_array_equal(resumed.vectors, whole.vectors)
+
+
+@pytest.mark.parametrize("sg,negative", [(True, 5), (False, 5), (False, 2)])
+def test_private_rows_are_the_only_ones_written(prepare_for_kernel, sg, negative):
+    # Two threads sharing the most frequent words' output rows ran 1.6x one: nearly every
+    # noise draw writes those rows, and each write pulls them from the other core. A thread
+    # now trains on its own copies of them: the kernel must write the copies, never the shared
+    # rows they stand for, and compute exactly what it computes on the shared rows alone.
+    mode = _w2v.Mode(sg, negative, False, 3, True)
+    runs = {}
+    for name, fn, k in (
+        ("shared", _w2v.kernel(), 0),
+        ("private", _w2v.kernel(), 6),
+        ("reference", _w2v.train_chunk_reference, 6),
+    ):
+        model, enc, t = prepared(prepare_for_kernel, sg, False, negative)
+        hot_out = model.syn1neg[:k].copy()
+        before = model.syn1neg.copy()
+        out = _w2v.train_chunk(
+            fn, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts, t, mode,
+            0.05, 0.01, 4321, hot_out,
+        )  # fmt: skip
+        # the shared rows the copy stands for are untouched; the copy took their updates
+        np.testing.assert_array_equal(model.syn1neg[:k], before[:k])
+        runs[name] = (out, model.syn0.copy(), np.concatenate([hot_out, model.syn1neg[k:]]))
+    assert k > 0
+    assert not np.array_equal(runs["private"][2][:k], before[:k])
+    assert runs["private"][0] == runs["shared"][0]
+    for a, b in zip(runs["private"][1:], runs["shared"][1:], strict=True):
+        np.testing.assert_array_equal(a, b)  # the same arithmetic, the rows elsewhere
+    assert runs["reference"][0][1:] == runs["private"][0][1:]
+    for a, b in zip(runs["reference"][1:], runs["private"][1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_private_rows_give_back_every_threads_change():
+
+    from tokenvec.word2vec.trainer import _HotRows
+
+    syn1neg = np.zeros((50, 8), np.float32)
+    hot = _HotRows(50, 8)
+    both = threading.Barrier(2)
+
+    def work(step: float) -> None:
+        mine = hot.take(syn1neg)
+        both.wait()  # both copies taken before either gives back
+        mine += step
+        hot.give_back(syn1neg)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in (1.0, 0.5)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    np.testing.assert_array_equal(syn1neg[: hot.rows], 1.5)  # neither change lost
+    np.testing.assert_array_equal(syn1neg[hot.rows :], 0.0)
+    assert hot.rows == 50  # all of a small table fits the budget
+
+
+def test_several_threads_train_skip_gram_on_private_output_rows():
+    cfg = Word2VecConfig(sg=True, vector_size=16, min_count=1, epochs=1, threads=2, seed=3)
+    model = Word2Vec(cfg)
+    model.train(planted_corpus(), progress=False)
+    plan = model._plan(as_corpus_of(planted_corpus()))
+    assert plan.hot_out is not None and plan.hot_out.rows == len(model.vocab)
+    for other in (Word2Vec(cfg, threads=1), Word2Vec(cfg, sg=False)):  # one thread; CBOW
+        other.train(planted_corpus(), progress=False)
+        assert other._plan(as_corpus_of(planted_corpus())).hot_out is None
+
+
+def as_corpus_of(sentences):
+    return Corpus(sentences)
 
 
 def test_threads_1_is_bit_for_bit_reproducible():

@@ -84,9 +84,9 @@ def train_chunk_batched_reference(
     w: Weights, t: Tables, m: Mode, chunk: Chunk
 ) -> tuple[float, int, int]:
     """Train skip-gram on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` with
-    the batched step; returns (loss, pairs, words kept). Random numbers, in order: a
-    sentence's sub-sampling draws; then per centre its window draw and, if it has a context,
-    its K noise words."""
+    the batched step (``w.hot_out`` unused); returns (loss, pairs, words
+    kept). Random numbers, in order: a sentence's sub-sampling draws; then per centre its
+    window draw and, if it has a context, its K noise words."""
     syn0, syn1neg, words, bounds = w.syn0, w.syn1neg, chunk.words, chunk.bounds
     tables, mode, seed = t, m, chunk.seed
     alpha_start, alpha_end = chunk.alpha_start, chunk.alpha_end
@@ -180,11 +180,17 @@ def train_chunk_batched(
     alpha_end: float,
     seed: int,
     fn: Any = None,
+    hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
-    """Train one chunk with the compiled batched step (``fn``: the reference instead)."""
+    """Train one chunk with the compiled batched step (``fn``: the reference instead).
+    ``hot_out`` (k, dim), if given, holds output rows 0..k-1 in place of ``syn1neg``'s: a
+    thread's private copy of the most frequent words' rows (see ``trainer._HotRows``)."""
     if not supports(mode):
         raise ValueError("the batched step trains skip-gram with negative sampling over word rows")
-    weights = Weights(syn0, syn1neg, np.empty((0, syn0.shape[1]), np.float32))
+    if fn is not None and hot_out is not None:
+        raise ValueError("the reference keeps no private rows: pass hot_out=None")
+    none = np.empty((0, syn0.shape[1]), np.float32)
+    weights = Weights(syn0, syn1neg, none if hot_out is None else hot_out, none)
     chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
     m = mode.exact()
     if fn is not None:

@@ -38,14 +38,17 @@ def sigmoid(f, sig_table):
 
 
 @inline
-def batched_step(inputs, m, syn1neg, outs, n, d_in, d_out, alpha, sig_table, log_table):
+def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_table,
+                 log_table):  # fmt: skip
     """One window: each context row ``inputs[r]`` scores the centre ``outs[0]`` (label 1) and
     the noise words ``outs[1:n]`` (label 0; a noise word that is the centre is skipped); each
     score's gradient goes at once into the input's update d_in[r] and the output's d_out[k].
     The output rows take d_out at the end, so every score reads the rows as they were before
     the step; the caller adds d_in to its input rows. Inputs go two at a time, so each output
     row is loaded once for both (1.3x fewer loads; with m odd the last is paired with
-    ``inputs[m]``, zero, which adds nothing to d_out). Returns the loss."""
+    ``inputs[m]``, zero, which adds nothing to d_out). Output rows below ``hot_out.shape[0]``
+    are read and written in ``hot_out``, the thread's private copy of them, as in the
+    classic kernel. Returns the loss."""
     dim = inputs.shape[1]
     center = outs[0]
     for k in range(n):
@@ -61,7 +64,7 @@ def batched_step(inputs, m, syn1neg, outs, n, d_in, d_out, alpha, sig_table, log
             t = outs[k]
             if k > 0 and t == center:
                 continue
-            row = syn1neg[t]
+            row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
             f0 = np.float32(0.0)
             f1 = np.float32(0.0)
             for c in range(dim):
@@ -81,7 +84,7 @@ def batched_step(inputs, m, syn1neg, outs, n, d_in, d_out, alpha, sig_table, log
         t = outs[k]
         if k > 0 and t == center:
             continue
-        row = syn1neg[t]
+        row = hot_out[t] if t < hot_out.shape[0] else syn1neg[t]
         for c in range(dim):
             row[c] += d_out[k, c]
     return loss
@@ -110,7 +113,8 @@ def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
             inputs[r, c] = row[c]
     for c in range(inputs.shape[1]):  # the zero row an odd last input is paired with
         inputs[n_ctx, c] = 0.0
-    loss = batched_step(inputs, n_ctx, w.syn1neg, outs, n, d_in, d_out, alpha, t.sig, t.log)
+    loss = batched_step(inputs, n_ctx, w.syn1neg, w.hot_out, outs, n, d_in, d_out, alpha, t.sig,
+                        t.log)  # fmt: skip
     for r in range(n_ctx):
         row = syn0[ctx[r]]
         for c in range(row.shape[0]):

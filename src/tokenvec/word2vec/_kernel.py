@@ -106,10 +106,14 @@ class Mode(NamedTuple):
 
 
 class Weights(NamedTuple):
-    """The matrices a chunk trains, in place (threads share them, as word2vec's do)."""
+    """The matrices a chunk trains, in place. ``hot_out`` (k, dim) holds output rows 0..k-1 in
+    place of ``syn1neg``'s: a thread's private copy of the most frequent words' rows, which
+    nearly every noise draw writes; shared, they bounce between the cores' caches (see
+    ``trainer._HotRows``). Empty (0, dim) when there is none."""
 
     syn0: np.ndarray  # (rows, dim) float32: input rows (words, then n-grams with subwords)
     syn1neg: np.ndarray  # (V, dim) float32: output rows of negative sampling
+    hot_out: np.ndarray  # (k, dim) float32
     syn1: np.ndarray  # (V - 1, dim) float32: the Huffman tree's inner nodes
 
 
@@ -177,10 +181,12 @@ def train_chunk(
     alpha_start: float,
     alpha_end: float,
     seed: int,
+    hot_out: np.ndarray | None = None,
 ) -> tuple[float, int, int]:
     """Run ``fn`` (the compiled :func:`kernel` or :func:`train_chunk_reference`) on one chunk,
     its arguments gathered into the records; returns (loss, pairs, words kept)."""
-    weights = Weights(syn0, syn1neg, syn1)
+    none = np.empty((0, syn0.shape[1]), np.float32)
+    weights = Weights(syn0, syn1neg, none if hot_out is None else hot_out, syn1)
     chunk = Chunk(words, bounds, float(alpha_start), float(alpha_end), int(seed))
     m = mode.exact()
     loss, pairs, kept = fn(weights, tables, m, chunk, scratch(weights, m, chunk))
@@ -233,13 +239,29 @@ def _update(
     return -_logsig(f if label == 1.0 else -f, log_table)
 
 
+class _Rows:
+    """The rows of a weight matrix, the first ``len(hot)`` of them kept in ``hot``."""
+
+    def __init__(self, mat: np.ndarray, hot: np.ndarray) -> None:
+        self.mat, self.hot = mat, hot
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        return self.hot[t] if t < len(self.hot) else self.mat[t]
+
+    def __setitem__(self, t: int, row: np.ndarray) -> None:
+        if t < len(self.hot):
+            self.hot[t] = row
+        else:
+            self.mat[t] = row
+
+
 class _Reference:
     """One chunk's training, a centre at a time, as :func:`train_chunk_reference` states it."""
 
     def __init__(self, w: Weights, t: Tables, m: Mode, rng: Rng) -> None:
         self.w, self.t, self.m, self.rng = w, t, m, rng
         self.inp = w.syn0  # a word's own input row (not its subword rows)
-        self.out = w.syn1neg
+        self.out = _Rows(w.syn1neg, w.hot_out)
         self.dim = w.syn0.shape[1]
         self.bag_sums: dict[int, np.ndarray] = {}  # CBOW over subwords: position -> its rows' sum
         self.bag_errors: dict[int, np.ndarray] = {}  # ... and the errors not yet added to them

@@ -59,9 +59,11 @@ def draw_negatives(negs, count, state, t, w):
     x (binary search's answer), found from ``guide[x >> shift]`` (the answer for the smallest x
     of its slot) by a short walk; each row's lines are prefetched, to arrive while the
     predictions before it compute (a noise row is a cache miss, and the search was the
-    other half of the time)."""
+    other half of the time). Rows held in the thread's own copy (``w.hot_out``) are in cache
+    already: a prefetch of the shared one would only pull it from the other core."""
     cum_table, guide, syn1neg = t.cum_table, t.guide, w.syn1neg
     shift = np.uint64(t.guide_shift)
+    hot_rows = w.hot_out.shape[0]
     cum_max = cum_table[cum_table.shape[0] - 1]
     for q in range(count):
         x = rnd(state) % cum_max
@@ -69,7 +71,8 @@ def draw_negatives(negs, count, state, t, w):
         while cum_table[word] <= x:
             word += 1
         negs[q] = word
-        prefetch_row(syn1neg, word)
+        if word >= hot_rows:
+            prefetch_row(syn1neg, word)
 
 
 @inline
@@ -116,9 +119,10 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
     drawn before): update the output rows, accumulate the input's gradient in neu1e; return
-    the loss."""
+    the loss. Output rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the
+    thread's private copy of them."""
     dim = l1.shape[0]
-    syn1neg, syn1 = w.syn1neg, w.syn1
+    syn1neg, hot_out, syn1 = w.syn1neg, w.hot_out, w.syn1
     sig_table, log_table = t.sig, t.log
     loss = 0.0
     if m.hs:
@@ -147,10 +151,10 @@ def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
                 if word == target:
                     continue
                 label = 0.0
-            row = syn1neg[word]
+            row = hot_out[word] if word < hot_out.shape[0] else syn1neg[word]
             f = np.float32(0.0)
             if prev >= 0:
-                prow = syn1neg[prev]
+                prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
                 for c in range(dim):
                     old = prow[c]
                     neu1e[c] += g_prev * old
@@ -164,7 +168,7 @@ def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
             prev = word
             g_prev = g
         if prev >= 0:
-            prow = syn1neg[prev]
+            prow = hot_out[prev] if prev < hot_out.shape[0] else syn1neg[prev]
             for c in range(dim):
                 old = prow[c]
                 neu1e[c] += g_prev * old
@@ -328,7 +332,7 @@ def prefetch_next(w, t, m, kept, i, n):
     if i + 1 < n:
         nxt = kept[min(i + 1 + m.window, n - 1)]
         out = nxt if m.subwords and m.sg else kept[i + 1]
-        if m.negative > 0:
+        if m.negative > 0 and out >= w.hot_out.shape[0]:
             prefetch_row(w.syn1neg, out)
         if not m.subwords:
             prefetch_row(w.syn0, nxt)
