@@ -875,7 +875,9 @@ class _HotRows:
     shared: skip-gram 1.13x and CBOW 1.07x faster (built-in corpus) when they came in; after
     the kernel's later changes CBOW ran 0.95x (in one process, six alternating runs) and 1.14x
     faster without them (fresh processes, three alternating), so only skip-gram keeps them
-    (1.04x-1.11x there in the same runs). The input rows private as well measured CBOW 1.04x
+    (1.04x-1.11x there in the same runs; later, in an hour when sharing cost more, the classic
+    skip-gram step's two-thread epochs ran 3.2-6.3 s without them against 2.0-4.4 s with them,
+    one thread 3.9 s, while CBOW's ran alike). The input rows private as well measured CBOW 1.04x
     faster and skip-gram no faster, and cost CBOW 0.28 analogy points (five seeds, each
     lower), so they stay shared.
     """
