@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
+import os
 import random
 import subprocess
 import sys
@@ -35,7 +36,7 @@ from tokenvec.word2vec.corpus import builtin_corpus_path
 CHILD = """
 import time
 T0 = time.perf_counter()  # the process starts: imports count, as a user waits for them
-import json, sys
+import json, os, sys
 def status(field):
     for line in open("/proc/self/status"):
         if line.startswith(field):
@@ -75,7 +76,9 @@ else:
     batch = which == "tokenvec-batch"
     def call(seed=1, record=None):
         cbs = [lambda e: record.append(e.seconds)] if record is not None else []
-        m = Word2Vec(Word2VecConfig(sg=bool(sg), threads=threads, seed=seed, batch=batch, **kw))
+        decay_by = os.environ.get("BENCH_DECAY_BY", "words")
+        m = Word2Vec(Word2VecConfig(sg=bool(sg), threads=threads, seed=seed, batch=batch,
+                                    decay_by=decay_by, **kw))
         return m.train(path, progress=False, callbacks=cbs)
     imports = hwm()
     base = start()
@@ -358,14 +361,20 @@ def main() -> None:
         "--sizes", type=float, nargs="+", help="words/s against corpus size (millions of words)"
     )
     parser.add_argument("--plot", help="with --sizes: write the curves to this image")
+    parser.add_argument(
+        "--decay-by", choices=["words", "sentences"], default="words",
+        help="tokenvec's learning-rate clock (gensim's, given the sentence count: sentences)",
+    )  # fmt: skip
     args = parser.parse_args()
+    os.environ["BENCH_DECAY_BY"] = args.decay_by  # read by the measured processes
     if args.sizes:
         sizes(args)
         return
     models = [(n, sg) for n, sg in (("sg", 1), ("cbow", 0)) if not args.only or args.only == n]
     print(
         f"{args.epochs} epochs; gensim: the faster of LineSentence and corpus_file; "
-        f"words/s of the first call in a fresh process; peak = what the call adds"
+        f"words/s of the first call in a fresh process; peak = what the call adds; "
+        f"tokenvec's learning rate falls with the {args.decay_by}"
     )
     warm_kernels()
     rt, g = runtime_bytes("tokenvec"), runtime_bytes("gensim")

@@ -48,6 +48,8 @@ def test_train_writes_vectors(tmp_path):
         "1",
         "--no-progress",
         "--sg",
+        "--decay-by",
+        "sentences",
     )
     assert res.returncode == 0, res.stderr
     assert "saved 7 x 8 vectors" in res.stdout
@@ -63,6 +65,8 @@ def test_train_errors_are_one_line(tmp_path):
     res = cli("train", "--window", "0", "-o", out)
     assert res.returncode == 1 and "window must be between 1 and" in res.stderr
     assert "Traceback" not in res.stderr
+    res = cli("train", "--decay-by", "lines", "-o", out)
+    assert res.returncode == 2 and "'lines' is not one of 'words', 'sentences'" in res.stderr
     res = cli("train", "--bogus")
     assert res.returncode == 2 and "No such option: --bogus" in res.stderr
     res = cli("train", "--resume", "-o", out)

@@ -137,9 +137,9 @@ def test_word2vec_on_torch_trains_word_rows_apart():
     rng = np.random.default_rng(0)
     a, b = [f"a{i}" for i in range(8)], [f"b{i}" for i in range(8)]
     sents = [list(rng.choice(a if s % 2 else b, 10)) for s in range(400)]
-    for sg in (True, False):
+    for sg, by in ((True, "words"), (False, "words"), (False, "sentences")):
         v = tvt.train_word2vec(sents, min_count=1, vector_size=16, epochs=5, sg=sg, sample=0,
-                               device="cpu", block_words=64)  # fmt: skip
+                               device="cpu", block_words=64, decay_by=by)  # fmt: skip
         assert v.similarity("a0", "a1") > v.similarity("a0", "b1") + 0.2
 
 

@@ -263,6 +263,34 @@ def test_threads_1_is_bit_for_bit_reproducible():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
+def test_learning_rate_falls_with_the_words_or_the_sentences():
+    # One 3,000-word sentence, then 1,000 sentences of 3 words: half the words are trained
+    # after 1 sentence of 1,001. By words the rate is halfway down there; by sentences (as
+    # gensim counts when it knows their number) it has hardly fallen.
+    corpus = [[f"w{i % 50}" for i in range(3000)]] + [["x", "y", "z"]] * 1000
+    rates = {}
+    for by in ("words", "sentences"):
+        cfg = Word2VecConfig(min_count=1, vector_size=4, epochs=2, threads=1, chunk_words=500,
+                             alpha=0.1, min_alpha=0.0, decay_by=by)  # fmt: skip
+        m = Word2Vec(cfg)
+        m.build_vocab(corpus)
+        plan = m._plan(tv.word2vec.corpus.as_corpus(corpus))
+        first_short = int(np.searchsorted(plan.enc.chunks, 1))  # the chunk after the long one
+        assert plan.before[first_short] == 3000
+        rates[by] = [m._rates(plan, e, k) for e in (0, 1) for k in (0, first_short)]
+        assert rates[by][0][0] == 0.1 and all(a0 > a1 for a0, a1 in rates[by])
+    # epoch 0 starts at 0.1; the first short chunk: 3,000 of 6,000 words, 1 of 1,001 sentences
+    assert rates["words"][1][0] == pytest.approx(0.1 * (1 - 3000 / 12000))
+    assert rates["sentences"][1][0] == pytest.approx(0.1 * (1 - 1 / 2002))
+    assert rates["sentences"][3][0] == pytest.approx(0.1 * (1 - 1002 / 2002))  # epoch 1
+    a, b = (Word2Vec(min_count=1, vector_size=4, epochs=1, threads=1, chunk_words=500,
+                     decay_by=by).train(corpus, progress=False)
+            for by in ("words", "sentences"))  # fmt: skip
+    assert not np.array_equal(a.vectors, b.vectors)
+    with pytest.raises(ValueError, match="decay_by must be one of"):
+        Word2VecConfig(decay_by="lines")
+
+
 def test_resume_equals_uninterrupted(tmp_path, interrupted_run):
     cfg = Word2VecConfig(
         sg=False, vector_size=12, min_count=1, epochs=3, threads=1, chunk_words=300

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from tokenvec._checks import as_bool, check_float, check_int
 
+DECAY_BY = ("words", "sentences")  # what the learning rate falls with (Word2VecConfig.decay_by)
+
 
 class CorpusError(ValueError):
     """A corpus cannot be read: missing, binary, not UTF-8, or empty."""
@@ -37,6 +39,12 @@ class Word2VecConfig:
     cbow_mean: bool = True  # CBOW averages the context vectors (else sums them)
     alpha: float = 0.025  # learning rate at the start ...
     min_alpha: float = 0.0001  # ... falling linearly to this at the end
+    # What the rate falls with: "words" trained (word2vec.c) or "sentences" (gensim, which
+    # counts its progress in sentences when it knows their number). The two differ where
+    # sentence lengths change along the corpus: the built-in one's long paragraphs come
+    # before its short glosses, so by sentences the rate stays higher over its first half.
+    # (Inside a chunk of chunk_words words it falls with the words either way.)
+    decay_by: str = "words"
     epochs: int = 5
     threads: int = 0  # 0 means one per CPU core
     seed: int = 1
@@ -68,6 +76,8 @@ class Word2VecConfig:
         if self.max_vocab_size is not None:
             check_int(self.max_vocab_size, "max_vocab_size", 1, None)
         check_float(self.alpha, "alpha", 0.0, None, low_open=True)
+        if self.decay_by not in DECAY_BY:
+            raise ValueError(f"decay_by must be one of {DECAY_BY}, got {self.decay_by!r}")
         check_float(self.min_alpha, "min_alpha", 0.0, self.alpha)
         check_float(self.sample, "sample", 0.0, None)
         check_float(self.ns_exponent, "ns_exponent", -10.0, 10.0)

@@ -222,7 +222,8 @@ class Word2Vec:
         self.wv = self._vectors()
 
     # Config fields an update may change; the others describe the weights or the vocabulary.
-    UPDATABLE = ("epochs", "alpha", "min_alpha", "threads", "seed", "chunk_words", "batch")
+    UPDATABLE = ("epochs", "alpha", "min_alpha", "decay_by", "threads", "seed", "chunk_words",
+                 "batch")  # fmt: skip
 
     def update(
         self,
@@ -388,7 +389,10 @@ class Word2Vec:
         if cfg.workers > 1 and cfg.negative and cfg.sg:  # (see _HotRows: CBOW goes without)
             hot_out = _HotRows(len(self.vocab), cfg.vector_size)
         total = int(before[-1]) * cfg.epochs
-        return _Plan(enc, tables, mode, sizes, before, total, hot_out)
+        # The rate's clock: words (or sentences) before each chunk, and over all epochs.
+        clock = before if cfg.decay_by == "words" else enc.chunks - enc.chunks[0]
+        return _Plan(enc, tables, mode, sizes, before, total, clock, int(clock[-1]) * cfg.epochs,
+                     hot_out)  # fmt: skip
 
     def _mode(self, subwords: bool) -> _w2v.Mode:
         cfg = self.config
@@ -402,14 +406,21 @@ class Word2Vec:
         """Whether chunks train with the batched step (not refused, and the mode has one)."""
         return self.config.batch is not False and _batched.supports(mode)
 
+    def _rates(self, plan: _Plan, epoch: int, k: int) -> tuple[float, float]:
+        """The learning rate at the start and the end of chunk ``k`` of ``epoch``: linear in
+        the words (or sentences, ``decay_by``) trained before, from alpha to min_alpha."""
+        cfg = self.config
+        per_epoch = int(plan.clock[-1])
+        done0 = epoch * per_epoch + plan.clock[k]
+        done1 = epoch * per_epoch + plan.clock[k + 1]
+        a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.clock_total
+        a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.clock_total
+        return a0, a1
+
     def _chunk(self, plan: _Plan, epoch: int, k: int) -> tuple[float, int, int]:
         """Train chunk ``k`` of ``epoch``; its learning rates and seed depend on nothing else."""
         cfg = self.config
-        per_epoch = int(plan.before[-1])
-        done0 = epoch * per_epoch + plan.before[k]
-        done1 = epoch * per_epoch + plan.before[k + 1]
-        a0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done0 / plan.total
-        a1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done1 / plan.total
+        a0, a1 = self._rates(plan, epoch, k)
         words, bounds = plan.enc.chunk(k)
         if words is not plan.enc.words:  # read from the array files: checked as they come
             check_chunk(words, bounds, len(plan.tables.sample_int))
@@ -861,6 +872,8 @@ class _Plan:
     sizes: np.ndarray  # (chunks,) vocabulary words in each chunk
     before: np.ndarray  # (chunks + 1,) words before each chunk
     total: int  # words over all epochs
+    clock: np.ndarray  # (chunks + 1,) what the rate falls with (decay_by) before each chunk
+    clock_total: int  # ... over all epochs
     hot_out: _HotRows | None = None  # the threads' private output rows, when several train
 
 

@@ -76,6 +76,11 @@ class VectorFormat(StrEnum):
     fasttext_bin = "fasttext-bin"
 
 
+class DecayBy(StrEnum):
+    words = "words"
+    sentences = "sentences"
+
+
 class Method(StrEnum):
     cosadd = "3cosadd"
     cosmul = "3cosmul"

@@ -11,6 +11,7 @@ import typer
 from tokenvec.app.cli.base import (
     FORMAT_HELP,
     OVERWRITE_HELP,
+    DecayBy,
     VectorFormat,
     _check_output,
     _emit,
@@ -47,6 +48,10 @@ BATCH_HELP = (
     "The batched step: one draw of noise words per skip-gram window (--sg, negative sampling, "
     "word vectors only). Default: on wherever it applies; --no-batch trains with the classic "
     "per-pair step, which reproduces runs made before the batched step existed."
+)
+DECAY_HELP = (
+    "What the learning rate falls with: the words trained (word2vec.c) or the sentences "
+    "(gensim, given its sentence count). They differ where line lengths change along the corpus."
 )
 LOWERCASE_HELP = (
     "Lowercase and keep only words (letters, digits, an inner apostrophe), as gensim's "
@@ -120,6 +125,7 @@ def train(
         None, help=f"Initial learning rate [word2vec {W2V.alpha}, subwords {FT.alpha}]."
     ),
     min_alpha: float = typer.Option(W2V.min_alpha, help="Final learning rate."),
+    decay_by: DecayBy = typer.Option(DecayBy(W2V.decay_by), help=DECAY_HELP),
     epochs: int = typer.Option(W2V.epochs, help="Passes over the corpus."),
     threads: int = typer.Option(W2V.threads, help="Worker threads (0: one per core)."),
     seed: int = typer.Option(W2V.seed, help="Random seed (threads=1 runs are reproducible)."),
@@ -159,6 +165,7 @@ def train(
         sg=sg, vector_size=vector_size, window=window, min_count=min_count,
         max_vocab_size=max_vocab_size, sample=sample, negative=negative, hs=hs,
         ns_exponent=ns_exponent, cbow_mean=cbow_mean, min_alpha=min_alpha, batch=batch,
+        decay_by=decay_by.value,
         epochs=epochs, threads=threads, seed=seed, max_sentence_length=max_sentence_length,
         chunk_words=chunk_words, **({} if alpha is None else {"alpha": alpha}),
     )  # fmt: skip
