@@ -113,6 +113,7 @@ def train_word2vec(
     sent = torch.repeat_interleave(torch.arange(lengths.numel(), device=dev), lengths)
     keep_below = torch.as_tensor(vocab.sample_int(cfg.sample).astype(np.int64), device=dev)
     cum = torch.as_tensor(vocab.cum_table(cfg.ns_exponent).astype(np.int64), device=dev)
+    total = max(words.numel() * cfg.epochs, 1)
     calls = cfg.epochs * math.ceil(words.numel() / block_words)
     with torch.no_grad(), counting("training word2vec (torch)", calls, progress) as advance:
         for epoch in range(cfg.epochs):
@@ -123,10 +124,10 @@ def train_word2vec(
             for lo in range(0, n, block_words):
                 hi = min(n, lo + block_words)
                 if cfg.decay_by == "words":
-                    done = (epoch + lo / max(n, 1)) / cfg.epochs
-                else:  # the sentence the block starts in
-                    done = (epoch + int(s[lo]) / lengths.numel()) / cfg.epochs
-                alpha = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done
+                    done = epoch * words.numel() + lo * words.numel() / max(n, 1)
+                else:  # the sentence the block starts in, on the same scale
+                    done = epoch * words.numel() + int(s[lo]) * words.numel() / lengths.numel()
+                alpha = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
                 centre, ctx = _windows(n, lo, hi, s, cfg.window, gen)
                 x = torch.randint(0, int(cum[-1]), (hi - lo, cfg.negative), generator=gen,
                                   device=dev)  # fmt: skip
