@@ -1,10 +1,13 @@
 """word2vec training: tokenvec against gensim on three corpus shapes, in one run.
 
 Run: ``python benchmarks/bench_word2vec.py [--epochs 5] [--threads 1 2] [--only sg|cbow]
-[--shapes builtin text8 mixed large] [--warm] [--seeds 3] [--repeats 3] [--steps classic
-batched]``, or ``--sizes 1 4 17 50 --plot docs/word2vec-sizes.png`` for words/s against corpus
-size. tokenvec runs its classic per-pair step (``batch=False``) and (skip-gram) its batched
-step, the default there; ``--repeats N`` times every tool N times and keeps the median run.
+[--shapes builtin text8 mixed large] [--warm] [--seeds 3] [--repeats 3] [--steps default
+exact]``, or ``--sizes 1 4 17 50 --plot docs/word2vec-sizes.png`` for words/s against corpus
+size. tokenvec runs its default step (``batch=None``: skip-gram's batched step, CBOW's classic
+one, in the code compiled for the vector size) and its exact one (``batch=False``: the classic
+per-pair step in the code for any size); ``--repeats N`` runs every tool N times, in rounds (one
+run of each tool a round, so a slow spell of this machine falls on all of them alike), and
+keeps each tool's median run.
 Not a test. Each training runs in a fresh process (so peak memory is its own); all read the same
 corpus file, one sentence a line, with the same settings, on three shapes built from the
 built-in corpus; gensim runs both its modes (``LineSentence`` and ``corpus_file``) and the
@@ -73,7 +76,7 @@ if which.startswith("gensim"):
 else:
     from tokenvec.word2vec import Word2Vec, Word2VecConfig
     from tokenvec.word2vec import _numba, _batched_numba  # numba itself, as gensim's C code
-    batch = which == "tokenvec-batch"
+    batch = None if which == "tokenvec" else False  # the default step, or the exact one
     def call(seed=1, record=None):
         cbs = [lambda e: record.append(e.seconds)] if record is not None else []
         decay_by = os.environ.get("BENCH_DECAY_BY", "words")
@@ -86,7 +89,7 @@ else:
     v = call(record=secs)  # the first call: loads the kernel from numba's cache (or compiles)
     dt = time.perf_counter() - t
     fresh = time.perf_counter() - T0
-    st = (_batched_numba.train_chunk_batched if batch else _numba.train_chunk).stats
+    st = (_batched_numba.train_chunk_batched if sg and batch is None else _numba.train_chunk).stats
     cache = "hit" if sum(st.cache_hits.values()) else "miss (compiled)"
 peak = hwm() - base
 process_peak = max(imports, hwm())  # imports included: what `time -v` reports
@@ -143,12 +146,14 @@ print(json.dumps(out))
 
 
 def warm_kernels() -> None:
-    """Compile both training kernels if numba's cache is stale (after an edit), so that no
-    measured process pays for a compilation."""
+    """Compile the training kernels the runs take (both steps; the code for any width and
+    for 100) if numba's cache is stale (after an edit), so that no measured process pays for
+    a compilation."""
     code = (
         "from tokenvec.word2vec import Word2Vec, Word2VecConfig\n"
-        "for batch in (False, True):\n"
-        "    cfg = Word2VecConfig(sg=True, batch=batch, min_count=1, vector_size=4, epochs=1)\n"
+        "for batch in (False, None):\n"
+        "  for sg in (True, False):\n"
+        "    cfg = Word2VecConfig(sg=sg, batch=batch, min_count=1, vector_size=100, epochs=1)\n"
         "    Word2Vec(cfg).train([['a', 'b']] * 5, progress=False)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -192,11 +197,16 @@ def run(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def timed(repeats: int, *args: Any) -> dict[str, Any]:
-    """``run(*args)`` in ``repeats`` fresh processes: the run of median time (this machine
-    spreads single runs by up to 30%, so one run settles no ratio within that)."""
-    runs = sorted((run(*args) for _ in range(max(repeats, 1))), key=lambda r: r["s"])
-    return runs[len(runs) // 2]
+def timed(repeats: int, tools: list[str], *args: Any) -> dict[str, dict[str, Any]]:
+    """Each of ``tools`` run with ``args`` in ``repeats`` rounds of fresh processes, one run of
+    every tool a round; each tool's run of median time. This machine runs whole minutes up to
+    2x slower (a busy neighbour), so one tool's runs all taken before the next's would
+    measure the spell, not the tools; interleaved, a spell slows all of them alike."""
+    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+    for _ in range(max(repeats, 1)):
+        for tool in tools:
+            runs[tool].append(run(tool, *args))
+    return {t: sorted(r, key=lambda x: x["s"])[len(r) // 2] for t, r in runs.items()}
 
 
 LARGE_WORDS = 20_000_000
@@ -251,11 +261,12 @@ def make_shapes(folder: Path, names: list[str]) -> dict[str, Path]:
     return out
 
 
-def report(shape: str, name: str, step: str, threads: int, theirs: dict[str, Any], mode: str,
-           path: Path, sg: int, args: argparse.Namespace, load: int) -> dict[str, Any]:  # fmt: skip
-    """Run tokenvec with ``step`` and print its line against gensim's figures."""
-    which = "tokenvec-batch" if step == "batched" else "tokenvec"
-    ours = timed(args.repeats, which, path, sg, args.epochs, threads, args.warm)
+def report(shape: str, name: str, step: str, threads: int, ours: dict[str, Any],
+           theirs: dict[str, Any], mode: str, path: Path, sg: int, args: argparse.Namespace,
+           load: int) -> dict[str, Any]:  # fmt: skip
+    """Print tokenvec's line (``ours``, its ``step``; accuracy over more seeds run here)
+    against gensim's figures."""
+    which = "tokenvec" if step == "default" else "tokenvec-exact"
     if args.seeds > 1:
         ours = {**ours, **{k: v for k, v in run(which, path, sg, args.epochs, threads, False,
                                                  args.seeds).items() if k in SEEDED}}  # fmt: skip
@@ -288,12 +299,12 @@ def sizes(args: argparse.Namespace) -> None:
     warm_kernels()
     text = lzma.decompress(builtin_corpus_path().read_bytes()).decode("utf-8")
     lines = text.splitlines()
-    runners = [("gensim corpus_file", "gensim-file"), ("tokenvec classic", "tokenvec"),
-               ("tokenvec batched", "tokenvec-batch")]  # fmt: skip
+    runners = [("gensim corpus_file", "gensim-file"), ("tokenvec exact", "tokenvec-exact"),
+               ("tokenvec default", "tokenvec")]  # fmt: skip
     rates: dict[str, list[float]] = {name: [] for name, _ in runners}
     print(f"skip-gram, {args.epochs} epochs, {args.threads[-1]} threads; words/s of the first"
           " call in a fresh process")  # fmt: skip
-    print(f"{'words':>6} " + " ".join(f"{name:>19}" for name, _ in runners) + "  batched/gensim")
+    print(f"{'words':>6} " + " ".join(f"{name:>19}" for name, _ in runners) + "  default/gensim")
     with tempfile.TemporaryDirectory() as d:
         for m in args.sizes:
             path = Path(d) / f"{m}M.txt"
@@ -302,7 +313,7 @@ def sizes(args: argparse.Namespace) -> None:
                 rates[name].append(run(which, path, 1, args.epochs, args.threads[-1], False)["wps"])
             path.unlink()
             row = " ".join(f"{rates[name][-1]:>19,.0f}" for name, _ in runners)
-            ratio = rates["tokenvec batched"][-1] / rates["gensim corpus_file"][-1]
+            ratio = rates["tokenvec default"][-1] / rates["gensim corpus_file"][-1]
             print(f"{m:>5}M {row}  {ratio:5.2f}x")
     if args.plot:
         plot_sizes(args.sizes, rates, args.threads[-1], args.epochs, args.plot)
@@ -353,9 +364,10 @@ def main() -> None:
     parser.add_argument(
         "--steps",
         nargs="+",
-        choices=["classic", "batched"],
-        default=["classic", "batched"],
-        help="tokenvec's training steps to run: the classic per-pair one, the batched one",
+        choices=["default", "exact"],
+        default=["default", "exact"],
+        help="tokenvec's training steps to run: the default one (batch=None), the exact one "
+        "(batch=False: the classic per-pair step in the code for any vector size)",
     )
     parser.add_argument(
         "--sizes", type=float, nargs="+", help="words/s against corpus size (millions of words)"
@@ -404,19 +416,18 @@ def main() -> None:
             print(head)
             for name, sg in models:
                 for threads in args.threads:
-                    line = timed(args.repeats, "gensim", path, sg, args.epochs, threads, args.warm)
-                    file = timed(args.repeats, "gensim-file", path, sg, args.epochs, threads,
-                                 args.warm)  # fmt: skip
+                    steps = {"default": "tokenvec", "exact": "tokenvec-exact"}
+                    tools = ["gensim", "gensim-file"] + [steps[step] for step in args.steps]
+                    got = timed(args.repeats, tools, path, sg, args.epochs, threads, args.warm)
+                    line, file = got["gensim"], got["gensim-file"]
                     theirs, mode = (file, "file") if file["s"] < line["s"] else (line, "line")
                     if args.seeds > 1:  # accuracy over several seeds, in the faster mode
                         which = "gensim-file" if mode == "file" else "gensim"
                         more = run(which, path, sg, args.epochs, threads, False, args.seeds)
                         theirs = {**theirs, **{k: more[k] for k in SEEDED}}
                     for step in args.steps:
-                        if step == "batched" and name == "cbow":
-                            continue  # the batched step trains skip-gram only
-                        ours = report(shape, name, step, threads, theirs, mode, path, sg, args,
-                                      load)  # fmt: skip
+                        ours = report(shape, name, step, threads, got[steps[step]], theirs, mode,
+                                      path, sg, args, load)  # fmt: skip
                         scaling.setdefault((shape, f"{name} {step}"), {})[threads] = ours["s"]
                         loops.setdefault((shape, f"{name} {step}"), {})[threads] = ours["loop_s"]
     print(

@@ -43,14 +43,14 @@ def planted_corpus(n_sent=400, seed=0):
     return out
 
 
-def prepared(prepare, sg, hs, negative, cbow_mean=True, window=3):
+def prepared(prepare, sg, hs, negative, cbow_mean=True, window=3, dim=16):
     cfg = Word2VecConfig(
         sg=sg,
         hs=hs,
         negative=negative,
         cbow_mean=cbow_mean,
         window=window,
-        vector_size=16,
+        vector_size=dim,
         min_count=1,
         sample=1e-2,
         threads=1,
@@ -68,29 +68,64 @@ def prepared(prepare, sg, hs, negative, cbow_mean=True, window=3):
         (False, True, 2, True),
     ],
 )
-def test_kernel_equals_reference(prepare_for_kernel, sg, hs, negative, cbow_mean):
+@pytest.mark.parametrize("dim", [16, 100])
+def test_kernel_equals_reference(prepare_for_kernel, sg, hs, negative, cbow_mean, dim):
+    # At 100 the default step runs code compiled for that width (a compile-time width): the
+    # same arithmetic and random stream as the reference and the code for any width.
     results = []
-    for fn in (_w2v.kernel(), _w2v.train_chunk_reference):
-        model, enc, t = prepared(prepare_for_kernel, sg, hs, negative, cbow_mean)
+    for fn in (_w2v.kernel(), _w2v.kernel(fixed=True), _w2v.train_chunk_reference):
+        model, enc, t = prepared(prepare_for_kernel, sg, hs, negative, cbow_mean, dim=dim)
         mode = _w2v.Mode(sg, negative, hs, 3, cbow_mean)
         out = _w2v.train_chunk(
             fn, model.syn0, model.syn1neg, model.syn1, enc.words, enc.starts, t, mode,
             0.05, 0.01, 12345,
         )  # fmt: skip
         results.append((out, model.syn0.copy(), model.syn1neg.copy(), model.syn1.copy()))
-    (k_out, *k_w), (r_out, *r_w) = results
-    assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream
-    assert k_out[0] == pytest.approx(r_out[0], rel=1e-3)
-    for a, b in zip(k_w, r_w, strict=True):
-        # float32 with reordered sums (fastmath) against sequential numpy: agree to 1e-4.
-        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+    (r_out, *r_w) = results[-1]
+    for k_out, *k_w in results[:-1]:
+        assert k_out[1:] == r_out[1:]  # same pairs and kept words: the same random stream
+        assert k_out[0] == pytest.approx(r_out[0], rel=1e-3)
+        for a, b in zip(k_w, r_w, strict=True):
+            # float32 with reordered sums (fastmath) against sequential numpy: agree to 1e-4.
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("negative,window", [(5, 3), (2, 1), (8, 5)])
-def test_batched_kernel_equals_its_reference(prepare_for_kernel, negative, window):
-    results = []
+def test_only_the_listed_widths_get_code_of_their_own():
+    from tokenvec._native.jit import Constant
+
+    assert _w2v.FIXED_DIMS == (100,)  # the others measured slower in their own code
+    assert isinstance(_w2v.width(100, True), Constant)
+    for dim, fixed in ((100, False), (50, True), (300, True), (16, True)):
+        assert type(_w2v.width(dim, fixed)) is int
+
+
+def test_runs_call_the_code_their_warm_up_loaded():
+    # The trainer loads its step in a thread while it counts the corpus: for rows of 100 that
+    # is the code for 100 (CBOW and fastText: the classic step; skip-gram: the batched one),
+    # and with batch=False the code for any width; a run then compiles or loads nothing more.
+    from tokenvec.word2vec import _batched_numba, _numba
+
+    _w2v.warm(dim=100, fixed=True)
+    _w2v.warm(dim=100, fixed=False)
+    _batched.warm(dim=100)
+    classic, batched = _numba.train_chunk, _batched_numba.train_chunk_batched
+    loaded = set(classic.signatures), set(batched.signatures)
+    assert any(str(sig[-1]) == "Literal[int](100)" for sig in loaded[0])
+    assert any(str(sig[-1]) == "Literal[int](100)" for sig in loaded[1])
+    assert any(str(sig[-1]) == "int64" for sig in loaded[0])
+    words = [["a", "b", "c", "a"]] * 5
+    for kw in ({}, {"sg": True}, {"batch": False}, {"sg": True, "batch": False}):
+        tv.train_word2vec(words, vector_size=100, min_count=1, epochs=1, threads=1,
+                          progress=False, **kw)  # fmt: skip
+    assert (set(classic.signatures), set(batched.signatures)) == loaded
+
+
+@pytest.mark.parametrize("negative,window,dim", [(5, 3, 16), (2, 1, 16), (8, 5, 16), (5, 3, 100)])
+def test_batched_kernel_equals_its_reference(prepare_for_kernel, negative, window, dim):
+    results = []  # (at 100: the code compiled for that width)
     for fn in (None, _batched.train_chunk_batched_reference):
-        model, enc, t = prepared(prepare_for_kernel, True, False, negative, window=window)
+        model, enc, t = prepared(prepare_for_kernel, True, False, negative, window=window,
+                                 dim=dim)  # fmt: skip
         mode = _w2v.Mode(True, negative, False, window, True)
         before = model.syn0.copy()
         out = _batched.train_chunk_batched(model.syn0, model.syn1neg, enc.words, enc.starts, t,

@@ -46,3 +46,26 @@ class LazyKernel:
 
     def __call__(self, *args: Any) -> Any:
         return self.get()(*args)
+
+
+class Constant(int):
+    """An int that a compiled kernel takes as a compile-time constant: numba types it as its
+    value (a ``Literal`` type), so the kernel is compiled, and cached on disk, once per value,
+    and every loop it bounds has a known length. A kernel's module calls
+    :func:`register_constant` when it is imported.
+
+    >>> Constant(100) + 1
+    101
+    """
+
+    __slots__ = ()
+
+
+def register_constant() -> None:
+    """Teach numba to type a :class:`Constant` as its own value (the dispatcher then finds, or
+    compiles, the code for that value at once, where ``numba.literally`` would first type
+    the int as int64 and infer the whole kernel's types in vain on every first call)."""
+    from numba.core import types
+    from numba.extending import typeof_impl
+
+    typeof_impl.register(Constant)(lambda val, c: types.literal(int(val)))

@@ -35,7 +35,7 @@ import numpy as np
 
 from tokenvec._native.jit import LazyKernel
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, MAX_EXP
-from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights, two_word_tables
+from tokenvec.word2vec._kernel import Chunk, Mode, Rng, Tables, Weights, two_word_tables, width
 
 
 def _sigmoid(f: np.ndarray, sig_table: np.ndarray) -> np.ndarray:
@@ -159,11 +159,11 @@ def supports(mode: Mode) -> bool:
     return mode.sg and mode.negative > 0 and not mode.hs and not mode.subwords
 
 
-def warm(words_dtype: Any = np.uint16) -> None:
-    """Load the compiled batched step for corpora encoded as ``words_dtype`` (as
-    :func:`tokenvec.word2vec._kernel.warm` does the classic one): a trainer loads it in a
-    thread while it counts the corpus."""
-    syn0, syn1neg = np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32)
+def warm(words_dtype: Any = np.uint16, dim: int = 1) -> None:
+    """Load the compiled batched step for corpora encoded as ``words_dtype`` and rows of
+    ``dim`` (as :func:`tokenvec.word2vec._kernel.warm` does the classic one): a trainer loads
+    it in a thread while it counts the corpus."""
+    syn0, syn1neg = np.zeros((2, dim), np.float32), np.zeros((2, dim), np.float32)
     mode = Mode(sg=True, negative=1, hs=False, window=1, cbow_mean=True)
     words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
     train_chunk_batched(syn0, syn1neg, words, bounds, two_word_tables(), mode, 0.0, 0.0, 1)
@@ -181,10 +181,13 @@ def train_chunk_batched(
     seed: int,
     fn: Any = None,
     hot_out: np.ndarray | None = None,
+    fixed: bool = True,
 ) -> tuple[float, int, int]:
     """Train one chunk with the compiled batched step (``fn``: the reference instead).
     ``hot_out`` (k, dim), if given, holds output rows 0..k-1 in place of ``syn1neg``'s: a
-    thread's private copy of the most frequent words' rows (see ``trainer._HotRows``)."""
+    thread's private copy of the most frequent words' rows (see ``trainer._HotRows``).
+    ``fixed``: the code compiled for the rows' width where it is one of
+    ``_kernel.FIXED_DIMS`` (else the code for any width)."""
     if not supports(mode):
         raise ValueError("the batched step trains skip-gram with negative sampling over word rows")
     if fn is not None and hot_out is not None:
@@ -196,5 +199,6 @@ def train_chunk_batched(
     if fn is not None:
         loss, pairs, kept = fn(weights, tables, m, chunk)
     else:
-        loss, pairs, kept = _kernel.get()(weights, tables, m, chunk, scratch(weights, m, chunk))
+        x, dim = scratch(weights, m, chunk), width(syn0.shape[1], fixed)
+        loss, pairs, kept = _kernel.get()(weights, tables, m, chunk, x, dim)
     return float(loss), int(pairs), int(kept)

@@ -39,7 +39,7 @@ def sigmoid(f, sig_table):
 
 @inline
 def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_table,
-                 log_table):  # fmt: skip
+                 log_table, dim):  # fmt: skip
     """One window: each context row ``inputs[r]`` scores the centre ``outs[0]`` (label 1) and
     the noise words ``outs[1:n]`` (label 0; a noise word that is the centre is skipped); each
     score's gradient goes at once into the input's update d_in[r] and the output's d_out[k].
@@ -49,7 +49,6 @@ def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_t
     ``inputs[m]``, zero, which adds nothing to d_out). Output rows below ``hot_out.shape[0]``
     are read and written in ``hot_out``, the thread's private copy of them, as in the
     classic kernel. Returns the loss."""
-    dim = inputs.shape[1]
     center = outs[0]
     for k in range(n):
         for c in range(dim):
@@ -91,7 +90,7 @@ def batched_step(inputs, m, syn1neg, hot_out, outs, n, d_in, d_out, alpha, sig_t
 
 
 @inline
-def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
+def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work, dim):
     """One skip-gram window: every context word's input row predicts the centre and the same
     ``negative`` noise words. Returns (loss, pairs)."""
     inputs, outs, d_in, d_out, ctx = work
@@ -109,24 +108,25 @@ def sg_window(w, t, m, kept, i, lo, hi, state, alpha, work):
         outs[k] = noise_word(state, t)
     for r in range(n_ctx):
         row = syn0[ctx[r]]
-        for c in range(row.shape[0]):
+        for c in range(dim):
             inputs[r, c] = row[c]
-    for c in range(inputs.shape[1]):  # the zero row an odd last input is paired with
+    for c in range(dim):  # the zero row an odd last input is paired with
         inputs[n_ctx, c] = 0.0
     loss = batched_step(inputs, n_ctx, w.syn1neg, w.hot_out, outs, n, d_in, d_out, alpha, t.sig,
-                        t.log)  # fmt: skip
+                        t.log, dim)  # fmt: skip
     for r in range(n_ctx):
         row = syn0[ctx[r]]
-        for c in range(row.shape[0]):
+        for c in range(dim):
             row[c] += d_in[r, c]
     return loss, n_ctx
 
 
 @njit
-def train_chunk_batched(w, t, m, chunk, x):
+def train_chunk_batched(w, t, m, chunk, x, dim):
     """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (the classic
-    kernel's records; ``x`` the working memory from
-    ``_batched.scratch``); returns (loss, pairs, words kept)."""
+    kernel's records; ``x`` the working memory from ``_batched.scratch``; ``dim`` the rows'
+    width, an int or, compiled for one width, a constant: see ``_numba.train_chunk``);
+    returns (loss, pairs, words kept)."""
     state, kept = x.state, x.kept
     work = (x.inputs, x.outs, x.d_in, x.d_out, x.ctx)
     words, bounds, sample_int = chunk.words, chunk.bounds, t.sample_int
@@ -140,7 +140,7 @@ def train_chunk_batched(w, t, m, chunk, x):
         for i in range(n):
             b = np.int64(rnd(state) % np.uint64(m.window))
             lo, hi = max(0, i - m.window + b), min(n, i + m.window + 1 - b)
-            sg_loss, sg_pairs = sg_window(w, t, m, kept, i, lo, hi, state, alpha, work)
+            sg_loss, sg_pairs = sg_window(w, t, m, kept, i, lo, hi, state, alpha, work, dim)
             loss += sg_loss
             pairs += sg_pairs
     return loss, pairs, kept_total

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tokenvec._native.jit import LazyKernel
+from tokenvec._native.jit import Constant, LazyKernel
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 
@@ -428,6 +428,22 @@ def train_chunk_reference(
 # --- compiled kernel ----------------------------------------------------------------------------
 
 
+# Widths the default step has machine code of its own for (numba compiles it on first use,
+# then caches it on disk): the row's length known, LLVM lays each loop over a row out whole
+# instead of a 64-float vector loop with a 36-float remainder. At 100, the default (one
+# thread, this project's AMD EPYC): CBOW 1.17x and batched skip-gram 1.10x faster, as for
+# AVX2 code (NUMBA_CPU_NAME=haswell: 1.17x); Intel's AVX-512 code gains nothing (0.98x).
+# At 50, 200 and 300 it was slower (0.87x-0.96x: LLVM unrolls a 50-term dot product into a
+# chain of scalar adds), so they keep the code for any width, as does ``batch=False``.
+FIXED_DIMS = (100,)
+
+
+def width(dim: int, fixed: bool) -> int:
+    """The kernels' ``dim`` argument: a compile-time :class:`Constant` for a width of
+    ``FIXED_DIMS`` when ``fixed``, else the plain int (code for any width)."""
+    return Constant(dim) if fixed and dim in FIXED_DIMS else int(dim)
+
+
 def _build() -> object:
     from tokenvec.word2vec import _numba  # imports numba; compiled on first call, then cached
 
@@ -437,20 +453,32 @@ def _build() -> object:
 _kernel = LazyKernel(_build)  # type: ignore[arg-type]
 
 
-def kernel() -> Any:
-    """The compiled chunk trainer (compiled on first use, cached on disk by numba)."""
-    return _kernel.get()
+def _any_width(w: Weights, t: Tables, m: Mode, chunk: Chunk, x: Scratch) -> Any:
+    return _kernel.get()(w, t, m, chunk, x, width(w.syn0.shape[1], False))
 
 
-def warm(words_dtype: Any = np.uint16, fn: Any = None) -> None:
-    """Load the compiled chunk trainer for corpora encoded as ``words_dtype`` by training a
-    tiny chunk with the argument types a run uses: numba's import and its disk cache take
-    ~0.4 s in a fresh process, which a trainer spends in a thread while it counts words."""
-    syn0, syn1neg, syn1 = (np.zeros((2, 1), np.float32) for _ in range(3))
+def _fixed_width(w: Weights, t: Tables, m: Mode, chunk: Chunk, x: Scratch) -> Any:
+    return _kernel.get()(w, t, m, chunk, x, width(w.syn0.shape[1], True))
+
+
+def kernel(fixed: bool = False) -> Any:
+    """The compiled chunk trainer, with the reference's arguments (compiled on first use,
+    cached on disk by numba). ``fixed``: the code compiled for the rows' width when it is
+    one of ``FIXED_DIMS`` (faster; a dot product's terms added in another order); else the
+    code for any width, the exact step."""
+    return _fixed_width if fixed else _any_width
+
+
+def warm(words_dtype: Any = np.uint16, fn: Any = None, dim: int = 1, fixed: bool = False) -> None:
+    """Load the compiled chunk trainer for corpora encoded as ``words_dtype`` and rows of
+    ``dim`` by training a tiny chunk with the argument types a run uses: numba's import and
+    its disk cache take ~0.4 s in a fresh process, which a trainer spends in a thread while
+    it counts words."""
+    syn0, syn1neg, syn1 = (np.zeros((2, dim), np.float32) for _ in range(3))
     mode = Mode(sg=False, negative=1, hs=False, window=1, cbow_mean=True)
     words, bounds = np.array([0, 1], words_dtype), np.array([0, 2], np.int64)
-    train_chunk(fn or kernel(), syn0, syn1neg, syn1, words, bounds, two_word_tables(), mode, 0.0,
-                0.0, 1)  # fmt: skip
+    train_chunk(fn or kernel(fixed), syn0, syn1neg, syn1, words, bounds, two_word_tables(), mode,
+                0.0, 0.0, 1)  # fmt: skip
 
 
 def two_word_tables() -> Tables:
@@ -472,6 +500,7 @@ def seed_for(seed: int, epoch: int, chunk: int) -> int:
 
 
 __all__ = [
+    "FIXED_DIMS",
     "Chunk",
     "Mode",
     "Scratch",
@@ -484,4 +513,5 @@ __all__ = [
     "train_chunk_reference",
     "two_word_tables",
     "warm",
+    "width",
 ]

@@ -20,11 +20,13 @@ import numba
 import numpy as np
 
 from tokenvec._native.intrinsics import prefetch
+from tokenvec._native.jit import register_constant
 from tokenvec.word2vec._constants import EXP_TABLE_SIZE, LCG_ADD, LCG_MUL, MASK48, MAX_EXP
 
 _FLAGS: dict[str, Any] = {"nogil": True, "fastmath": True, "cache": True, "boundscheck": False}
 njit = numba.njit(**_FLAGS, _nrt=False)  # type: ignore[call-overload]
 inline = numba.njit(**_FLAGS, _nrt=False, inline="always")  # type: ignore[call-overload]
+register_constant()  # the rows' width, passed as a Constant (see train_chunk)
 
 
 @inline
@@ -96,9 +98,8 @@ def logsig(f, log_table):
 
 
 @inline
-def sum_rows(acc, syn0, sub_rows, lo, hi):
+def sum_rows(acc, syn0, sub_rows, lo, hi, dim):
     """acc += the rows sub_rows[lo:hi] of syn0, in order."""
-    dim = acc.shape[0]
     for k in range(lo, hi):
         row = syn0[sub_rows[k]]
         for c in range(dim):
@@ -106,9 +107,8 @@ def sum_rows(acc, syn0, sub_rows, lo, hi):
 
 
 @inline
-def add_to_rows(syn0, sub_rows, lo, hi, delta):
+def add_to_rows(syn0, sub_rows, lo, hi, delta, dim):
     """Each row sub_rows[lo:hi] of syn0 += delta."""
-    dim = delta.shape[0]
     for k in range(lo, hi):
         row = syn0[sub_rows[k]]
         for c in range(dim):
@@ -116,12 +116,11 @@ def add_to_rows(syn0, sub_rows, lo, hi, delta):
 
 
 @inline
-def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
+def predict(l1, target, neu1e, w, t, m, negs, q, alpha, dim):
     """Predict ``target`` from ``l1`` (its tree path, and the noise words negs[q:q+negative]
     drawn before): update the output rows, accumulate the input's gradient in neu1e; return
     the loss. Output rows below ``hot_out.shape[0]`` are read and written in ``hot_out``, the
     thread's private copy of them."""
-    dim = l1.shape[0]
     syn1neg, hot_out, syn1 = w.syn1neg, w.hot_out, w.syn1
     sig_table, log_table = t.sig, t.log
     loss = 0.0
@@ -177,15 +176,14 @@ def predict(l1, target, neu1e, w, t, m, negs, q, alpha):
 
 
 @inline
-def bag_predict(l1, count, center, neu1e, w, t, m, negs, alpha):
+def bag_predict(l1, count, center, neu1e, w, t, m, negs, alpha, dim):
     """CBOW: predict ``center`` from the bag ``l1`` of ``count`` rows, their mean (the error
     then flows to each row whole) or their sum (the error spread over the rows, as gensim)."""
-    dim = l1.shape[0]
     inv = np.float32(1.0 / count)
     if m.cbow_mean:
         for c in range(dim):
             l1[c] *= inv
-    loss = predict(l1, center, neu1e, w, t, m, negs, 0, alpha)
+    loss = predict(l1, center, neu1e, w, t, m, negs, 0, alpha, dim)
     if not m.cbow_mean:
         for c in range(dim):
             neu1e[c] *= inv
@@ -193,7 +191,7 @@ def bag_predict(l1, count, center, neu1e, w, t, m, negs, alpha):
 
 
 @inline
-def sg_centre(w, t, m, x, i, lo, hi, alpha):
+def sg_centre(w, t, m, x, i, lo, hi, alpha, dim):
     """Skip-gram, one centre: each context word's row predicts the centre, its error added to
     that row at once. Over subwords the mean of the centre's rows (its own and its n-grams')
     predicts each context word instead, and the summed errors are added to each of those rows
@@ -201,7 +199,6 @@ def sg_centre(w, t, m, x, i, lo, hi, alpha):
     model at a fraction of the work, as the rows are most of it). Returns (loss, pairs)."""
     kept, negs, l1, neu1e = x.kept, x.negs[0], x.l1, x.neu1e
     syn0 = w.syn0
-    dim = l1.shape[0]
     center = kept[i]
     ahead = (hi - lo - 1) * m.negative <= negs.shape[0]
     if ahead:  # the centre's noise, for all its pairs at once
@@ -212,7 +209,7 @@ def sg_centre(w, t, m, x, i, lo, hi, alpha):
         for c in range(dim):
             l1[c] = 0.0
             neu1e[c] = 0.0
-        sum_rows(l1, syn0, t.sub_rows, so, se)
+        sum_rows(l1, syn0, t.sub_rows, so, se, dim)
         inv = np.float32(1.0 / (se - so))
         for c in range(dim):
             l1[c] *= inv
@@ -226,24 +223,24 @@ def sg_centre(w, t, m, x, i, lo, hi, alpha):
             draw_negatives(negs, m.negative, x.state, t, w)
             q = 0
         if m.subwords:
-            loss += predict(l1, kept[j], neu1e, w, t, m, negs, q, alpha)
+            loss += predict(l1, kept[j], neu1e, w, t, m, negs, q, alpha, dim)
         else:
             cw = kept[j]
             ctx_row = syn0[cw]
             for c in range(dim):
                 neu1e[c] = 0.0
-            loss += predict(ctx_row, center, neu1e, w, t, m, negs, q, alpha)
+            loss += predict(ctx_row, center, neu1e, w, t, m, negs, q, alpha, dim)
             for c in range(dim):
                 ctx_row[c] += neu1e[c]
         q += m.negative
         pairs += 1
     if m.subwords:
-        add_to_rows(syn0, t.sub_rows, so, se, neu1e)
+        add_to_rows(syn0, t.sub_rows, so, se, neu1e, dim)
     return loss, pairs
 
 
 @inline
-def bag_slot(x, syn0, sub_offsets, sub_rows, j):
+def bag_slot(x, syn0, sub_offsets, sub_rows, j, dim):
     """CBOW over subwords: the ring slot holding position j's sum of rows, read into it when a
     window first needs it (its errors then collect beside it)."""
     bag_pos, bag_sum, bag_err = x.bag_pos, x.bag_sum, x.bag_err
@@ -251,17 +248,17 @@ def bag_slot(x, syn0, sub_offsets, sub_rows, j):
     if bag_pos[k] != j:
         word = x.kept[j]
         lo, hi = sub_offsets[word], sub_offsets[word + 1]
-        for c in range(bag_sum.shape[1]):
+        for c in range(dim):
             bag_sum[k, c] = 0.0
             bag_err[k, c] = 0.0
-        sum_rows(bag_sum[k], syn0, sub_rows, lo, hi)
+        sum_rows(bag_sum[k], syn0, sub_rows, lo, hi, dim)
         x.bag_rows[k] = hi - lo
         bag_pos[k] = j
     return k
 
 
 @inline
-def flush_bags(w, t, x, flushed, until):
+def flush_bags(w, t, x, flushed, until, dim):
     """CBOW over subwords: add the errors of positions flushed..until-1 to their rows (no
     later window reaches them); returns the new first position with errors left."""
     if until <= flushed:
@@ -272,13 +269,13 @@ def flush_bags(w, t, x, flushed, until):
         k = p % bag_pos.shape[0]
         if bag_pos[k] == p:
             word = kept[p]
-            add_to_rows(syn0, sub_rows, sub_offsets[word], sub_offsets[word + 1], bag_err[k])
+            add_to_rows(syn0, sub_rows, sub_offsets[word], sub_offsets[word + 1], bag_err[k], dim)
             bag_pos[k] = -1
     return until
 
 
 @inline
-def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
+def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha, dim):
     """CBOW, one centre: the bag of its context rows (subwords: every row of every context
     word, each position's sum read once and kept current) predicts it, and the error goes to
     each row of the bag. Returns (loss, pairs)."""
@@ -286,7 +283,6 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
     bag_sum, bag_err, bag_rows = x.bag_sum, x.bag_err, x.bag_rows
     syn0, sub_offsets, sub_rows = w.syn0, t.sub_offsets, t.sub_rows
     slots = bag_rows.shape[0]
-    dim = l1.shape[0]
     count = 0
     for c in range(dim):
         l1[c] = 0.0
@@ -295,7 +291,7 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
         if j == i:
             continue
         if m.subwords:
-            k = bag_slot(x, syn0, sub_offsets, sub_rows, j)
+            k = bag_slot(x, syn0, sub_offsets, sub_rows, j, dim)
             for c in range(dim):
                 l1[c] += bag_sum[k, c]
             count += bag_rows[k]
@@ -306,7 +302,7 @@ def cbow_centre(w, t, m, x, negs, i, lo, hi, alpha):
             count += 1
     if count == 0:
         return 0.0, 0
-    loss = bag_predict(l1, count, kept[i], neu1e, w, t, m, negs, alpha)
+    loss = bag_predict(l1, count, kept[i], neu1e, w, t, m, negs, alpha, dim)
     for j in range(lo, hi):
         if j == i:
             continue
@@ -342,7 +338,7 @@ def prefetch_next(w, t, m, kept, i, n):
 
 
 @inline
-def train_sentence(w, t, m, x, n, alpha):
+def train_sentence(w, t, m, x, n, alpha, dim):
     """Every centre of the sentence kept[:n]: its window (word2vec's dynamic window, b drawn
     per centre), then the skip-gram or CBOW step. CBOW draws the next centre's window and
     noise words before training this one (so their rows load meanwhile); the random stream
@@ -370,25 +366,25 @@ def train_sentence(w, t, m, x, n, alpha):
         lo = max(0, i - m.window + b)
         hi = min(n, i + m.window + 1 - b)
         if m.sg:
-            c_loss, c_pairs = sg_centre(w, t, m, x, i, lo, hi, alpha)
+            c_loss, c_pairs = sg_centre(w, t, m, x, i, lo, hi, alpha, dim)
         else:
             if m.subwords:
-                flushed = flush_bags(w, t, x, flushed, i - m.window)
-            c_loss, c_pairs = cbow_centre(w, t, m, x, x.negs[i & 1], i, lo, hi, alpha)
+                flushed = flush_bags(w, t, x, flushed, i - m.window, dim)
+            c_loss, c_pairs = cbow_centre(w, t, m, x, x.negs[i & 1], i, lo, hi, alpha, dim)
         loss += c_loss
         pairs += c_pairs
     if m.subwords and not m.sg:  # the sentence's last positions
-        flush_bags(w, t, x, flushed, n)
+        flush_bags(w, t, x, flushed, n, dim)
     return loss, pairs
 
 
-@njit
-def train_chunk(w, t, m, chunk, x):
+@inline
+def train_sentences(w, t, m, chunk, x, dim):
     """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (records: see
-    :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``); returns
-    (loss, pairs, words kept). Read it in this order: this loop (sub-sampling, the learning
-    rate), :func:`train_sentence` (the window), :func:`sg_centre` or :func:`cbow_centre` (the
-    step), :func:`predict` (the updates)."""
+    :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``; ``dim`` the
+    rows' width); returns (loss, pairs, words kept). Read it in this order: this loop
+    (sub-sampling, the learning rate), :func:`train_sentence` (the window),
+    :func:`sg_centre` or :func:`cbow_centre` (the step), :func:`predict` (the updates)."""
     words, bounds, sample_int = chunk.words, chunk.bounds, t.sample_int
     kept, state = x.kept, x.state
     total = bounds[bounds.shape[0] - 1] - bounds[0]
@@ -401,7 +397,17 @@ def train_chunk(w, t, m, chunk, x):
         n = subsample(words, bounds[s], bounds[s + 1], sample_int, state, kept)
         seen += bounds[s + 1] - bounds[s]
         kept_total += n
-        s_loss, s_pairs = train_sentence(w, t, m, x, n, alpha)
+        s_loss, s_pairs = train_sentence(w, t, m, x, n, alpha, dim)
         loss += s_loss
         pairs += s_pairs
     return loss, pairs, kept_total
+
+
+@njit
+def train_chunk(w, t, m, chunk, x, dim):
+    """:func:`train_sentences` for rows of width ``dim``. Called with an int, it is compiled
+    for any width (the exact step: each run reproduces bit for bit); compiled for one width
+    (``dim`` a numba literal, see ``_kernel.FIXED_DIMS``), every loop over a row has a known
+    length and becomes whole vector instructions with no remainder: the same arithmetic,
+    the terms of a dot product added in another order (so rounded otherwise)."""
+    return train_sentences(w, t, m, chunk, x, dim)

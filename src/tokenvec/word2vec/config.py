@@ -52,8 +52,9 @@ class Word2VecConfig:
     chunk_words: int = 10_000
     # The batched step (one draw of noise words per skip-gram window, see
     # tokenvec.word2vec._batched): skip-gram with negative sampling over word rows. None (the
-    # default): the batched step wherever the model has one, the classic step elsewhere;
-    # False: the classic per-pair step always, bit for bit as before it existed.
+    # default): the batched step wherever the model has one, the classic step elsewhere, each
+    # in machine code for the vector size where it has its own (100: _kernel.FIXED_DIMS);
+    # False: the classic per-pair step in the code for any size, bit for bit as before.
     batch: bool | None = None
 
     def __post_init__(self) -> None:

@@ -196,7 +196,8 @@ class Word2Vec:
         corp = as_corpus(corpus, max_sentence_length=self.config.max_sentence_length)
         enc = None
         if self.vocab is None or self.progress.epoch >= self.config.epochs:
-            _warm_kernel_meanwhile(self._batched(self._mode(subwords=self._subwords())))
+            batched = self._batched(self._mode(subwords=self._subwords()))
+            _warm_kernel_meanwhile(batched, self.config.vector_size, self._fixed())
             self.vocab = Vocab.build(corp, self.config)
             # Encoded now, before the weights exist: the file's one-pass scan is released
             # before they are allocated, so the two never add up in peak memory.
@@ -406,6 +407,11 @@ class Word2Vec:
         """Whether chunks train with the batched step (not refused, and the mode has one)."""
         return self.config.batch is not False and _batched.supports(mode)
 
+    def _fixed(self) -> bool:
+        """Whether chunks run the code compiled for the vector size (where there is one:
+        ``_kernel.FIXED_DIMS``); ``batch=False`` keeps the code for any size, bit for bit."""
+        return self.config.batch is not False
+
     def _rates(self, plan: _Plan, epoch: int, k: int) -> tuple[float, float]:
         """The learning rate at the start and the end of chunk ``k`` of ``epoch``: linear in
         the words (or sentences, ``decay_by``) trained before, from alpha to min_alpha."""
@@ -429,10 +435,10 @@ class Word2Vec:
             if self._batched(plan.mode):
                 return _batched.train_chunk_batched(
                     self.syn0, self.syn1neg, words, bounds, plan.tables, plan.mode, a0, a1,
-                    _w2v.seed_for(cfg.seed, epoch, k), hot_out=hot_out,
+                    _w2v.seed_for(cfg.seed, epoch, k), hot_out=hot_out, fixed=self._fixed(),
                 )  # fmt: skip
             return _w2v.train_chunk(
-                _w2v.kernel(), self.syn0, self.syn1neg, self.syn1, words, bounds,
+                _w2v.kernel(self._fixed()), self.syn0, self.syn1neg, self.syn1, words, bounds,
                 plan.tables, plan.mode, a0, a1,
                 _w2v.seed_for(cfg.seed, epoch, k), hot_out,
             )  # fmt: skip
@@ -757,20 +763,25 @@ def _check_array(
         )
 
 
-_warmed: set[bool] = set()
+_warmed: set[tuple[bool, int]] = set()
 
 
-def _warm_kernel_meanwhile(batched: bool) -> None:
-    """Load the compiled step a run takes (``batched`` or classic) in a thread while the
-    caller counts the corpus (once a process; a corpus of more than 65,535 distinct words
-    loads its own variant later)."""
-    if batched in _warmed:
+def _warm_kernel_meanwhile(batched: bool, dim: int, fixed: bool) -> None:
+    """Load the compiled step a run takes (``batched`` or classic, for rows of ``dim``; the
+    code for that width where ``fixed`` and there is one) in a thread while the caller counts
+    the corpus (once a process; a corpus of more than 65,535 distinct words loads its own
+    variant later)."""
+    key = (batched, dim if fixed and dim in _w2v.FIXED_DIMS else 0)  # 0: code for any width
+    if key in _warmed:
         return
-    _warmed.add(batched)
+    _warmed.add(key)
 
     def run() -> None:
         with contextlib.suppress(Exception):  # the run's own first call reports failures
-            _batched.warm() if batched else _w2v.warm()
+            if batched:
+                _batched.warm(dim=dim)
+            else:
+                _w2v.warm(dim=dim, fixed=fixed)
 
     threading.Thread(target=run, name="tokenvec-warm", daemon=True).start()
 

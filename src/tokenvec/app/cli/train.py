@@ -46,8 +46,9 @@ def _given(ctx: typer.Context) -> set[str]:
 
 BATCH_HELP = (
     "The batched step: one draw of noise words per skip-gram window (--sg, negative sampling, "
-    "word vectors only). Default: on wherever it applies; --no-batch trains with the classic "
-    "per-pair step, which reproduces runs made before the batched step existed."
+    "word vectors only). Default: on wherever it applies, and code compiled for the vector "
+    "size where it has its own (100); --no-batch trains with the classic per-pair step in the "
+    "code for any size, which reproduces runs made before either existed."
 )
 DECAY_HELP = (
     "What the learning rate falls with: the words trained (word2vec.c) or the sentences "
