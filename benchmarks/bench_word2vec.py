@@ -6,8 +6,9 @@ exact]``, or ``--sizes 1 4 17 50 --plot docs/word2vec-sizes.png`` for words/s ag
 size. tokenvec runs its default step (``batch=None``: skip-gram's batched step, CBOW's classic
 one, in the code compiled for the vector size) and its exact one (``batch=False``: the classic
 per-pair step in the code for any size); ``--repeats N`` runs every tool N times, in rounds (one
-run of each tool a round, so a slow spell of this machine falls on all of them alike), and
-keeps each tool's median run.
+run of each tool at each thread count a round, so a slow spell of this machine falls on all of
+them alike), and keeps each tool's median run; two threads' scaling is the median of the
+rounds' ratios.
 Not a test. Each training runs in a fresh process (so peak memory is its own); all read the same
 corpus file, one sentence a line, with the same settings, on three shapes built from the
 built-in corpus; gensim runs both its modes (``LineSentence`` and ``corpus_file``) and the
@@ -197,16 +198,40 @@ def run(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def timed(repeats: int, tools: list[str], *args: Any) -> dict[str, dict[str, Any]]:
-    """Each of ``tools`` run with ``args`` in ``repeats`` rounds of fresh processes, one run of
-    every tool a round; each tool's run of median time. This machine runs whole minutes up to
-    2x slower (a busy neighbour), so one tool's runs all taken before the next's would
-    measure the spell, not the tools; interleaved, a spell slows all of them alike."""
-    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+Job = tuple[str, int]  # (tool, threads)
+
+
+def timed(
+    repeats: int, jobs: list[Job], *args: Any
+) -> tuple[dict[Job, dict[str, Any]], dict[Job, list[dict[str, Any]]]]:
+    """Each (tool, threads) of ``jobs`` run with ``args`` in ``repeats`` rounds of fresh
+    processes, one run of every job a round: each job's run of median time, and every run in
+    round order. This machine runs whole minutes up to 2x slower (a busy neighbour), so one
+    tool's runs all taken before the next's would measure the spell, not the tools (nor one
+    thread count against another); interleaved, a spell slows all of them alike."""
+    runs: dict[Job, list[dict[str, Any]]] = {j: [] for j in jobs}
     for _ in range(max(repeats, 1)):
-        for tool in tools:
-            runs[tool].append(run(tool, *args))
-    return {t: sorted(r, key=lambda x: x["s"])[len(r) // 2] for t, r in runs.items()}
+        for tool, threads in jobs:
+            runs[(tool, threads)].append(run(tool, args[0], args[1], args[2], threads, *args[3:]))
+    medians = {j: sorted(r, key=lambda x: x["s"])[len(r) // 2] for j, r in runs.items()}
+    return medians, runs
+
+
+def scaling_line(who: str, shape: str, one: list[dict[str, Any]], two: list[dict[str, Any]]) -> str:
+    """Two threads against one, from runs taken in the same rounds: the median of the rounds'
+    ratios (whole call; tokenvec's training loop beside), their range."""
+
+    def median_ratio(key: str) -> tuple[float, float, float]:
+        r = sorted(a[key] / b[key] for a, b in zip(one, two, strict=True))
+        return r[len(r) // 2], r[0], r[-1]
+
+    mid, lo, hi = median_ratio("s")
+    text = f"{who} on {shape}: 2 threads {mid:.2f}x one thread over the whole call"
+    if len(one) > 1:
+        text += f" (rounds {lo:.2f}x-{hi:.2f}x)"
+    if one[0]["loop_s"] is not None:
+        text += f" (target >= 1.8x), {median_ratio('loop_s')[0]:.2f}x in the training loop"
+    return text
 
 
 LARGE_WORDS = 20_000_000
@@ -407,42 +432,43 @@ def main() -> None:
         f"{'ratio':>6} {'fresh':>6} {'warm':>6} {'peak':>14} {'process':>8} {'analogy':>8} "
         f"{'ws353':>11}"
     )
-    scaling: dict[tuple[str, str], dict[int, float]] = {}
-    loops: dict[tuple[str, str], dict[int, float]] = {}
+    scaling: list[str] = []
     with tempfile.TemporaryDirectory() as d:
         for shape, path in make_shapes(Path(d), args.shapes).items():
             n_words = sum(len(line.split()) for line in path.open())
             print(f"\n{shape}: {n_words:,} words in {sum(1 for _ in path.open()):,} lines")
             print(head)
             for name, sg in models:
+                steps = {"default": "tokenvec", "exact": "tokenvec-exact"}
+                tools = ["gensim", "gensim-file"] + [steps[step] for step in args.steps]
+                # Every thread count in the same rounds: their ratio is not a spell's.
+                jobs = [(tool, threads) for threads in args.threads for tool in tools]
+                got, runs = timed(args.repeats, jobs, path, sg, args.epochs, args.warm)
                 for threads in args.threads:
-                    steps = {"default": "tokenvec", "exact": "tokenvec-exact"}
-                    tools = ["gensim", "gensim-file"] + [steps[step] for step in args.steps]
-                    got = timed(args.repeats, tools, path, sg, args.epochs, threads, args.warm)
-                    line, file = got["gensim"], got["gensim-file"]
+                    line, file = got[("gensim", threads)], got[("gensim-file", threads)]
                     theirs, mode = (file, "file") if file["s"] < line["s"] else (line, "line")
                     if args.seeds > 1:  # accuracy over several seeds, in the faster mode
                         which = "gensim-file" if mode == "file" else "gensim"
                         more = run(which, path, sg, args.epochs, threads, False, args.seeds)
                         theirs = {**theirs, **{k: more[k] for k in SEEDED}}
                     for step in args.steps:
-                        ours = report(shape, name, step, threads, got[steps[step]], theirs, mode,
-                                      path, sg, args, load)  # fmt: skip
-                        scaling.setdefault((shape, f"{name} {step}"), {})[threads] = ours["s"]
-                        loops.setdefault((shape, f"{name} {step}"), {})[threads] = ours["loop_s"]
+                        report(shape, name, step, threads, got[(steps[step], threads)], theirs,
+                               mode, path, sg, args, load)  # fmt: skip
+                if 1 in args.threads and 2 in args.threads:
+                    for step in args.steps:
+                        one, two = runs[(steps[step], 1)], runs[(steps[step], 2)]
+                        scaling.append(scaling_line(f"tokenvec {name} {step}", shape, one, two))
+                    for tool in ("gensim-file", "gensim"):
+                        one, two = runs[(tool, 1)], runs[(tool, 2)]
+                        scaling.append(scaling_line(f"{tool} {name}", shape, one, two))
     print(
         "\nratio: words/s against gensim's faster mode (targets: skip-gram >= 2.5x, CBOW >= 3x);"
         " fresh: process start to trained; peak: what the call adds, target <= 1.2x; process:"
         " the process's peak, imports included; analogy: target within 0.5 pt (5 seeds)"
         f"{f' (mean of {args.seeds} seeds)' if args.seeds > 1 else ''}"
     )
-    for (shape, name), t in scaling.items():
-        lp = loops[(shape, name)]
-        if 1 in t and 2 in t:
-            print(
-                f"tokenvec {name} on {shape}: 2 threads {t[1] / t[2]:.2f}x one thread over the "
-                f"whole call (target >= 1.8x), {lp[1] / lp[2]:.2f}x in the training loop"
-            )
+    for text in scaling:
+        print(text)
 
 
 if __name__ == "__main__":

@@ -378,13 +378,19 @@ def train_sentence(w, t, m, x, n, alpha, dim):
     return loss, pairs
 
 
-@inline
-def train_sentences(w, t, m, chunk, x, dim):
+@njit
+def train_chunk(w, t, m, chunk, x, dim):
     """Train on the sentences ``words[bounds[s]:bounds[s + 1]]`` of ``chunk`` (records: see
-    :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``; ``dim`` the
-    rows' width); returns (loss, pairs, words kept). Read it in this order: this loop
-    (sub-sampling, the learning rate), :func:`train_sentence` (the window),
-    :func:`sg_centre` or :func:`cbow_centre` (the step), :func:`predict` (the updates)."""
+    :mod:`tokenvec.word2vec._kernel`; ``x`` its working memory, from ``scratch``); returns
+    (loss, pairs, words kept). Read it in this order: this loop (sub-sampling, the learning
+    rate), :func:`train_sentence` (the window), :func:`sg_centre` or :func:`cbow_centre` (the
+    step), :func:`predict` (the updates).
+
+    ``dim`` is the rows' width. Called with an int, the loop is compiled for any width (the
+    exact step: each run reproduces bit for bit); compiled for one width (``dim`` a numba
+    literal, see ``_kernel.FIXED_DIMS``), every loop over a row has a known length and becomes
+    whole vector instructions with no remainder: the same arithmetic, the terms of a dot
+    product added in another order (so rounded otherwise)."""
     words, bounds, sample_int = chunk.words, chunk.bounds, t.sample_int
     kept, state = x.kept, x.state
     total = bounds[bounds.shape[0] - 1] - bounds[0]
@@ -401,13 +407,3 @@ def train_sentences(w, t, m, chunk, x, dim):
         loss += s_loss
         pairs += s_pairs
     return loss, pairs, kept_total
-
-
-@njit
-def train_chunk(w, t, m, chunk, x, dim):
-    """:func:`train_sentences` for rows of width ``dim``. Called with an int, it is compiled
-    for any width (the exact step: each run reproduces bit for bit); compiled for one width
-    (``dim`` a numba literal, see ``_kernel.FIXED_DIMS``), every loop over a row has a known
-    length and becomes whole vector instructions with no remainder: the same arithmetic,
-    the terms of a dot product added in another order (so rounded otherwise)."""
-    return train_sentences(w, t, m, chunk, x, dim)

@@ -29,6 +29,7 @@ import numpy as np
 
 from tokenvec._checks import all_finite, check_float, check_int
 from tokenvec._native import memory as _memory
+from tokenvec._native.jit import Constant
 from tokenvec._native.threads import split_run
 from tokenvec.io.files import FolderKind, atomic_path, check_replaceable, decode_keys, encode_keys
 from tokenvec.vectors.base import Vectors
@@ -771,7 +772,8 @@ def _warm_kernel_meanwhile(batched: bool, dim: int, fixed: bool) -> None:
     code for that width where ``fixed`` and there is one) in a thread while the caller counts
     the corpus (once a process; a corpus of more than 65,535 distinct words loads its own
     variant later)."""
-    key = (batched, dim if fixed and dim in _w2v.FIXED_DIMS else 0)  # 0: code for any width
+    code = _w2v.width(dim, fixed)  # a Constant: the code for that width; an int: for any
+    key = (batched, int(code) if isinstance(code, Constant) else 0)
     if key in _warmed:
         return
     _warmed.add(key)
