@@ -174,28 +174,41 @@ def runtime_bytes(which: str) -> dict[str, int]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def child_args(
+    which: str, path: Path, sg: int, epochs: int, threads: int, warm: bool, seeds: int
+) -> list[str]:
+    """The command line of one measured process."""
+    args = [which, str(path), sg, epochs, threads, int(warm), seeds]
+    return [sys.executable, "-c", CHILD, *map(str, args)]
+
+
+def result(code: int, stdout: str, stderr: str) -> dict[str, Any]:
+    """A measured process's figures (its last line), or its error."""
+    if code:
+        raise RuntimeError(stderr[-2000:])
+    return dict(json.loads(stdout.strip().splitlines()[-1]))
+
+
 def run(
     which: str, path: Path, sg: int, epochs: int, threads: int, warm: bool, seeds: int = 1
 ) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            which,
-            str(path),
-            str(sg),
-            str(epochs),
-            str(threads),
-            str(int(warm)),
-            str(seeds),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode:
-        raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """``which`` trained in a fresh process with ``threads`` threads; or, with ``threads`` =
+    ``PAIR``, two one-thread processes started together: their mean time (what two threads
+    could give at most on this machine, with nothing shared between them)."""
+    if threads != PAIR:
+        cmd = child_args(which, path, sg, epochs, threads, warm, seeds)
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        return result(out.returncode, out.stdout, out.stderr)
+    cmd = child_args(which, path, sg, epochs, 1, warm, seeds)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]  # fmt: skip
+    outs = [p.communicate() for p in procs]
+    both = [result(p.returncode, *out) for p, out in zip(procs, outs, strict=True)]
+    return {"s": sum(r["s"] for r in both) / 2, "loop_s": sum(r["loop_s"] for r in both) / 2}
+
+
+# Two one-thread processes at once (see ``run``): the ceiling two threads are measured against.
+PAIR = 0
 
 
 Job = tuple[str, int]  # (tool, threads)
@@ -217,20 +230,29 @@ def timed(
     return medians, runs
 
 
-def scaling_line(who: str, shape: str, one: list[dict[str, Any]], two: list[dict[str, Any]]) -> str:
-    """Two threads against one, from runs taken in the same rounds: the median of the rounds'
-    ratios (whole call; tokenvec's training loop beside), their range."""
+def scaling_line(
+    who: str, shape: str, one: list[dict[str, Any]], two: list[dict[str, Any]], pair: bool = False
+) -> str:
+    """Two threads against one (``pair``: two one-thread processes at once against one alone,
+    counting both processes' work), from runs taken in the same rounds: the median of the
+    rounds' ratios (whole call; tokenvec's training loop beside), their range."""
+    times = 2.0 if pair else 1.0
 
     def median_ratio(key: str) -> tuple[float, float, float]:
-        r = sorted(a[key] / b[key] for a, b in zip(one, two, strict=True))
+        r = sorted(times * a[key] / b[key] for a, b in zip(one, two, strict=True))
         return r[len(r) // 2], r[0], r[-1]
 
     mid, lo, hi = median_ratio("s")
-    text = f"{who} on {shape}: 2 threads {mid:.2f}x one thread over the whole call"
+    what = "two one-thread processes at once" if pair else "2 threads"
+    text = f"{who} on {shape}: {what} {mid:.2f}x one thread over the whole call"
     if len(one) > 1:
         text += f" (rounds {lo:.2f}x-{hi:.2f}x)"
+    if pair:
+        text += " (the machine's ceiling for two threads of this work: nothing shared)"
+    elif one[0]["loop_s"] is not None:
+        text += " (target >= 1.8x)"
     if one[0]["loop_s"] is not None:
-        text += f" (target >= 1.8x), {median_ratio('loop_s')[0]:.2f}x in the training loop"
+        text += f", {median_ratio('loop_s')[0]:.2f}x in the training loop"
     return text
 
 
@@ -443,6 +465,9 @@ def main() -> None:
                 tools = ["gensim", "gensim-file"] + [steps[step] for step in args.steps]
                 # Every thread count in the same rounds: their ratio is not a spell's.
                 jobs = [(tool, threads) for threads in args.threads for tool in tools]
+                both = 1 in args.threads and 2 in args.threads
+                if both:  # and two one-thread processes at once: what two threads could give
+                    jobs += [(steps[step], PAIR) for step in args.steps]
                 got, runs = timed(args.repeats, jobs, path, sg, args.epochs, args.warm)
                 for threads in args.threads:
                     line, file = got[("gensim", threads)], got[("gensim-file", threads)]
@@ -454,10 +479,12 @@ def main() -> None:
                     for step in args.steps:
                         report(shape, name, step, threads, got[(steps[step], threads)], theirs,
                                mode, path, sg, args, load)  # fmt: skip
-                if 1 in args.threads and 2 in args.threads:
+                if both:
                     for step in args.steps:
-                        one, two = runs[(steps[step], 1)], runs[(steps[step], 2)]
-                        scaling.append(scaling_line(f"tokenvec {name} {step}", shape, one, two))
+                        one, tool = runs[(steps[step], 1)], f"tokenvec {name} {step}"
+                        scaling.append(scaling_line(tool, shape, one, runs[(steps[step], 2)]))
+                        scaling.append(scaling_line(tool, shape, one, runs[(steps[step], PAIR)],
+                                                    pair=True))  # fmt: skip
                     for tool in ("gensim-file", "gensim"):
                         one, two = runs[(tool, 1)], runs[(tool, 2)]
                         scaling.append(scaling_line(f"{tool} {name}", shape, one, two))
