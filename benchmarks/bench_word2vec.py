@@ -189,6 +189,10 @@ def result(code: int, stdout: str, stderr: str) -> dict[str, Any]:
     return dict(json.loads(stdout.strip().splitlines()[-1]))
 
 
+# Two one-thread processes at once (see ``run``): the ceiling two threads are measured against.
+PAIR = 0
+
+
 def run(
     which: str, path: Path, sg: int, epochs: int, threads: int, warm: bool, seeds: int = 1
 ) -> dict[str, Any]:
@@ -207,17 +211,13 @@ def run(
     return {"s": sum(r["s"] for r in both) / 2, "loop_s": sum(r["loop_s"] for r in both) / 2}
 
 
-# Two one-thread processes at once (see ``run``): the ceiling two threads are measured against.
-PAIR = 0
-
-
 Job = tuple[str, int]  # (tool, threads)
 
 
 def timed(
-    repeats: int, jobs: list[Job], *args: Any
+    repeats: int, jobs: list[Job], path: Path, sg: int, epochs: int, warm: bool
 ) -> tuple[dict[Job, dict[str, Any]], dict[Job, list[dict[str, Any]]]]:
-    """Each (tool, threads) of ``jobs`` run with ``args`` in ``repeats`` rounds of fresh
+    """Each (tool, threads) of ``jobs`` trained on ``path`` in ``repeats`` rounds of fresh
     processes, one run of every job a round: each job's run of median time, and every run in
     round order. This machine runs whole minutes up to 2x slower (a busy neighbour), so one
     tool's runs all taken before the next's would measure the spell, not the tools (nor one
@@ -225,7 +225,7 @@ def timed(
     runs: dict[Job, list[dict[str, Any]]] = {j: [] for j in jobs}
     for _ in range(max(repeats, 1)):
         for tool, threads in jobs:
-            runs[(tool, threads)].append(run(tool, args[0], args[1], args[2], threads, *args[3:]))
+            runs[(tool, threads)].append(run(tool, path, sg, epochs, threads, warm))
     medians = {j: sorted(r, key=lambda x: x["s"])[len(r) // 2] for j, r in runs.items()}
     return medians, runs
 
